@@ -1,0 +1,19 @@
+/**
+ * Global fast-check settings for every property (vitest `setupFiles`).
+ * - FC_NUM_RUNS sets numRuns (default 100); `npm run test:thorough` sets FC_NUM_RUNS_FACTOR=100.
+ * - FC_SEED pins the seed (CI pins it); FC_PATH with FC_SEED replays one failing case.
+ * A failing property prints its `{ seed, path }`; replay it with
+ *   FC_SEED=<seed> FC_PATH=<path> npx vitest run <file>
+ */
+import fc from "fast-check";
+
+const factor = Number(process.env.FC_NUM_RUNS_FACTOR ?? "1");
+const numRuns = Math.round(Number(process.env.FC_NUM_RUNS ?? "100") * factor);
+const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
+const path = process.env.FC_PATH;
+
+fc.configureGlobal({
+  numRuns,
+  ...(seed === undefined ? {} : { seed }),
+  ...(path === undefined ? {} : { path, endOnFailure: true }),
+});

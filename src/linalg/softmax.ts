@@ -1,0 +1,87 @@
+/**
+ * Row-wise softmax and log-softmax: kernels over flat row-major blocks, and validated API functions.
+ *
+ * Stable formulas: `softmax(z)_k = exp(z_k − max z) / Σ_j exp(z_j − max z)` and
+ * `logSoftmax(z)_k = z_k − max z − log Σ_j exp(z_j − max z)`. For any finite z every shifted
+ * logit is ≤ 0, so no exp overflows and the denominator is in [1, K]: softmax is finite, lies in
+ * [0, 1] and sums to 1 within K·ε (one rounding per term and per addition). A shift `z_j − max z`
+ * may itself overflow to −∞ when |z| ≈ 1e308; its exp is then exactly 0, which is the right limit.
+ *
+ * Kernels do no validation and follow IEEE rules: a NaN in a row makes that whole row NaN.
+ */
+import type { Matrix } from "./matrix.js";
+
+/** Kernel: `out[i,:] = softmax(z[i,:])` for an n×K block; `out` may alias `z`. O(nK). */
+export function softmaxRowsKernel(z: Float64Array, n: number, K: number, out: Float64Array): void {
+  for (let i = 0, o = 0; i < n; i++, o += K) {
+    let mx = z[o];
+    for (let k = 1; k < K; k++) if (z[o + k] > mx) mx = z[o + k];
+    let s = 0;
+    for (let k = 0; k < K; k++) {
+      const e = Math.exp(z[o + k] - mx);
+      out[o + k] = e;
+      s += e;
+    }
+    const inv = 1 / s;
+    for (let k = 0; k < K; k++) out[o + k] *= inv;
+  }
+}
+
+/** Kernel: `out[i,:] = logSoftmax(z[i,:])` for an n×K block; `out` may alias `z`. O(nK). */
+export function logSoftmaxRowsKernel(z: Float64Array, n: number, K: number, out: Float64Array): void {
+  for (let i = 0, o = 0; i < n; i++, o += K) {
+    let mx = z[o];
+    for (let k = 1; k < K; k++) if (z[o + k] > mx) mx = z[o + k];
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.exp(z[o + k] - mx);
+    const lse = mx + Math.log(s);
+    for (let k = 0; k < K; k++) out[o + k] = z[o + k] - lse;
+  }
+}
+
+/** Kernel: log Σ_k exp(z[o + k]) for one row of length K, stably. */
+export function logSumExpKernel(z: Float64Array, o: number, K: number): number {
+  let mx = z[o];
+  for (let k = 1; k < K; k++) if (z[o + k] > mx) mx = z[o + k];
+  let s = 0;
+  for (let k = 0; k < K; k++) s += Math.exp(z[o + k] - mx);
+  return mx + Math.log(s);
+}
+
+function checkFinite(name: string, z: Matrix): void {
+  const d = z.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i])) {
+      const r = Math.floor(i / z.cols);
+      throw new RangeError(
+        `${name}: logits must be finite; got ${d[i]} at row ${r}, column ${i - r * z.cols}`,
+      );
+    }
+  }
+}
+
+/**
+ * Row-wise softmax of an n×K logit matrix (a new matrix).
+ * @throws RangeError if K < 1 or any logit is not finite.
+ * @example softmax(fromRows([[100, 100]])) // rows: [[0.5, 0.5]]
+ */
+export function softmax(z: Matrix): Matrix {
+  if (z.cols < 1) throw new RangeError(`softmax: logits must have at least 1 column; got ${z.cols}`);
+  checkFinite("softmax", z);
+  const out = new Float64Array(z.data.length);
+  softmaxRowsKernel(z.data, z.rows, z.cols, out);
+  return { rows: z.rows, cols: z.cols, data: out };
+}
+
+/**
+ * Row-wise log-softmax of an n×K logit matrix (a new matrix); never `log(softmax + ε)`.
+ * @throws RangeError if K < 1 or any logit is not finite.
+ * @example logSoftmax(fromRows([[0, 0]])) // rows: [[-0.6931471805599453, -0.6931471805599453]]
+ */
+export function logSoftmax(z: Matrix): Matrix {
+  if (z.cols < 1) throw new RangeError(`logSoftmax: logits must have at least 1 column; got ${z.cols}`);
+  checkFinite("logSoftmax", z);
+  const out = new Float64Array(z.data.length);
+  logSoftmaxRowsKernel(z.data, z.rows, z.cols, out);
+  return { rows: z.rows, cols: z.cols, data: out };
+}
