@@ -1,0 +1,48 @@
+/**
+ * The look shared by every softcal figure: DejaVu Sans (the font shipped for PNG rendering, see
+ * `render.ts`), a white background, colorblind-safe `tableau10` colors, 420×320 panels.
+ */
+import type { Config } from "vega-lite";
+
+/** Font family of every text mark; `render.ts` ships exactly this font to resvg. */
+export const FONT = "DejaVu Sans";
+
+/** Inner width and height of one panel in pixels (a two-column figure fits a page). */
+export const PANEL_WIDTH = 420;
+export const PANEL_HEIGHT = 320;
+
+/** Colors of the reliability diagram (tableau10 blue, red and gray). */
+export const ACCURACY_COLOR = "#4c78a8";
+export const GAP_COLOR = "#e45756";
+export const NEUTRAL_COLOR = "#79706e";
+
+/** The vega-lite schema URL; it is metadata only (vega never fetches it). */
+export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+
+/** The shared vega-lite config. */
+export const CONFIG: Config = {
+  font: FONT,
+  background: "white",
+  padding: 8,
+  view: { stroke: "#bbbbbb" },
+  range: { category: { scheme: "tableau10" } },
+  title: { fontSize: 15, subtitleFontSize: 12, anchor: "start", offset: 10, subtitleColor: "#555555" },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: "bold",
+    gridColor: "#e6e6e6",
+    domainColor: "#888888",
+    tickColor: "#888888",
+  },
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: "bold" },
+  header: { labelFontSize: 12, titleFontSize: 13 },
+  concat: { spacing: 24 },
+};
+
+/** Throws a RangeError unless `v` is a finite number. */
+export function requireFinite(fn: string, what: string, v: unknown): asserts v is number {
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw new RangeError(`${fn}: ${what} must be a finite number; got ${String(v)}`);
+  }
+}
