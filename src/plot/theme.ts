@@ -16,6 +16,34 @@ export const ACCURACY_COLOR = "#4c78a8";
 export const GAP_COLOR = "#e45756";
 export const NEUTRAL_COLOR = "#79706e";
 
+/** vega's "tableau10" scheme, in order (used where a color must be computed, not scaled). */
+export const TABLEAU10: readonly string[] = [
+  "#4c78a8",
+  "#f58518",
+  "#e45756",
+  "#72b7b2",
+  "#54a24b",
+  "#eeca3b",
+  "#b279a2",
+  "#ff9da6",
+  "#9d755d",
+  "#bab0ac",
+];
+
+/**
+ * `color` mixed with white: weight `alpha` on the color, `1 − alpha` on white, as `#rrggbb`
+ * (the opaque equivalent of drawing `color` at opacity `alpha` on white).
+ * @example tint("#4c78a8", 0.5); // "#a6bcd4"
+ */
+export function tint(color: string, alpha: number): string {
+  const hex = (i: number) => {
+    const c = Number.parseInt(color.slice(1 + 2 * i, 3 + 2 * i), 16);
+    const v = Math.round(alpha * c + (1 - alpha) * 255);
+    return v.toString(16).padStart(2, "0");
+  };
+  return `#${hex(0)}${hex(1)}${hex(2)}`;
+}
+
 /** The vega-lite schema URL; it is metadata only (vega never fetches it). */
 export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
