@@ -1,0 +1,150 @@
+/**
+ * The saved model format: versioned JSON holding everything `predict` needs to reproduce the
+ * fitted probabilities exactly — kind, Θ (K×(d+1), bias first), class names, feature names and the
+ * standardization applied to the features before Θ.
+ *
+ * ```json
+ * { "format": "softcal-model", "version": 1, "model": "softmax",
+ *   "classes": ["setosa", …], "features": ["sepal_length", …],
+ *   "standardization": { "mean": […], "scale": […] } | null,
+ *   "theta": [[b_0, w_01, …], …], "training": { … } }
+ * ```
+ * Numbers are written in shortest round-trip form (and −0 as `-0`), so `read(write(m))` equals
+ * `m` bit for bit.
+ */
+import { InputError } from "../errors.js";
+import { type LinearModel, MODEL_KINDS, type ModelKind } from "./fit.js";
+
+export const MODEL_FORMAT = "softcal-model";
+export const MODEL_VERSION = 1;
+
+export interface Standardization {
+  mean: number[];
+  scale: number[];
+}
+
+/** A model as saved: the linear model plus the names and preprocessing needed to apply it. */
+export interface ModelBundle extends LinearModel {
+  classNames: string[];
+  featureNames: string[];
+  standardization: Standardization | null;
+  /** Free-form record of how it was trained (optimizer, λ, objective, …); informational. */
+  training: Record<string, string | number | boolean | null>;
+}
+
+function num(x: number): string {
+  return Object.is(x, -0) ? "-0" : JSON.stringify(x);
+}
+
+function numArray(xs: ArrayLike<number>): string {
+  return `[${Array.from(xs, num).join(", ")}]`;
+}
+
+/** Serializes a model bundle (deterministic: same model ⇒ same bytes). */
+export function modelToJson(m: ModelBundle): string {
+  const w = m.nFeatures + 1;
+  const rows: string[] = [];
+  for (let k = 0; k < m.nClasses; k++) rows.push(`    ${numArray(m.theta.subarray(k * w, (k + 1) * w))}`);
+  const std = m.standardization
+    ? `{ "mean": ${numArray(m.standardization.mean)}, "scale": ${numArray(m.standardization.scale)} }`
+    : "null";
+  return [
+    "{",
+    `  "format": ${JSON.stringify(MODEL_FORMAT)},`,
+    `  "version": ${MODEL_VERSION},`,
+    `  "model": ${JSON.stringify(m.model)},`,
+    `  "classes": ${JSON.stringify(m.classNames)},`,
+    `  "features": ${JSON.stringify(m.featureNames)},`,
+    `  "standardization": ${std},`,
+    `  "theta": [\n${rows.join(",\n")}\n  ],`,
+    `  "training": ${JSON.stringify(m.training)}`,
+    "}",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Parses and validates a saved model.
+ * @throws InputError naming `file` (and the line and column for malformed JSON) and what was expected.
+ */
+export function modelFromJson(text: string, file: string): ModelBundle {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    if (pos) {
+      const offset = Number(pos[1]);
+      const before = text.slice(0, offset);
+      const line = before.split("\n").length;
+      const column = offset - before.lastIndexOf("\n");
+      throw new InputError("expected a softcal model (valid JSON)", { file, line, column });
+    }
+    throw new InputError("expected a softcal model (valid JSON); the file is empty or cut short", { file });
+  }
+  const bad = (what: string, got: unknown): never => {
+    throw new InputError(`expected ${what}; got ${describe(got)}`, { file });
+  };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    bad("a JSON object (a softcal model)", raw);
+  const o = raw as Record<string, unknown>;
+  if (o.format !== MODEL_FORMAT) bad(`"format": "${MODEL_FORMAT}"`, o.format);
+  if (o.version !== MODEL_VERSION)
+    bad(`"version": ${MODEL_VERSION} (this softcal reads version 1)`, o.version);
+  if (!MODEL_KINDS.includes(o.model as ModelKind)) bad(`"model" one of ${MODEL_KINDS.join(", ")}`, o.model);
+  const classes = o.classes;
+  if (!isStringArray(classes) || classes.length < 2)
+    bad('"classes": an array of at least 2 class names', classes);
+  const features = o.features;
+  if (!isStringArray(features)) bad('"features": an array of feature names', features);
+  const K = (classes as string[]).length;
+  const d = (features as string[]).length;
+  const theta = o.theta;
+  if (!Array.isArray(theta) || theta.length !== K) bad(`"theta": ${K} rows (one per class)`, theta);
+  const flat = new Float64Array(K * (d + 1));
+  (theta as unknown[]).forEach((r, k) => {
+    if (!isFiniteArray(r, d + 1)) bad(`"theta"[${k}]: ${d + 1} finite numbers (bias first)`, r);
+    flat.set(r as number[], k * (d + 1));
+  });
+  let standardization: Standardization | null = null;
+  if (o.standardization !== null && o.standardization !== undefined) {
+    const s = o.standardization as Record<string, unknown>;
+    if (typeof s !== "object" || !isFiniteArray(s.mean, d) || !isFiniteArray(s.scale, d)) {
+      bad(`"standardization": { mean, scale } with ${d} finite numbers each`, s);
+    }
+    if ((s.scale as number[]).some((v) => !(v > 0))) bad('"standardization".scale entries > 0', s.scale);
+    standardization = { mean: s.mean as number[], scale: s.scale as number[] };
+  }
+  const training = o.training;
+  if (
+    training !== undefined &&
+    (typeof training !== "object" || training === null || Array.isArray(training))
+  ) {
+    bad('"training": an object', training);
+  }
+  return {
+    model: o.model as ModelKind,
+    nClasses: K,
+    nFeatures: d,
+    theta: flat,
+    classNames: classes as string[],
+    featureNames: features as string[],
+    standardization,
+    training: (training ?? {}) as ModelBundle["training"],
+  };
+}
+
+function isStringArray(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((s) => typeof s === "string");
+}
+
+function isFiniteArray(x: unknown, n: number): x is number[] {
+  return Array.isArray(x) && x.length === n && x.every((v) => typeof v === "number" && Number.isFinite(v));
+}
+
+function describe(x: unknown): string {
+  const s = JSON.stringify(x);
+  if (s === undefined) return String(x);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}

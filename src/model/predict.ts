@@ -1,0 +1,82 @@
+/**
+ * Predictions of a fitted linear model: logits, probabilities, labels.
+ * Softmax: p = softmax(Θ x̃). One-vs-rest: p_k = σ(θ_k·x̃) / Σ_j σ(θ_j·x̃) (scikit-learn's OvR
+ * normalization).
+ */
+import type { Matrix } from "../linalg/matrix.js";
+import { softmaxRowsKernel } from "../linalg/softmax.js";
+import type { LinearModel } from "./fit.js";
+import { sigmoid } from "./objective.js";
+
+function checkShape(model: LinearModel, X: Matrix, name: string): void {
+  if (X.cols !== model.nFeatures) {
+    throw new RangeError(
+      `${name}: X must have the model's ${model.nFeatures} feature columns, that is (n, ${model.nFeatures}); got (${X.rows}, ${X.cols})`,
+    );
+  }
+}
+
+/** Kernel: logits Z = X̃ Θᵀ (n×K) for n rows of d features. O(n·K·d). */
+export function logitsKernel(
+  X: Float64Array,
+  n: number,
+  d: number,
+  theta: Float64Array,
+  K: number,
+  out: Float64Array,
+): void {
+  const w = d + 1;
+  for (let i = 0, xo = 0, o = 0; i < n; i++, xo += d, o += K) {
+    for (let k = 0, to = 0; k < K; k++, to += w) {
+      let s = theta[to];
+      for (let j = 0; j < d; j++) s += theta[to + 1 + j] * X[xo + j];
+      out[o + k] = s;
+    }
+  }
+}
+
+/** The n×K matrix of linear scores Θ x̃ (softmax logits, or the K binary logits of OvR). */
+export function decisionFunction(model: LinearModel, X: Matrix): Matrix {
+  checkShape(model, X, "decisionFunction");
+  const out = new Float64Array(X.rows * model.nClasses);
+  logitsKernel(X.data, X.rows, X.cols, model.theta, model.nClasses, out);
+  return { rows: X.rows, cols: model.nClasses, data: out };
+}
+
+/** The n×K matrix of class probabilities (rows on the simplex). O(n·K·d). */
+export function predictProba(model: LinearModel, X: Matrix): Matrix {
+  const z = decisionFunction(model, X);
+  const K = model.nClasses;
+  const p = z.data;
+  if (model.model === "softmax") {
+    softmaxRowsKernel(p, X.rows, K, p);
+  } else {
+    for (let o = 0; o < p.length; o += K) {
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        p[o + k] = sigmoid(p[o + k]);
+        s += p[o + k];
+      }
+      const inv = 1 / s;
+      for (let k = 0; k < K; k++) p[o + k] *= inv;
+    }
+  }
+  return z;
+}
+
+/** Index of the largest entry of each row (ties → the lowest index). */
+export function argmaxRows(P: Matrix): Int32Array {
+  const out = new Int32Array(P.rows);
+  const K = P.cols;
+  for (let i = 0, o = 0; i < P.rows; i++, o += K) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (P.data[o + k] > P.data[o + best]) best = k;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Predicted labels: argmax of the probabilities (ties → lowest index). */
+export function predictLabels(model: LinearModel, X: Matrix): Int32Array {
+  return argmaxRows(predictProba(model, X));
+}
