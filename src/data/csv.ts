@@ -29,6 +29,14 @@ export interface CsvTable {
 const LF = 0x0a;
 const CR = 0x0d;
 
+/**
+ * A user's string as shown in a one-line message: JSON-quoted (so line breaks and quotes are
+ * escaped) and cut to 60 characters.
+ */
+export function showValue(s: string): string {
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}…` : s);
+}
+
 /** Number of line breaks (CRLF, LF or lone CR each count once) in `s`. */
 function countBreaks(s: string): number {
   let n = 0;
@@ -139,7 +147,7 @@ export function parseCsvTable(text: string, file: string): CsvTable {
     const first = seen.get(name);
     if (first !== undefined) {
       throw new InputError(
-        `expected unique column names; got "${name}" again (first at column ${first + 1})`,
+        `expected unique column names; got ${showValue(name)} again (first at column ${first + 1})`,
         { file, line: starts[0], column: j + 1 },
       );
     }
@@ -152,7 +160,7 @@ export function parseCsvTable(text: string, file: string): CsvTable {
   for (let r = 1; r < records.length; r++) {
     if (records[r].length !== nCols) {
       throw new InputError(
-        `expected ${nCols} field${nCols === 1 ? "" : "s"} (as in the header); got ${records[r].length}`,
+        `expected ${nCols} column${nCols === 1 ? "" : "s"} (as in the header); got ${records[r].length}`,
         { file, line: starts[r] },
       );
     }

@@ -4,7 +4,7 @@
  */
 import { InputError } from "../errors.js";
 import { type Matrix, matrix } from "../linalg/matrix.js";
-import { type CsvTable, cellLocation } from "./csv.js";
+import { type CsvTable, cellLocation, showValue } from "./csv.js";
 
 /** A labelled data set: m samples with d numeric features and a class label 0..K-1 each. */
 export interface Dataset {
@@ -46,7 +46,7 @@ export function parseFiniteNumber(s: string): number | undefined {
 }
 
 function quoteList(names: readonly string[], max = 10): string {
-  const shown = names.slice(0, max).map((n) => `"${n}"`);
+  const shown = names.slice(0, max).map(showValue);
   if (names.length > max) shown.push(`… (${names.length} in all)`);
   return shown.join(", ");
 }
@@ -95,7 +95,7 @@ export function datasetFromTable(table: CsvTable, options: DatasetFromTableOptio
   const t = file === table.file ? table : { ...table, file };
   const labelCol = t.header.indexOf(label);
   if (labelCol < 0) {
-    throw new InputError(`expected a label column "${label}"; got columns ${quoteList(t.header)}`, {
+    throw new InputError(`expected a label column ${showValue(label)}; got columns ${quoteList(t.header)}`, {
       file,
       line: 1,
     });
@@ -103,7 +103,7 @@ export function datasetFromTable(table: CsvTable, options: DatasetFromTableOptio
   const featureCols: number[] = [];
   for (let j = 0; j < t.header.length; j++) if (j !== labelCol) featureCols.push(j);
   if (featureCols.length === 0) {
-    throw new InputError(`expected at least one feature column besides "${label}"; got none`, {
+    throw new InputError(`expected at least one feature column besides ${showValue(label)}; got none`, {
       file,
       line: 1,
     });
@@ -131,7 +131,7 @@ function readFeatures(t: CsvTable, cols: readonly number[]): Matrix {
       const v = parseFiniteNumber(r[j]);
       if (v === undefined) {
         throw new InputError(
-          `expected a finite number in column "${t.header[j]}"; got "${r[j]}"`,
+          `expected a finite number in column ${showValue(t.header[j])}; got ${showValue(r[j])}`,
           cellLocation(t, i, j),
         );
       }
@@ -167,7 +167,7 @@ function readLabels(
       }
       if (k === undefined) {
         throw new InputError(
-          `expected a label among the model's classes ${quoteList(classNames)}; got "${s}"`,
+          `expected a label among the model's classes ${quoteList(classNames)}; got ${showValue(s)}`,
           cellLocation(t, i, col),
         );
       }
@@ -188,13 +188,13 @@ function readLabels(
       const v = values[i];
       if (!(Number.isInteger(v) && v >= 0)) {
         throw new InputError(
-          `expected an integer label in 0..K-1; got "${t.rows[i][col]}"`,
+          `expected an integer label in 0..K-1; got ${showValue(t.rows[i][col])}`,
           cellLocation(t, i, col),
         );
       }
       if (v >= MAX_CLASSES) {
         throw new InputError(
-          `expected at most ${MAX_CLASSES} classes (labels 0..${MAX_CLASSES - 1}); got "${t.rows[i][col]}"`,
+          `expected at most ${MAX_CLASSES} classes (labels 0..${MAX_CLASSES - 1}); got ${showValue(t.rows[i][col])}`,
           cellLocation(t, i, col),
         );
       }
@@ -230,7 +230,9 @@ export function requireTwoClasses(ds: Dataset, file: string = ds.name): void {
   }
   if (present.length < 2) {
     const which =
-      present.length === 1 ? ` (label "${ds.classNames[present[0]] ?? present[0]}")` : " (no rows)";
+      present.length === 1
+        ? ` (label ${showValue(ds.classNames[present[0]] ?? String(present[0]))})`
+        : " (no rows)";
     throw new InputError(`training data must have at least 2 classes; got ${present.length}${which}`, {
       file,
     });
@@ -280,7 +282,7 @@ export function featuresFromTable(table: CsvTable, options: FeaturesFromTableOpt
     const j = t.header.indexOf(name);
     if (j < 0) {
       throw new InputError(
-        `expected a column "${name}" (a feature of the model); got columns ${quoteList(t.header)}`,
+        `expected a column ${showValue(name)} (a feature of the model); got columns ${quoteList(t.header)}`,
         {
           file,
           line: 1,
