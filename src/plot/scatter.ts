@@ -44,7 +44,15 @@ export interface FeatureAxes {
   title?: string;
 }
 
-function pointsLayer(points: readonly ScatterPoint[], domain: string[], xt: string, yt: string) {
+/** The data layer; `scaled` adds the axis titles and nice padded scales (scatter alone). */
+function pointsLayer(
+  points: readonly ScatterPoint[],
+  domain: string[],
+  xt: string,
+  yt: string,
+  scaled: boolean,
+) {
+  const scale = scaled ? { scale: { zero: false, nice: true } } : {};
   return {
     name: "points",
     data: { values: points.map((p) => ({ x1: p.x1, x2: p.x2, class: p.label })) },
@@ -57,8 +65,8 @@ function pointsLayer(points: readonly ScatterPoint[], domain: string[], xt: stri
       opacity: 0.95,
     },
     encoding: {
-      x: { field: "x1", type: "quantitative" as const, title: xt, scale: { zero: false, nice: false } },
-      y: { field: "x2", type: "quantitative" as const, title: yt, scale: { zero: false, nice: false } },
+      x: { field: "x1", type: "quantitative" as const, title: xt, ...scale },
+      y: { field: "x2", type: "quantitative" as const, title: yt, ...scale },
       color: { field: "class", type: "nominal" as const, title: "Class", scale: { domain } },
       shape: { field: "class", type: "nominal" as const, title: "Class", scale: { domain } },
       tooltip: [
@@ -84,7 +92,7 @@ function pointsLayer(points: readonly ScatterPoint[], domain: string[], xt: stri
 export function scatterSpec(points: readonly ScatterPoint[], axes: FeatureAxes = {}): TopLevelSpec {
   checkPoints("scatterSpec", points);
   const domain = classOrder(points.map((p) => p.label));
-  const layer = pointsLayer(points, domain, axes.x1Title ?? "x1", axes.x2Title ?? "x2");
+  const layer = pointsLayer(points, domain, axes.x1Title ?? "x1", axes.x2Title ?? "x2", true);
   return {
     $schema: SCHEMA,
     config: CONFIG,
@@ -181,7 +189,7 @@ export function decisionRegionsSpec(
     lo2 = Math.min(lo2, p.x2);
     hi2 = Math.max(hi2, p.x2);
   }
-  const pl = pointsLayer(points, domain, xt, yt);
+  const pl = pointsLayer(points, domain, xt, yt, false);
   return {
     $schema: SCHEMA,
     config: CONFIG,

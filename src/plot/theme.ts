@@ -7,6 +7,12 @@ import type { Config } from "vega-lite";
 /** Font family of every text mark; `render.ts` ships exactly this font to resvg. */
 export const FONT = "DejaVu Sans";
 
+/**
+ * The CSS font list in specs: DejaVu Sans first (the only font resvg sees), then Verdana (near
+ * identical metrics) and the generic family, for browsers without DejaVu (`softcal show`).
+ */
+export const FONT_STACK = `${FONT}, Verdana, sans-serif`;
+
 /** Inner width and height of one panel in pixels (a two-column figure fits a page). */
 export const PANEL_WIDTH = 420;
 export const PANEL_HEIGHT = 320;
@@ -49,7 +55,7 @@ export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
 /** The shared vega-lite config. */
 export const CONFIG: Config = {
-  font: FONT,
+  font: FONT_STACK,
   background: "white",
   padding: 8,
   view: { stroke: "#bbbbbb" },

@@ -1,0 +1,238 @@
+/**
+ * The HTML page of `softcal show` / `softcal report`, checked in a real headless browser (Debian
+ * chromium via playwright-core): every figure kind renders to an SVG with drawn marks, with zero
+ * console errors and zero network requests (the page is loaded from file:// with every other
+ * request aborted and recorded). A screenshot goes to results/ci/report-screenshot.png.
+ *
+ * Without /usr/bin/chromium: in CI (process.env.CI set) the test fails loudly; elsewhere it is
+ * skipped with a message.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type BrowserContext, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { barSpec } from "../src/plot/bar.js";
+import { htmlPage } from "../src/plot/html.js";
+import { lossCurveSpec } from "../src/plot/lossCurve.js";
+import { metricSweepSpec } from "../src/plot/metricSweep.js";
+import { reliabilityDiagramSpec, sideBySideReliabilitySpec } from "../src/plot/reliability.js";
+import { decisionRegionsSpec, scatterSpec } from "../src/plot/scatter.js";
+import {
+  clusters,
+  equalMassBins,
+  equalWidthBins,
+  lossRows,
+  regionGrid,
+  sweepRows,
+} from "./_shared/plotFixtures.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const haveChromium = existsSync(CHROMIUM);
+const inCI = Boolean(process.env.CI);
+const SCREENSHOT = join("results", "ci", "report-screenshot.png");
+
+if (!haveChromium && !inCI) {
+  console.warn(
+    `report.browser.test: SKIPPED — ${CHROMIUM} not found (run .ci/install-chromium.sh, or apt-get install chromium)`,
+  );
+}
+
+/** The page under test: every figure kind at least twice, and a table. */
+function reportHtml(): { html: string; expectedAccuracyBars: Map<string, number> } {
+  const width = equalWidthBins();
+  const mass = equalMassBins();
+  const pts = clusters();
+  const nonEmpty = (bins: { count: number }[]) => bins.filter((b) => b.count > 0).length;
+  const html = htmlPage({
+    title: "softcal report (browser test)",
+    intro: 'Fixed small data; checks <escaping> & "quotes" </script> too.',
+    sections: [
+      {
+        heading: "Reliability",
+        figures: [
+          {
+            title: "equal-width",
+            spec: reliabilityDiagramSpec(width, { title: "Equal-width </script>", ece: 0.0812 }),
+          },
+          { title: "equal-mass", spec: reliabilityDiagramSpec(mass, { title: "Equal-mass", ece: 0.0312 }) },
+          {
+            title: "before / after",
+            spec: sideBySideReliabilitySpec([
+              { title: "before", bins: width, ece: 0.0812 },
+              { title: "after", bins: mass, ece: 0.0312 },
+            ]),
+          },
+        ],
+        tables: [
+          {
+            caption: "Summary",
+            columns: ["method", "ECE", "NLL", "note"],
+            rows: [
+              ["softmax", 0.0312345678, 0.41, null],
+              ["one-vs-rest", 0.0812, 0.52, "<b>not bold</b>"],
+            ],
+          },
+        ],
+      },
+      {
+        heading: "Data and decision regions",
+        figures: [
+          { title: "data", spec: scatterSpec(pts) },
+          {
+            title: "data (titled axes)",
+            spec: scatterSpec(pts.slice(0, 30), { x1Title: "feature 1", x2Title: "feature 2" }),
+          },
+          { title: "regions", spec: decisionRegionsSpec(regionGrid(0.25), pts, { step: 0.25 }) },
+          { title: "regions, no points", spec: decisionRegionsSpec(regionGrid(0.5), [], { step: 0.5 }) },
+        ],
+      },
+      {
+        heading: "Training and sweeps",
+        figures: [
+          { title: "loss", spec: lossCurveSpec(lossRows()) },
+          { title: "loss (log)", spec: lossCurveSpec(lossRows(), { logY: true }) },
+          {
+            title: "sweep (log, λ = 0)",
+            spec: metricSweepSpec(sweepRows(), { metric: "ECE", param: "λ", logX: true }),
+          },
+          { title: "sweep (linear)", spec: metricSweepSpec(sweepRows(), { metric: "ECE", param: "λ" }) },
+          {
+            title: "bars",
+            spec: barSpec(
+              [
+                { category: "softmax", value: 0.03, lo: 0.02, hi: 0.04, series: "synthetic" },
+                { category: "one-vs-rest", value: 0.06, lo: 0.045, hi: 0.07, series: "synthetic" },
+                { category: "softmax", value: 0.05, lo: 0.03, hi: 0.06, series: "iris" },
+                { category: "one-vs-rest", value: 0.08, lo: 0.06, hi: 0.1, series: "iris" },
+              ],
+              { title: "Test ECE", yTitle: "ECE" },
+            ),
+          },
+          {
+            title: "bars, no series",
+            spec: barSpec(
+              [
+                { category: "T = 1", value: 0.41 },
+                { category: "T*", value: 0.33 },
+              ],
+              { title: "Test NLL", yTitle: "NLL" },
+            ),
+          },
+        ],
+      },
+    ],
+  });
+  // figure ids are assigned in page order; the side-by-side figure holds two panels
+  const expectedAccuracyBars = new Map<string, number>([
+    ["figure-0", nonEmpty(width)],
+    ["figure-1", nonEmpty(mass)],
+    ["figure-2", nonEmpty(width) + nonEmpty(mass)],
+  ]);
+  return { html, expectedAccuracyBars };
+}
+
+describe.runIf(haveChromium || inCI)("HTML report in headless chromium", () => {
+  let dir = "";
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    if (!haveChromium) {
+      throw new Error(`chromium missing: .ci/install-chromium.sh should have installed it (${CHROMIUM})`);
+    }
+    dir = mkdtempSync(join(tmpdir(), "softcal-browser-"));
+    context = await chromium.launchPersistentContext(join(dir, "profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+      viewport: { width: 1500, height: 1000 },
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("every figure renders offline: SVG marks, no console error, no network request", async () => {
+    if (context === undefined) throw new Error("browser did not start");
+    const { html, expectedAccuracyBars } = reportHtml();
+    const file = join(dir, "report.html");
+    writeFileSync(file, html);
+
+    const network: string[] = [];
+    const consoleErrors: string[] = [];
+    await context.route("**/*", async (route) => {
+      const url = route.request().url();
+      if (url.startsWith("file:")) return route.continue();
+      network.push(url);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    page.on("console", (msg) => {
+      if (msg.type() === "error") consoleErrors.push(msg.text());
+    });
+    page.on("pageerror", (err) => consoleErrors.push(`pageerror: ${err.message}`));
+    page.on("request", (req) => {
+      if (!req.url().startsWith("file:") && !req.url().startsWith("data:")) network.push(req.url());
+    });
+
+    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    await page.waitForSelector('body[data-figures-rendered="true"]', { timeout: 10_000 });
+
+    const figures = await page.$$eval(".vega-figure", (els) =>
+      els.map((el) => ({
+        id: el.id,
+        rendered: el.getAttribute("data-rendered"),
+        text: el.getAttribute("data-rendered") === "error" ? (el.textContent ?? "") : "",
+        svg: el.querySelectorAll("svg").length,
+        marks: el.querySelectorAll('svg [role="graphics-symbol"]').length,
+        accuracyBars: el.querySelectorAll(
+          "svg g.mark-rect.accuracy_marks > path, svg g.mark-rect.panel0_accuracy_marks > path, svg g.mark-rect.panel1_accuracy_marks > path",
+        ).length,
+      })),
+    );
+    expect(figures.length).toBe(13);
+    for (const f of figures) {
+      expect(f.rendered, `${f.id}: ${f.text}`).toBe("true");
+      expect(f.svg, `${f.id} has an <svg>`).toBeGreaterThanOrEqual(1);
+      expect(f.marks, `${f.id} has drawn marks`).toBeGreaterThan(0);
+    }
+    for (const [id, n] of expectedAccuracyBars) {
+      expect(
+        figures.find((f) => f.id === id)?.accuracyBars,
+        `${id}: one accuracy bar per non-empty bin`,
+      ).toBe(n);
+    }
+    // The table is plain HTML, escaped, with numbers to 6 significant digits and null as "—".
+    const cells = await page.$$eval("table td", (tds) => tds.map((td) => td.textContent));
+    expect(cells).toEqual([
+      "softmax",
+      "0.0312346",
+      "0.41",
+      "—",
+      "one-vs-rest",
+      "0.0812",
+      "0.52",
+      "<b>not bold</b>",
+    ]);
+    expect(await page.$$eval("table b", (b) => b.length)).toBe(0);
+
+    mkdirSync(join("results", "ci"), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.close();
+
+    expect(consoleErrors).toEqual([]);
+    expect(network).toEqual([]);
+  });
+});
