@@ -1,0 +1,89 @@
+/**
+ * Toy experiments for the engine's tests: each unit finishes in microseconds (unless TOY_SLEEP_MS
+ * asks it to sleep), its result is a pure function of (point, seed), and it exercises every part
+ * of the contract: numbers, nulls, non-finite metrics, strings that need CSV quoting, booleans,
+ * reliability bins (with an empty bin) and extras for figures.
+ *
+ * Environment knobs (read at run time, so worker threads see them too):
+ * - TOY_SLEEP_MS: sleep this long in every unit (kill/interrupt tests).
+ * - TOY_FAIL: `<a>:<seedIndex>` makes the unit with that `a` and seed index throw.
+ */
+import seedrandom from "seedrandom";
+import type { Experiment, GridPoint } from "../../src/experiment/types.js";
+
+const fullGrid: GridPoint[] = [
+  { a: 1, b: "x" },
+  { a: 1, b: "y" },
+  { a: 2.5, b: "x" },
+  { a: 2.5, b: 'y, "quoted"' },
+  { a: 3, b: "x", flag: true },
+];
+
+export const toy: Experiment = {
+  name: "toy",
+  description: "a + uniform noise, with nulls, a non-finite metric and two-bin reliability",
+  grid: ({ quick }) => (quick ? fullGrid.slice(0, 2) : fullGrid),
+  metrics: ["value", "noise", "maybe", "ratio"],
+  async run(point, ctx) {
+    const sleep = Number(process.env.TOY_SLEEP_MS ?? "0");
+    if (sleep > 0) await new Promise((r) => setTimeout(r, sleep));
+    if (process.env.TOY_FAIL === `${point.a}:${ctx.seedIndex}`)
+      throw new Error(`toy failure at a=${point.a}`);
+    const rng = seedrandom.alea(String(ctx.seed));
+    const u = rng();
+    const v = rng();
+    const a = point.a as number;
+    const count = 1 + Math.floor(v * 9);
+    return {
+      metrics: {
+        value: a + u,
+        noise: u,
+        maybe: ctx.seedIndex === 0 ? null : u * v,
+        ratio: point.flag === true && ctx.seedIndex === 1 ? Number.POSITIVE_INFINITY : u / (v + 1),
+      },
+      reliability: [
+        {
+          view: "test",
+          bins: [
+            { lower: 0, upper: 0.5, count, meanPredicted: u / 2, observed: v / 2 },
+            { lower: 0.5, upper: 1, count: 0, meanPredicted: null, observed: null },
+          ],
+        },
+      ],
+      extras: { curve: [u, u / 2, u / 4] },
+    };
+  },
+  figures({ points, runs }) {
+    return [
+      {
+        name: "toy-value",
+        spec: {
+          mark: "point",
+          data: {
+            values: runs.map((r) => ({ a: r.point.a, value: r.result.metrics.value, seed: r.seedIndex })),
+          },
+          encoding: { x: { field: "a", type: "quantitative" }, y: { field: "value", type: "quantitative" } },
+          description: `${points.length} points`,
+        },
+      },
+    ];
+  },
+};
+
+export const toy2: Experiment = {
+  name: "toy2",
+  description: "product of two parameters and a draw; no reliability",
+  grid: () => [
+    { k: 1, m: "p" },
+    { k: 2, m: "q" },
+    { k: 3, m: "p" },
+  ],
+  metrics: ["score"],
+  run(point, ctx) {
+    const rng = seedrandom.alea(`${ctx.seed}`);
+    return { metrics: { score: (point.k as number) * rng() } };
+  },
+};
+
+/** The registry workers import. */
+export const experiments: Experiment[] = [toy, toy2];

@@ -1,0 +1,193 @@
+/**
+ * The aggregate files of a run — runs.csv, summary.csv, reliability.csv and figures — computed
+ * from its unit records in unit order, so they are the same bytes however the units were run.
+ */
+import * as path from "node:path";
+import { stringify } from "csv-stringify/sync";
+import { ensureDir, writeFileAtomic } from "../io/atomic.js";
+import type { RunConfig, UnitRecord } from "./config.js";
+import { summarize } from "./stats.js";
+import type { CompletedRun, Experiment, Figure, ParamValue } from "./types.js";
+
+/** Renders a vega-lite spec (the plot layer's `renderFigure`). */
+export type RenderFigure = (spec: object) => Promise<{ svg: string; png: Uint8Array }>;
+
+/** Writes a whole file (atomically by default). Injected in tests to simulate a crash. */
+export type WriteFile = (file: string, data: string | Uint8Array) => void;
+
+/** Where the engine's messages go (stderr by default). */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/**
+ * Formats one CSV cell: null/undefined → empty; numbers in JavaScript's shortest round-trip form
+ * (`String(x)`: `0.1`, `1e-7`, `NaN`, `Infinity`; −0 → `0`); booleans `true`/`false`.
+ */
+export function formatCell(x: ParamValue | null | undefined): string {
+  if (x === null || x === undefined) return "";
+  return String(x);
+}
+
+function csv(rows: string[][]): string {
+  return stringify(rows, { record_delimiter: "unix" });
+}
+
+/** runs.csv: one row per unit (grid order, then seed): parameters, seed_index, seed, metrics. */
+export function runsCsv(config: RunConfig, units: readonly UnitRecord[]): string {
+  const rows: string[][] = [[...config.parameters, "seed_index", "seed", ...config.metrics]];
+  for (const u of units) {
+    rows.push([
+      ...config.parameters.map((p) => formatCell(config.grid[u.pointIndex][p])),
+      String(u.seedIndex),
+      String(u.seed),
+      ...config.metrics.map((m) => formatCell(u.result.metrics[m])),
+    ]);
+  }
+  return csv(rows);
+}
+
+/**
+ * summary.csv: one row per grid point: parameters, n (runs of the point), then for each metric
+ * `<metric>_mean, _sd, _ci95_lo, _ci95_hi` over seeds (see `summarize`; nulls left out).
+ */
+export function summaryCsv(config: RunConfig, units: readonly UnitRecord[]): string {
+  const header = [...config.parameters, "n"];
+  for (const m of config.metrics) header.push(`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`);
+  const rows: string[][] = [header];
+  const byPoint = config.grid.map(() => [] as UnitRecord[]);
+  for (const u of units) byPoint[u.pointIndex].push(u);
+  config.grid.forEach((point, i) => {
+    const row = [...config.parameters.map((p) => formatCell(point[p])), String(byPoint[i].length)];
+    for (const m of config.metrics) {
+      const s = summarize(byPoint[i].map((u) => u.result.metrics[m] ?? null));
+      row.push(formatCell(s.mean), formatCell(s.sd), formatCell(s.ci95Lo), formatCell(s.ci95Hi));
+    }
+    rows.push(row);
+  });
+  return csv(rows);
+}
+
+/**
+ * reliability.csv: every bin of every unit: parameters, seed_index, seed, view, bin (0-based),
+ * lower, upper, count, mean_predicted, observed (empty for an empty bin).
+ */
+export function reliabilityCsv(config: RunConfig, units: readonly UnitRecord[]): string {
+  const rows: string[][] = [
+    [
+      ...config.parameters,
+      "seed_index",
+      "seed",
+      "view",
+      "bin",
+      "lower",
+      "upper",
+      "count",
+      "mean_predicted",
+      "observed",
+    ],
+  ];
+  for (const u of units) {
+    const params = config.parameters.map((p) => formatCell(config.grid[u.pointIndex][p]));
+    for (const view of u.result.reliability ?? []) {
+      view.bins.forEach((b, i) => {
+        rows.push([
+          ...params,
+          String(u.seedIndex),
+          String(u.seed),
+          view.view,
+          String(i),
+          formatCell(b.lower),
+          formatCell(b.upper),
+          formatCell(b.count),
+          formatCell(b.meanPredicted),
+          formatCell(b.observed),
+        ]);
+      });
+    }
+  }
+  return csv(rows);
+}
+
+/** Options of {@link writeAggregates}. */
+export interface AggregateOptions {
+  /** The experiment, for its figures (absent: no figures, e.g. merging without the code). */
+  experiment?: Experiment;
+  /** Render figures (default true). */
+  figures?: boolean;
+  /** Renderer; default: `renderFigure` from `src/plot/render.ts`, imported lazily. */
+  render?: RenderFigure;
+  writeFile?: WriteFile;
+  logger: Logger;
+}
+
+const FIGURE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Writes runs.csv, summary.csv, reliability.csv (in that order) and the figures of a complete run
+ * into `dir`. `units` must be every unit of `config`, in unit order. Returns the figure files
+ * written. A missing plot module is a warning (figures skipped); a failing figure throws.
+ */
+export async function writeAggregates(
+  dir: string,
+  config: RunConfig,
+  units: readonly UnitRecord[],
+  opts: AggregateOptions,
+): Promise<string[]> {
+  const write = opts.writeFile ?? writeFileAtomic;
+  write(path.join(dir, "runs.csv"), runsCsv(config, units));
+  write(path.join(dir, "summary.csv"), summaryCsv(config, units));
+  write(path.join(dir, "reliability.csv"), reliabilityCsv(config, units));
+  const exp = opts.experiment;
+  if (opts.figures === false || exp?.figures === undefined) return [];
+  const runs: CompletedRun[] = units.map((u) => ({
+    point: config.grid[u.pointIndex],
+    pointIndex: u.pointIndex,
+    seedIndex: u.seedIndex,
+    seed: u.seed,
+    result: u.result,
+  }));
+  const figures: Figure[] = exp.figures({ points: config.grid, runs });
+  if (figures.length === 0) return [];
+  const render = opts.render ?? (await loadRenderer(opts.logger));
+  if (render === undefined) return [];
+  const figDir = path.join(dir, "figures");
+  ensureDir(figDir);
+  const written: string[] = [];
+  for (const f of figures) {
+    if (!FIGURE_NAME_RE.test(f.name)) {
+      throw new RangeError(
+        `experiment "${exp.name}": figure name must match ${FIGURE_NAME_RE}; got "${f.name}"`,
+      );
+    }
+    const { svg, png } = await render(f.spec);
+    const svgFile = path.join(figDir, `${f.name}.svg`);
+    const pngFile = path.join(figDir, `${f.name}.png`);
+    write(svgFile, svg);
+    write(pngFile, png);
+    written.push(svgFile, pngFile);
+  }
+  return written;
+}
+
+let warnedMissingRenderer = false;
+
+async function loadRenderer(logger: Logger): Promise<RenderFigure | undefined> {
+  const modulePath = "../plot/render.js";
+  try {
+    const mod = (await import(/* @vite-ignore */ modulePath)) as { renderFigure?: RenderFigure };
+    if (typeof mod.renderFigure === "function") return mod.renderFigure;
+    if (!warnedMissingRenderer) logger.warn("figures skipped: src/plot/render has no renderFigure export");
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const missing =
+      e.code === "ERR_MODULE_NOT_FOUND" ||
+      /Cannot find module|Failed to load url|does not exist/i.test(e.message);
+    if (!missing) throw err;
+    if (!warnedMissingRenderer)
+      logger.warn("figures skipped: the plot module (src/plot/render) is not available");
+  }
+  warnedMissingRenderer = true;
+  return undefined;
+}

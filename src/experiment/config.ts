@@ -1,0 +1,308 @@
+/**
+ * A run's resolved configuration (config.json), its unit plan, and unit records (units/*.json).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { InputError } from "../errors.js";
+import { deriveSeed, pointKey } from "./seeds.js";
+import type { Experiment, GridPoint, RunResult } from "./types.js";
+
+/** Format tags written into config.json and unit files (bumped on incompatible changes). */
+export const CONFIG_FORMAT = "softcal-run/1";
+export const UNIT_FORMAT = "softcal-unit/1";
+/** How per-run seeds are derived (recorded in config.json; see `deriveSeed`). */
+export const SEED_DERIVATION =
+  'fmix32(fnv1a32(utf8(rootSeed + "\\0" + experiment + "\\0" + pointKey + "\\0" + seedIndex)))';
+
+/** One unit of work: one grid point × one seed. */
+export interface UnitPlan {
+  /** File-name key `p<pointIndex>-s<seedIndex>`: the unit is stored at `units/<key>.json`. */
+  key: string;
+  point: number;
+  seedIndex: number;
+  seed: number;
+}
+
+/** Contents of config.json: everything that determines the run's results. */
+export interface RunConfig {
+  format: string;
+  experiment: string;
+  description: string;
+  quick: boolean;
+  rootSeed: number;
+  /** Number of seeds per grid point. */
+  seeds: number;
+  seedDerivation: string;
+  /** Parameter names: the union of the grid points' keys, in order of first appearance. */
+  parameters: string[];
+  metrics: string[];
+  grid: GridPoint[];
+  /** Every unit in unit order (point-major, then seed index); shards split this list. */
+  units: UnitPlan[];
+}
+
+/** Contents of units/<key>.json: one finished unit. */
+export interface UnitRecord {
+  format: string;
+  experiment: string;
+  key: string;
+  pointIndex: number;
+  seedIndex: number;
+  seed: number;
+  point: GridPoint;
+  result: RunResult;
+}
+
+/** Column names the engine itself writes; parameters and metrics may not use them. */
+export const RESERVED_COLUMNS = [
+  "seed_index",
+  "seed",
+  "n",
+  "view",
+  "bin",
+  "lower",
+  "upper",
+  "count",
+  "mean_predicted",
+  "observed",
+];
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Resolves an experiment's grid into a {@link RunConfig}: validates the experiment (a programming
+ * error there is a TypeError/RangeError naming the experiment), derives every unit's seed.
+ * Cost: O(points × seeds) seed derivations.
+ */
+export function buildConfig(
+  exp: Experiment,
+  opts: { seeds: number; rootSeed: number; quick: boolean },
+): RunConfig {
+  if (typeof exp.name !== "string" || !NAME_RE.test(exp.name)) {
+    throw new TypeError(`experiment name must match ${NAME_RE}; got ${JSON.stringify(exp.name)}`);
+  }
+  const where = `experiment "${exp.name}"`;
+  if (typeof exp.run !== "function") throw new TypeError(`${where}: run must be a function`);
+  const metrics = [...exp.metrics];
+  const grid = exp.grid({ quick: opts.quick });
+  if (!Array.isArray(grid) || grid.length === 0) {
+    throw new RangeError(`${where}: grid() must return a non-empty array of points`);
+  }
+  const parameters: string[] = [];
+  const seen = new Map<string, number>();
+  grid.forEach((p, i) => {
+    if (p === null || typeof p !== "object" || Array.isArray(p)) {
+      throw new TypeError(`${where}: grid point ${i} must be an object; got ${JSON.stringify(p)}`);
+    }
+    for (const [k, v] of Object.entries(p)) {
+      const ok =
+        typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+      if (!ok) {
+        throw new TypeError(
+          `${where}: grid point ${i} parameter "${k}" must be a string, boolean or finite number; got ${String(v)}`,
+        );
+      }
+      if (!parameters.includes(k)) parameters.push(k);
+    }
+    const key = pointKey(p);
+    const prev = seen.get(key);
+    if (prev !== undefined) throw new RangeError(`${where}: grid points ${prev} and ${i} are equal (${key})`);
+    seen.set(key, i);
+  });
+  const columns = new Set<string>();
+  for (const c of [...parameters, ...metrics]) {
+    if (RESERVED_COLUMNS.includes(c))
+      throw new RangeError(`${where}: column name "${c}" is reserved by the engine`);
+    if (columns.has(c))
+      throw new RangeError(`${where}: column name "${c}" is used twice (parameters and metrics)`);
+    columns.add(c);
+  }
+  const units: UnitPlan[] = [];
+  grid.forEach((p, i) => {
+    const key = pointKey(p);
+    for (let s = 0; s < opts.seeds; s++) {
+      units.push({
+        key: `p${i}-s${s}`,
+        point: i,
+        seedIndex: s,
+        seed: deriveSeed(opts.rootSeed, exp.name, key, s),
+      });
+    }
+  });
+  return {
+    format: CONFIG_FORMAT,
+    experiment: exp.name,
+    description: exp.description,
+    quick: opts.quick,
+    rootSeed: opts.rootSeed,
+    seeds: opts.seeds,
+    seedDerivation: SEED_DERIVATION,
+    parameters,
+    metrics,
+    grid: grid.map((p) => ({ ...p })),
+    units,
+  };
+}
+
+/** Serializes a config exactly as config.json holds it (2-space JSON + newline). */
+export function configText(config: RunConfig): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/**
+ * The first difference between two configs, in words (`seeds: 10 there, 5 now`), or undefined if
+ * they determine the same results. `description` is ignored (it does not change results).
+ */
+export function configDifference(there: RunConfig, now: RunConfig): string | undefined {
+  const fields: (keyof RunConfig)[] = [
+    "format",
+    "experiment",
+    "quick",
+    "rootSeed",
+    "seeds",
+    "seedDerivation",
+    "metrics",
+    "parameters",
+  ];
+  for (const f of fields) {
+    const a = JSON.stringify(there[f]);
+    const b = JSON.stringify(now[f]);
+    if (a !== b) return `${f}: ${a} there, ${b} now`;
+  }
+  if (there.grid?.length !== now.grid.length) {
+    return `grid: ${there.grid?.length} points there, ${now.grid.length} now`;
+  }
+  for (let i = 0; i < now.grid.length; i++) {
+    const a = pointKey(there.grid[i]);
+    const b = pointKey(now.grid[i]);
+    if (a !== b) return `grid point ${i}: ${a} there, ${b} now`;
+  }
+  if (JSON.stringify(there.units) !== JSON.stringify(now.units)) return "units: the derived seeds differ";
+  return undefined;
+}
+
+/** Reads `<dir>/config.json` if present (InputError if it is not a softcal run config). */
+export function readConfig(dir: string): RunConfig | undefined {
+  const file = path.join(dir, "config.json");
+  if (!fs.existsSync(file)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new InputError(`expected a softcal run config (JSON); got ${(err as Error).message}`, { file });
+  }
+  const c = parsed as RunConfig;
+  if (c === null || typeof c !== "object" || c.format !== CONFIG_FORMAT || !Array.isArray(c.units)) {
+    throw new InputError(`expected a softcal run config with format "${CONFIG_FORMAT}"; got something else`, {
+      file,
+    });
+  }
+  return c;
+}
+
+// Non-finite numbers do not survive JSON; unit files store them as {"$number": "NaN" | "Infinity" | "-Infinity"}.
+function encodeReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "number" && !Number.isFinite(value)) return { $number: String(value) };
+  return value;
+}
+
+function decodeReviver(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === "$number" && typeof o.$number === "string") return Number(o.$number);
+  }
+  return value;
+}
+
+/** Serializes a unit record as its file holds it (non-finite numbers encoded; see above). */
+export function unitText(record: UnitRecord): string {
+  return `${JSON.stringify(record, encodeReplacer)}\n`;
+}
+
+/** Parses a unit file's text (inverse of {@link unitText}). */
+export function parseUnit(text: string): UnitRecord {
+  return JSON.parse(text, decodeReviver) as UnitRecord;
+}
+
+/** Path of a unit's file in run folder `dir`. */
+export function unitFile(dir: string, key: string): string {
+  return path.join(dir, "units", `${key}.json`);
+}
+
+/**
+ * Reads the unit file of `plan` in `dir` and checks it belongs to this run; undefined if it is
+ * missing, unparseable (never the case for files written atomically) or for another unit.
+ */
+export function readUnit(dir: string, config: RunConfig, plan: UnitPlan): UnitRecord | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(unitFile(dir, plan.key), "utf8");
+  } catch {
+    return undefined;
+  }
+  let rec: UnitRecord;
+  try {
+    rec = parseUnit(text);
+  } catch {
+    return undefined;
+  }
+  if (
+    rec.format !== UNIT_FORMAT ||
+    rec.experiment !== config.experiment ||
+    rec.key !== plan.key ||
+    rec.seed !== plan.seed ||
+    rec.seedIndex !== plan.seedIndex ||
+    rec.pointIndex !== plan.point ||
+    pointKey(rec.point ?? {}) !== pointKey(config.grid[plan.point]) ||
+    rec.result === null ||
+    typeof rec.result !== "object"
+  ) {
+    return undefined;
+  }
+  return rec;
+}
+
+/**
+ * Checks a run's result against the experiment's contract; returns a message or undefined.
+ * Metrics must hold exactly the declared names, each a number or null; reliability views hold
+ * bins with numeric lower/upper/count and number-or-null meanPredicted/observed.
+ */
+export function checkResult(config: RunConfig, result: unknown): string | undefined {
+  if (result === null || typeof result !== "object")
+    return `run must return an object; got ${String(result)}`;
+  const r = result as RunResult;
+  if (r.metrics === null || typeof r.metrics !== "object") return "run result has no metrics object";
+  for (const m of config.metrics) {
+    if (!(m in r.metrics)) return `run result lacks metric "${m}"`;
+    const v = r.metrics[m];
+    if (v !== null && typeof v !== "number")
+      return `metric "${m}" must be a number or null; got ${JSON.stringify(v)}`;
+  }
+  for (const k of Object.keys(r.metrics)) {
+    if (!config.metrics.includes(k)) return `run result has undeclared metric "${k}" (add it to metrics)`;
+  }
+  if (r.reliability !== undefined) {
+    if (!Array.isArray(r.reliability)) return "reliability must be an array of { view, bins }";
+    for (const v of r.reliability) {
+      if (typeof v?.view !== "string" || !Array.isArray(v.bins))
+        return "reliability must be an array of { view, bins }";
+      for (const b of v.bins) {
+        const num = (x: unknown) => typeof x === "number";
+        const numOrNull = (x: unknown) => x === null || typeof x === "number";
+        if (
+          !(
+            num(b?.lower) &&
+            num(b?.upper) &&
+            num(b?.count) &&
+            numOrNull(b?.meanPredicted) &&
+            numOrNull(b?.observed)
+          )
+        ) {
+          return `reliability view "${v.view}": each bin must be { lower, upper, count, meanPredicted, observed }`;
+        }
+      }
+    }
+  }
+  return undefined;
+}

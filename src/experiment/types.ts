@@ -1,0 +1,75 @@
+/**
+ * The contract an experiment module implements, and the records the engine keeps.
+ *
+ * An experiment is a grid of parameter points; each point runs once per seed. A run must be a
+ * pure function of (point, seed): the engine may run units in any order, on any thread, in any
+ * process or machine (shards), and skip finished ones on `--resume`; the files it writes are
+ * the same bytes whichever way the work was split.
+ */
+
+/** A parameter value: what a grid point may hold (finite numbers only). */
+export type ParamValue = string | number | boolean;
+
+/** One point of an experiment's grid: parameter name → value. */
+export type GridPoint = Record<string, ParamValue>;
+
+/** One reliability-diagram bin, as the calibration layer reports it (null = empty bin). */
+export interface Bin {
+  lower: number;
+  upper: number;
+  count: number;
+  meanPredicted: number | null;
+  observed: number | null;
+}
+
+/** What a run is given besides its grid point. */
+export interface RunContext {
+  /** The derived seed of this (point, seed index): a uint32 (see `deriveSeed`). */
+  seed: number;
+  /** 0-based index of the seed among the run's `seeds`. */
+  seedIndex: number;
+  /** True for a quick (smoke-test sized) run. */
+  quick: boolean;
+}
+
+/** The outcome of one run (one grid point × one seed). Must be JSON-serializable. */
+export interface RunResult {
+  /** One row of runs.csv (column order = `Experiment.metrics`); null = not defined for this run. */
+  metrics: Record<string, number | null>;
+  /** Rows of reliability.csv, one bin list per view (e.g. "test", "test-recalibrated"). */
+  reliability?: { view: string; bins: Bin[] }[];
+  /** JSON-serializable per-run data for figures (loss curves, decision grids). */
+  extras?: Record<string, unknown>;
+}
+
+/** A figure: a vega-lite spec the engine renders to `figures/<name>.svg` and `.png`. */
+export interface Figure {
+  /** File name without extension: letters, digits, `-`, `_`, `.` only. */
+  name: string;
+  spec: object;
+}
+
+/** A finished run as figures see it. */
+export interface CompletedRun {
+  point: GridPoint;
+  /** Index of `point` in the grid. */
+  pointIndex: number;
+  seedIndex: number;
+  seed: number;
+  result: RunResult;
+}
+
+/** An experiment: its grid, its metrics, how one run is done, and its figures. */
+export interface Experiment {
+  /** Folder-safe name (letters, digits, `-`, `_`, `.`): the run folder is `OUT/<name>/`. */
+  name: string;
+  description: string;
+  /** The grid in a deterministic order; no two points may be equal. */
+  grid(opts: { quick: boolean }): GridPoint[];
+  /** Metric names: the columns of runs.csv after the parameters, in this order. */
+  metrics: readonly string[];
+  /** Runs one unit; must be pure given (point, ctx.seed). */
+  run(point: GridPoint, ctx: RunContext): RunResult | Promise<RunResult>;
+  /** Figures over all finished runs (in grid × seed order). */
+  figures?(input: { points: GridPoint[]; runs: CompletedRun[] }): Figure[];
+}

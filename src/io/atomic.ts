@@ -1,0 +1,188 @@
+/**
+ * Atomic file writes and small file helpers for run storage.
+ *
+ * A replaced file is never seen half-written: {@link writeFileAtomic} writes a temp file in the
+ * target's own folder (same file system, so `rename` is atomic on POSIX), fsyncs it, then renames
+ * it over the target. A crash (even `kill -9`) leaves either the old file or the new one, plus at
+ * most a stray `.<name>.<pid>.<thread>.<n>.tmp` that {@link removeStaleTempFiles} cleans up.
+ * This follows the sacred/mlflow lesson: never stage in the system temp dir (a cross-device
+ * `rename` is a copy, not an atomic move).
+ */
+import * as nodeFs from "node:fs";
+import * as path from "node:path";
+import { threadId } from "node:worker_threads";
+import { InputError } from "../errors.js";
+
+/**
+ * The file-system calls {@link writeFileAtomic} makes. Pass your own (e.g. one whose `writeSync`
+ * throws on the third call) to simulate a failure mid-write in tests; defaults to `node:fs`.
+ */
+export interface AtomicFs {
+  openSync(path: string, flags: string, mode?: number): number;
+  writeSync(fd: number, data: Uint8Array, offset?: number, length?: number): number;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  renameSync(from: string, to: string): void;
+  unlinkSync(path: string): void;
+}
+
+/** Options of {@link writeFileAtomic}. */
+export interface WriteFileAtomicOptions {
+  /** File-system implementation (default `node:fs`); inject failures here in tests. */
+  fs?: AtomicFs;
+  /** File mode of a newly created file (default 0o644, before the umask). */
+  mode?: number;
+}
+
+let tempCounter = 0;
+
+/** The temp-file name pattern {@link writeFileAtomic} uses (and {@link removeStaleTempFiles} removes). */
+export const TEMP_FILE_PATTERN = /^\..+\.\d+\.\d+\.\d+\.tmp$/;
+
+/**
+ * Writes `data` to `file` atomically: temp file in the same folder, write + fsync, then rename.
+ *
+ * The temp file is `.<basename>.<pid>.<threadId>.<counter>.tmp`: unique without randomness
+ * (pid and thread tell writers apart, the counter tells one writer's files apart; an existing
+ * name — a leftover of a dead process with a recycled pid — is skipped because the temp file is
+ * opened with O_EXCL). On any error the temp file is removed and the error rethrown; the target
+ * is then untouched (the old contents, or still absent). The folder must exist.
+ *
+ * Cost: one write, one fsync and one rename; O(size of data).
+ * Errors: whatever the file system throws (ENOENT, ENOTDIR, EACCES, ENOSPC, …), unchanged.
+ *
+ * @example
+ * writeFileAtomic("results/baseline/summary.csv", "a,b\n1,2\n");
+ */
+export function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  options: WriteFileAtomicOptions = {},
+): void {
+  const fs = options.fs ?? nodeFs;
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  let temp = "";
+  let fd = -1;
+  for (let attempt = 0; ; attempt++) {
+    temp = path.join(dir, `.${base}.${process.pid}.${threadId}.${tempCounter++}.tmp`);
+    try {
+      fd = fs.openSync(temp, "wx", options.mode ?? 0o644);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 1000) throw err;
+    }
+  }
+  try {
+    let offset = 0;
+    while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+    fs.fsyncSync(fd);
+    const closing = fd;
+    fd = -1;
+    fs.closeSync(closing);
+    fs.renameSync(temp, file);
+  } catch (err) {
+    if (fd >= 0) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already failing; the original error is the one to report
+      }
+    }
+    try {
+      fs.unlinkSync(temp);
+    } catch {
+      // the temp file may not exist (rename succeeded partially is impossible; open may have failed)
+    }
+    throw err;
+  }
+}
+
+/**
+ * Removes leftover temp files of {@link writeFileAtomic} (from a crashed writer) in `dir`.
+ * Only names matching {@link TEMP_FILE_PATTERN} are touched; a missing folder is fine.
+ * Call it only while holding the folder's lock (a live writer's temp file would be removed).
+ * Returns the number of files removed. Cost: one directory listing.
+ */
+export function removeStaleTempFiles(dir: string): number {
+  let names: string[];
+  try {
+    names = nodeFs.readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!TEMP_FILE_PATTERN.test(name)) continue;
+    try {
+      nodeFs.unlinkSync(path.join(dir, name));
+      removed++;
+    } catch {
+      // gone already
+    }
+  }
+  return removed;
+}
+
+/**
+ * Reads and parses a JSON file.
+ *
+ * Errors: {@link InputError} `<file>: expected a readable JSON file; got <reason>` when the file
+ * is missing or unreadable, `<file>: expected valid JSON; got <parser message>` when it does not
+ * parse. Cost: O(file size).
+ *
+ * @example
+ * const config = readJsonFile("results/baseline/config.json") as RunConfig;
+ */
+export function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = nodeFs.readFileSync(file, "utf8");
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const reason = e.code === "ENOENT" ? "no such file" : (e.code ?? e.message);
+    throw new InputError(`expected a readable JSON file; got ${reason}`, { file });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`expected valid JSON; got ${(err as Error).message}`, { file });
+  }
+}
+
+/**
+ * Creates folder `dir` and its missing parents (like `mkdir -p`); an existing folder is fine.
+ *
+ * Errors: {@link InputError} `<dir>: expected a folder (or a path where one can be created); got
+ * <reason>` when a path component is a regular file (ENOTDIR/EEXIST) or the folder cannot be
+ * created (EACCES, EROFS, …). Cost: one mkdir per missing component.
+ *
+ * @example
+ * ensureDir("results/baseline/units");
+ */
+export function ensureDir(dir: string): void {
+  try {
+    nodeFs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const reason =
+      e.code === "ENOTDIR" || e.code === "EEXIST"
+        ? "a path component is a file"
+        : e.code === "EACCES" || e.code === "EPERM"
+          ? "permission denied"
+          : (e.code ?? e.message);
+    throw new InputError(`expected a folder (or a path where one can be created); got ${reason}`, {
+      file: dir,
+    });
+  }
+  let stat: nodeFs.Stats;
+  try {
+    stat = nodeFs.statSync(dir);
+  } catch (err) {
+    throw new InputError(`expected a folder; got ${(err as NodeJS.ErrnoException).code ?? "unreadable"}`, {
+      file: dir,
+    });
+  }
+  if (!stat.isDirectory()) throw new InputError("expected a folder; got a file", { file: dir });
+}
