@@ -1,0 +1,93 @@
+/**
+ * The recalibrator registry: create one by method name, or rebuild a fitted one from its JSON.
+ */
+import { InputError } from "../../errors.js";
+import { validateChoice } from "../validate.js";
+import { HistogramBinning } from "./histogram.js";
+import { IsotonicCalibration } from "./isotonic.js";
+import { PlattScaling } from "./platt.js";
+import { RECALIBRATION_METHODS, type RecalibrationMethod, type Recalibrator } from "./recalibrator.js";
+import { TemperatureScaling } from "./temperature.js";
+import { VectorScaling } from "./vector.js";
+
+/** Options for {@link createRecalibrator}; each applies to one method and is ignored by others. */
+export interface RecalibratorOptions {
+  /** histogram: number of equal-width bins B (default 15). */
+  bins?: number;
+  /** platt: Platt's target smoothing (default true). */
+  targetSmoothing?: boolean;
+}
+
+/**
+ * An unfitted recalibrator by name: "temperature", "vector", "histogram", "isotonic" or "platt".
+ * @throws InputError `method: expected one of temperature, vector, histogram, isotonic, platt; got "foo"`,
+ *   or for bad options (histogram bins not an integer ≥ 1).
+ * @example createRecalibrator("temperature").fit(Z, y, { logits: true }).transform(Ztest, { logits: true })
+ */
+export function createRecalibrator(
+  method: string,
+  opts: RecalibratorOptions = {},
+  where = "method",
+): Recalibrator {
+  const m = validateChoice<RecalibrationMethod>(method, RECALIBRATION_METHODS, where);
+  switch (m) {
+    case "temperature":
+      return new TemperatureScaling();
+    case "vector":
+      return new VectorScaling();
+    case "histogram":
+      return new HistogramBinning(opts.bins ?? 15);
+    case "isotonic":
+      return new IsotonicCalibration();
+    case "platt":
+      return new PlattScaling({ targetSmoothing: opts.targetSmoothing ?? true });
+  }
+}
+
+/**
+ * Rebuilds a fitted recalibrator from `toJSON()` output (an object, or its JSON text).
+ * `where` names the source in messages (e.g. the file name).
+ * @throws InputError when the JSON is not a softcal recalibrator of a known method and version 1,
+ *   or a parameter is missing or malformed, e.g. `cal.json: expected "temperature" to be a finite number; got null`.
+ */
+export function recalibratorFromJSON(json: unknown, where = "recalibrator JSON"): Recalibrator {
+  let o: unknown = json;
+  if (typeof json === "string") {
+    try {
+      o = JSON.parse(json);
+    } catch (e) {
+      throw new InputError(`${where}: expected JSON text; got a parse error (${(e as Error).message})`);
+    }
+  }
+  if (typeof o !== "object" || o === null || Array.isArray(o)) {
+    throw new InputError(`${where}: expected a JSON object; got ${JSON.stringify(o)?.slice(0, 40)}`);
+  }
+  const r = o as Record<string, unknown>;
+  if (r["format"] !== "softcal-recalibrator" || r["version"] !== 1) {
+    throw new InputError(
+      `${where}: expected format "softcal-recalibrator" version 1; got format ${JSON.stringify(r["format"])} version ${JSON.stringify(r["version"])}`,
+    );
+  }
+  const method = validateChoice<RecalibrationMethod>(
+    String(r["method"]),
+    RECALIBRATION_METHODS,
+    `${where}: method`,
+  );
+  const classes = r["classes"];
+  if (typeof classes !== "number" || !Number.isInteger(classes) || classes < 2) {
+    throw new InputError(`${where}: expected "classes" to be an integer ≥ 2; got ${JSON.stringify(classes)}`);
+  }
+  switch (method) {
+    case "temperature":
+      return TemperatureScaling.fromJSON(r, classes, where);
+    case "vector":
+      return VectorScaling.fromJSON(r, classes, where);
+    case "histogram":
+      return HistogramBinning.fromJSON(r, classes, where);
+    case "isotonic":
+      return IsotonicCalibration.fromJSON(r, classes, where);
+    case "platt":
+      if (classes !== 2) throw new InputError(`${where}: expected "classes" 2 for platt; got ${classes}`);
+      return PlattScaling.fromJSON(r, where);
+  }
+}

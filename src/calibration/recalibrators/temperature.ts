@@ -1,0 +1,272 @@
+/**
+ * Temperature scaling (Guo, Pleiss, Sun & Weinberger 2017, "On Calibration of Modern Neural
+ * Networks", ICML, §4.2): calibrated probabilities softmax(z / T) with one scalar T > 0 fitted by
+ * minimizing the calibration set's NLL.
+ *
+ * Solver. With β = 1/T, NLL(β) = (1/n) Σ_i [log Σ_k exp(β z_ik) − β z_{i,y_i}] is convex in β:
+ * NLL′(β) = (1/n) Σ_i (E_{softmax(βz_i)}[z_i] − z_{i,y_i}) and NLL″(β) = (1/n) Σ_i Var_{softmax(βz_i)}[z_i] ≥ 0.
+ * - NLL′(0⁺) = (1/n) Σ_i (mean_k z_ik − z_{i,y_i}). If it is ≥ 0 the minimum over β > 0 is not
+ *   attained at any finite T > 0 (the optimum is at β ≤ 0: worse-than-chance logits) ⇒ RunError.
+ * - NLL′(∞) = (1/n) Σ_i (max_k z_ik − z_{i,y_i}) ≥ 0, and = 0 exactly when every label attains its
+ *   row's maximum logit: separable data, NLL keeps decreasing as T → 0 ⇒ RunError.
+ * - Otherwise the root β* of NLL′ is unique; it is found by Halley's method on β (NLL‴, the mean
+ *   third central moment, costs no extra exp), falling back to Newton's step and then to bisection
+ *   (geometric, or ÷4/×4 while a side of the bracket [lo, hi] is open) whenever a step leaves the
+ *   bracket, until |dNLL/dlog T| = |β·NLL′(β)| ≤ 1e-11 or the bracket collapses to
+ *   a few ulps. Each iteration is one O(nK) pass with n·K exps; 10k×10 logits take a few ms.
+ *
+ * Conventions.
+ * - Binary logits given as one column z mean logits (0, z), i.e. p₁ = sigmoid(z / T). scikit-learn
+ *   and some papers use (−z, z) for a decision value z, which is sigmoid(2z / T′): their T′ = 2T.
+ * - Probabilities are turned into logits Z = log p. A class with p = 0 gets logit −∞, which stays
+ *   probability 0 at every T (fine); but if a *label's* probability is 0 the NLL is +∞ for every T
+ *   ⇒ RunError naming the row.
+ */
+import { InputError, RunError } from "../../errors.js";
+import type { Matrix } from "../../linalg/matrix.js";
+import { softmaxRowsKernel } from "../../linalg/softmax.js";
+import type { ScoreOptions } from "../scores.js";
+import type { Where } from "../validate.js";
+import {
+  jsonNumber,
+  notFitted,
+  type Recalibrator,
+  type RecalibratorJSON,
+  validateCalibrationSet,
+  validateTransformInput,
+} from "./recalibrator.js";
+
+/** The result of {@link temperatureScale}. */
+export interface TemperatureFit {
+  /** T* > 0. */
+  temperature: number;
+  /** β* = 1/T*. */
+  beta: number;
+  /** NLL at T = 1 (the input as given). */
+  nllBefore: number;
+  /** NLL at T*. */
+  nllAfter: number;
+  /** dNLL/dlog T at T* (≈ 0). */
+  gradient: number;
+  /** Halley/Newton/bisection steps taken (evaluations − 1). */
+  iterations: number;
+  /** Whether |dNLL/dlog T| ≤ 1e-11 (or the bracket collapsed to floating-point resolution). */
+  converged: boolean;
+}
+
+/** Per-row shifted logits s_ik = z_ik − max_k z_ik (≤ 0, may be −∞) and s_{i,y_i}. */
+function shiftedLogits(F: Matrix, y: ArrayLike<number>, where: Where): { s: Float64Array; sy: Float64Array } {
+  const { rows: n, cols: K, data } = F;
+  const s = new Float64Array(n * K);
+  const sy = new Float64Array(n);
+  for (let i = 0, o = 0; i < n; i++, o += K) {
+    let mx = data[o];
+    for (let k = 1; k < K; k++) if (data[o + k] > mx) mx = data[o + k];
+    for (let k = 0; k < K; k++) s[o + k] = data[o + k] - mx;
+    sy[i] = s[o + y[i]];
+    if (sy[i] === -Infinity) {
+      const at = typeof where === "string" ? where : where.file;
+      throw new RunError(
+        `${at}: temperature scaling needs p(label) > 0 in every row; got p = 0 for the label at row ${i} (NLL is +Infinity for every T)`,
+      );
+    }
+  }
+  return { s, sy };
+}
+
+/**
+ * Kernel: NLL(β) and its first three derivatives over shifted logits (−∞ entries have weight 0
+ * for β > 0): NLL′ = mean(E[s] − s_y), NLL″ = mean Var[s], NLL‴ = mean of the third central
+ * moment of s under softmax(βs). O(nK), n·K exps.
+ */
+function nllDerivatives(
+  s: Float64Array,
+  sy: Float64Array,
+  n: number,
+  K: number,
+  beta: number,
+): { f: number; g: number; h: number; t: number } {
+  let f = 0;
+  let g = 0;
+  let h = 0;
+  let t = 0;
+  for (let i = 0, o = 0; i < n; i++, o += K) {
+    let z = 0;
+    let m1 = 0;
+    let m2 = 0;
+    let m3 = 0;
+    for (let k = 0; k < K; k++) {
+      const v = s[o + k];
+      if (v === -Infinity) continue;
+      const w = Math.exp(beta * v);
+      const wv = w * v;
+      const wv2 = wv * v;
+      z += w;
+      m1 += wv;
+      m2 += wv2;
+      m3 += wv2 * v;
+    }
+    const e1 = m1 / z;
+    const e2 = m2 / z;
+    f += Math.log(z) - beta * sy[i];
+    g += e1 - sy[i];
+    h += e2 - e1 * e1;
+    t += m3 / z - 3 * e1 * e2 + 2 * e1 * e1 * e1;
+  }
+  return { f: f / n, g: g / n, h: Math.max(h / n, 0), t: t / n };
+}
+
+/**
+ * Fits the temperature T* = argmin_{T>0} NLL(softmax(Z/T)) on a calibration set.
+ * S: n×K logits (`{ logits: true }`) or probabilities (then Z = log p); n×1 = binary (0, z).
+ * @throws InputError on bad input (see validatePredictions) or a single-class calibration set.
+ * @throws RunError for separable data (T → 0), worse-than-chance logits (optimum at β ≤ 0), or a
+ *   label with probability 0.
+ * Cost O(nK) per iteration, typically 4–10 iterations.
+ * @example temperatureScale(fromRows([[0, 2], [0, 2], [0, 2], [0, 2]]), Int32Array.of(1, 1, 1, 0), { logits: true }).temperature
+ *   // 1.8204784532536746 = 2 / log 3 (sigmoid(2/T) = 3/4, the observed frequency)
+ */
+export function temperatureScale(
+  S: Matrix,
+  y: ArrayLike<number>,
+  opts: ScoreOptions = {},
+  where: Where = "temperature",
+): TemperatureFit {
+  const { F: F0, K } = validateCalibrationSet(S, y, opts, where);
+  const F = opts.logits ? F0 : logOf(F0);
+  const n = F.rows;
+  const { s, sy } = shiftedLogits(F, y, where);
+  const at = typeof where === "string" ? where : where.file;
+  // NLL′ at β → 0⁺ and β → ∞.
+  let g0 = 0;
+  let gInf = 0;
+  for (let i = 0, o = 0; i < n; i++, o += K) {
+    let m = 0;
+    let c = 0;
+    for (let k = 0; k < K; k++) {
+      if (s[o + k] === -Infinity) continue;
+      m += s[o + k];
+      c++;
+    }
+    g0 += m / c - sy[i];
+    gInf -= sy[i];
+  }
+  g0 /= n;
+  gInf /= n;
+  if (!(g0 < 0)) {
+    throw new RunError(
+      gInf === 0
+        ? `${at}: temperature scaling needs informative logits; got logits equal within every row (NLL is the same for every T)`
+        : `${at}: temperature scaling needs better-than-chance logits; got dNLL/dβ = ${g0} ≥ 0 at β = 1/T = 0, so the optimum is at β ≤ 0 (T ≤ 0 or T = ∞) — check that the columns are in class order and match the labels`,
+    );
+  }
+  if (gInf === 0) {
+    throw new RunError(
+      `${at}: temperature scaling needs a non-separable calibration set; got every label at its row's largest logit, so NLL keeps decreasing as T → 0 — use more calibration data`,
+    );
+  }
+  const before = nllDerivatives(s, sy, n, K, 1);
+  let beta = 1;
+  let cur = before;
+  let lo = 0;
+  let hi = Infinity;
+  let iterations = 0;
+  let converged = false;
+  for (; iterations < 200; iterations++) {
+    if (cur.g < 0) lo = beta;
+    else hi = beta;
+    if (Math.abs(beta * cur.g) <= 1e-11 || hi - lo <= 4 * Number.EPSILON * hi) {
+      converged = true;
+      break;
+    }
+    // Halley's step (cubic convergence; NLL‴ comes at no extra exp), else Newton's, else bisection.
+    const den = 2 * cur.h * cur.h - cur.g * cur.t;
+    let next = den > 0 ? beta - (2 * cur.g * cur.h) / den : beta - cur.g / cur.h;
+    if (!(next > lo && next < hi)) next = beta - cur.g / cur.h;
+    if (!(next > lo && next < hi)) {
+      if (hi === Infinity) next = 4 * lo;
+      else if (lo === 0) next = hi / 4;
+      else next = Math.sqrt(lo * hi);
+    }
+    if (next === beta) {
+      converged = true;
+      break;
+    }
+    beta = next;
+    cur = nllDerivatives(s, sy, n, K, beta);
+  }
+  return {
+    temperature: 1 / beta,
+    beta,
+    nllBefore: before.f,
+    nllAfter: cur.f,
+    gradient: -beta * cur.g,
+    iterations,
+    converged,
+  };
+}
+
+/** log of a full probability block (p = 0 ⇒ −∞). */
+function logOf(P: Matrix): Matrix {
+  const out = new Float64Array(P.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.log(P.data[i]);
+  return { rows: P.rows, cols: P.cols, data: out };
+}
+
+/**
+ * Kernel: softmax(Z / T) of a full n×K logit block (−∞ logits allowed when each row has a finite
+ * maximum). O(nK).
+ */
+export function applyTemperature(F: Matrix, T: number): Matrix {
+  const out = new Float64Array(F.data.length);
+  const inv = 1 / T;
+  for (let i = 0; i < out.length; i++) out[i] = F.data[i] * inv;
+  softmaxRowsKernel(out, F.rows, F.cols, out);
+  return { rows: F.rows, cols: F.cols, data: out };
+}
+
+/** Temperature scaling as a {@link Recalibrator}. JSON: `{ …, method: "temperature", temperature }`. */
+export class TemperatureScaling implements Recalibrator {
+  readonly method = "temperature" as const;
+  temperature: number | undefined;
+  classes: number | undefined;
+  /** Details of the last fit (iterations, convergence, NLL before/after). */
+  lastFit: TemperatureFit | undefined;
+
+  constructor(temperature?: number, classes?: number) {
+    this.temperature = temperature;
+    this.classes = classes;
+  }
+
+  fit(S: Matrix, y: ArrayLike<number>, opts: ScoreOptions = {}, where: Where = "temperature"): this {
+    const r = temperatureScale(S, y, opts, where);
+    this.temperature = r.temperature;
+    this.classes = S.cols === 1 ? 2 : S.cols;
+    this.lastFit = r;
+    return this;
+  }
+
+  transform(S: Matrix, opts: ScoreOptions = {}, where: Where = "temperature"): Matrix {
+    if (this.temperature === undefined || this.classes === undefined) throw notFitted(this.method);
+    const F = validateTransformInput(S, this.classes, opts, where);
+    return applyTemperature(opts.logits ? F : logOf(F), this.temperature);
+  }
+
+  toJSON(): RecalibratorJSON {
+    if (this.temperature === undefined || this.classes === undefined) throw notFitted(this.method);
+    return {
+      format: "softcal-recalibrator",
+      version: 1,
+      method: this.method,
+      classes: this.classes,
+      temperature: this.temperature,
+    };
+  }
+
+  /** From {@link toJSON}'s output (already checked for format/method/classes by the registry). */
+  static fromJSON(o: Record<string, unknown>, classes: number, where: string): TemperatureScaling {
+    const T = jsonNumber(o, "temperature", where);
+    if (!(T > 0)) throw new InputError(`${where}: expected "temperature" > 0; got ${T}`);
+    return new TemperatureScaling(T, classes);
+  }
+}
