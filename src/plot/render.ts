@@ -49,10 +49,34 @@ export function compileSpec(spec: TopLevelSpec): { spec: vega.Spec; warnings: st
 }
 
 /**
+ * Renumbers vega's SVG definition ids (`clipN`, `gradient_N`, `p_gradient_N`) in order of first
+ * appearance. vega draws them from process-wide counters, so without this the second rendering of
+ * the same spec in one process differs from the first (`clip1` vs `clip3`).
+ */
+export function normalizeSvgIds(svg: string): string {
+  const next = new Map<string, number>();
+  const seen = new Map<string, number>();
+  return svg.replace(
+    /(id="|url\(#|href="#)(p_)?(clip|gradient_)(\d+)/g,
+    (_m, ctx: string, pattern: string | undefined, kind: string, n: string) => {
+      const key = `${kind}${n}`;
+      let id = seen.get(key);
+      if (id === undefined) {
+        id = (next.get(kind) ?? 0) + 1;
+        next.set(kind, id);
+        seen.set(key, id);
+      }
+      return `${ctx}${pattern ?? ""}${kind}${id}`;
+    },
+  );
+}
+
+/**
  * Renders a vega-lite spec to an SVG string, headlessly:
  * `vl.compile` → `vega.parse` → `new vega.View(…, { renderer: "none" }).toSVG()`; the view is
- * finalized afterwards. Text widths are vega's estimates (no canvas), so layout is the same on
- * every machine.
+ * finalized afterwards, and clip/gradient ids are renumbered ({@link normalizeSvgIds}) so the
+ * same spec gives the same bytes however many figures the process drew before. Text widths are
+ * vega's estimates (no canvas), so layout is the same on every machine.
  *
  * @param spec A vega-lite spec (e.g. from `reliabilityDiagramSpec`); data must be inline.
  * @param options `onWarning` receives compile and runtime warnings (default: ignored).
@@ -68,7 +92,7 @@ export async function renderSvg(spec: TopLevelSpec, options: RenderOptions = {})
   const compiled = compile(spec, { logger }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none", logger, logLevel: vega.Warn });
   try {
-    return await view.toSVG();
+    return normalizeSvgIds(await view.toSVG());
   } finally {
     view.finalize();
   }

@@ -8,18 +8,21 @@ import { CONFIG, PANEL_HEIGHT, PANEL_WIDTH, requireFinite, SCHEMA, TABLEAU10, ti
 import type { GridCell, ScatterPoint } from "./types.js";
 
 /**
- * The order in which classes get colors: distinct labels sorted numerically when both are numbers
- * ("2" before "10"), otherwise by UTF-16 code units. Cost: O(n + K log K).
+ * The order in which classes get colors: labels that are numbers first, ascending numerically
+ * ("2" before "10"), then the others by UTF-16 code units; duplicates removed. A total order, so
+ * the result does not depend on the input order. Cost: O(n + K log K).
  * @example classOrder(["b", "10", "2", "b"]); // ["2", "10", "b"]
  */
 export function classOrder(labels: Iterable<string>): string[] {
-  const distinct = [...new Set(labels)];
   const num = (s: string) => (s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : null);
-  return distinct.sort((a, b) => {
+  const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...new Set(labels)].sort((a, b) => {
     const na = num(a);
     const nb = num(b);
-    if (na !== null && nb !== null && na !== nb) return na - nb;
-    return a < b ? -1 : a > b ? 1 : 0;
+    if (na !== null && nb !== null) return na - nb || byCodeUnits(a, b);
+    if (na !== null) return -1;
+    if (nb !== null) return 1;
+    return byCodeUnits(a, b);
   });
 }
 
