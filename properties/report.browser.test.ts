@@ -9,8 +9,8 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { barSpec } from "../src/plot/bar.js";
@@ -31,7 +31,7 @@ import {
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 const inCI = Boolean(process.env.CI);
-const SCREENSHOT = join("results", "ci", "report-screenshot.png");
+const SCREENSHOT = fileURLToPath(new URL("../results/ci/report-screenshot.png", import.meta.url));
 
 if (!haveChromium && !inCI) {
   console.warn(
@@ -133,14 +133,16 @@ function reportHtml(): { html: string; expectedAccuracyBars: Map<string, number>
   return { html, expectedAccuracyBars };
 }
 
-describe.runIf(haveChromium || inCI)("HTML report in headless chromium", () => {
+// In CI a missing browser is a failing test (counted as failed), never a silent skip.
+test.runIf(!haveChromium && inCI)("chromium is installed for the browser test", () => {
+  throw new Error(`chromium missing: .ci/install-chromium.sh should have installed it (${CHROMIUM})`);
+});
+
+describe.runIf(haveChromium)("HTML report in headless chromium", () => {
   let dir = "";
   let context: BrowserContext | undefined;
 
   beforeAll(async () => {
-    if (!haveChromium) {
-      throw new Error(`chromium missing: .ci/install-chromium.sh should have installed it (${CHROMIUM})`);
-    }
     dir = mkdtempSync(join(tmpdir(), "softcal-browser-"));
     context = await chromium.launchPersistentContext(join(dir, "profile"), {
       executablePath: CHROMIUM,
@@ -228,7 +230,7 @@ describe.runIf(haveChromium || inCI)("HTML report in headless chromium", () => {
     ]);
     expect(await page.$$eval("table b", (b) => b.length)).toBe(0);
 
-    mkdirSync(join("results", "ci"), { recursive: true });
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     await page.close();
 
