@@ -3,7 +3,7 @@
  * descent lemma, the K = 2 identity with binary logistic regression, and finiteness.
  */
 import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import { lipschitzBound, ovrObjective, softmaxObjective, type TrainingData } from "../src/model/objective.js";
 import { type Problem, problemArb, problemThetaArb, thetaArb } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
@@ -77,7 +77,7 @@ describe.each(["softmax", "ovr"] as const)("%s objective", (kind) => {
     },
   );
 
-  test("is finite (never NaN) for huge but finite features", () => {
+  it("is finite (never NaN) for huge but finite features", () => {
     const X = Float64Array.from([1e308, -1e308, 1e308, 1e308, -1e308, 5]);
     const y = Int32Array.from([0, 1, 2]);
     const f = make({ X, nSamples: 3, nFeatures: 2, y, nClasses: 3 }, 0.1);

@@ -3,7 +3,7 @@
  * relabeling, the class-sum of Θ), and L-BFGS's convergence to the optimum.
  */
 import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Matrix } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
 import { gradientDescent } from "../src/model/gradientDescent.js";
@@ -141,7 +141,7 @@ describe("L-BFGS", () => {
     },
   );
 
-  test("separable data at λ = 0: stops at --iters with converged false", () => {
+  it("separable data at λ = 0: stops at --iters with converged false", () => {
     const X = { rows: 4, cols: 1, data: Float64Array.from([-2, -1, 1, 2]) };
     const r = fit(X, Int32Array.from([0, 0, 1, 1]), 2, { maxIter: 50 });
     expect(r.converged).toBe(false);
@@ -149,7 +149,7 @@ describe("L-BFGS", () => {
     expect(Number.isFinite(r.objective)).toBe(true);
   });
 
-  test("lbfgs on a quadratic reaches the exact minimizer", () => {
+  it("lbfgs on a quadratic reaches the exact minimizer", () => {
     const c = Float64Array.from([1, -2, 3]);
     const f = {
       size: 3,

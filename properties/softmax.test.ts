@@ -1,10 +1,10 @@
 import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fromRows } from "../src/linalg/matrix.js";
 import { logSoftmax, softmax } from "../src/linalg/softmax.js";
 
 describe("softmax edge cases (pinned)", () => {
-  test("overflow [100,100] → [0.5,0.5]; huge gap [-1000,1000] → [0,1]", () => {
+  it("overflow [100,100] → [0.5,0.5]; huge gap [-1000,1000] → [0,1]", () => {
     expect(Array.from(softmax(fromRows([[100, 100]])).data)).toEqual([0.5, 0.5]);
     expect(Array.from(softmax(fromRows([[-1000, 1000]])).data)).toEqual([0, 1]);
   });

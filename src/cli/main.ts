@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { SoftcalError } from "../errors.js";
 import { VERSION } from "../version.js";
+import { registerCalibrate } from "./calibrate.js";
 import { type CliIo, processIo } from "./common.js";
+import { registerEvaluate } from "./evaluate.js";
 import { registerFit } from "./fit.js";
 import { registerPredict } from "./predict.js";
 
@@ -27,6 +29,8 @@ export function buildProgram(io: CliIo): Command {
     });
   registerFit(program, io);
   registerPredict(program, io);
+  registerEvaluate(program, io);
+  registerCalibrate(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} });
   return program;
 }
