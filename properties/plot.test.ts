@@ -5,11 +5,16 @@
  * byte-identical for the same input, and the HTML page is self-contained and safely escaped.
  */
 
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { Resvg } from "@resvg/resvg-js";
 import type { TopLevelSpec } from "vega-lite";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { InputError } from "../src/errors.js";
 import { barSpec } from "../src/plot/bar.js";
+import { writeFigureFile, writeFigureFiles } from "../src/plot/figureFile.js";
 import { escapeHtml, escapeInlineScript, escapeJsonForScript, htmlPage } from "../src/plot/html.js";
 import { lossCurveSpec } from "../src/plot/lossCurve.js";
 import { metricSweepSpec, zeroStandIn } from "../src/plot/metricSweep.js";
@@ -469,5 +474,33 @@ describe("openInBrowser", () => {
         launch: failing,
       }),
     ).toBe(false);
+  });
+});
+
+describe("figure files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "softcal-plot-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const spec = () => barSpec([{ category: "a", value: 1 }], { title: "t", yTitle: "y" });
+
+  it("writes SVG or PNG by extension, and both with writeFigureFiles; no temp file left", async () => {
+    await writeFigureFile(spec(), join(dir, "a.svg"));
+    await writeFigureFile(spec(), join(dir, "a.PNG"), { scale: 1 });
+    const both = await writeFigureFiles(spec(), join(dir, "b"));
+    expect(readFileSync(join(dir, "a.svg"), "utf8")).toBe(await renderSvg(spec()));
+    expect(readFileSync(join(dir, "a.PNG")).subarray(1, 4).toString()).toBe("PNG");
+    expect(readFileSync(both.svg, "utf8").startsWith("<svg")).toBe(true);
+    expect(Buffer.from(readFileSync(both.png)).equals(Buffer.from(svgToPng(await renderSvg(spec()))))).toBe(
+      true,
+    );
+    expect(readdirSync(dir).sort()).toEqual(["a.PNG", "a.svg", "b.png", "b.svg"]);
+  });
+
+  it("rejects another extension with a one-line InputError, writing nothing", async () => {
+    const err = await writeFigureFile(spec(), join(dir, "c.pdf")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toBe(
+      `--plot: expected a file name ending in .svg or .png; got ${JSON.stringify(join(dir, "c.pdf"))}`,
+    );
+    expect(readdirSync(dir)).not.toContain("c.pdf");
   });
 });

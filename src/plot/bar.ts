@@ -104,5 +104,5 @@ export function barSpec(rows: readonly BarRow[], options: BarOptions): TopLevelS
           ]
         : []),
     ],
-  } as TopLevelSpec;
+  };
 }

@@ -52,7 +52,7 @@ export function lossCurveSpec(rows: readonly LossRow[], options: LossCurveOption
         field: "loss",
         type: "quantitative",
         title: options.yTitle ?? "Loss J(Θ)",
-        scale: options.logY ? { type: "log" } : { zero: false },
+        scale: options.logY ? { type: "log", nice: false } : { zero: false },
       },
       color: {
         field: "series",

@@ -95,7 +95,8 @@ export function metricSweepSpec(rows: readonly SweepRow[], options: MetricSweepO
       labelExpr: `datum.value < ${zeroBelow} ? "0" : (datum.value < 0.001 || datum.value >= 10000 ? format(datum.value, "~e") : format(datum.value, "~g"))`,
       labelOverlap: true,
     };
-    if (hasZero) subtitle += `; log axis, ${options.param} = 0 drawn at ${standIn} (labeled 0)`;
+    if (hasZero)
+      subtitle += `; log axis, ${options.param} = 0 drawn at ${Number(standIn.toPrecision(6))} (labeled 0)`;
   }
   const x = {
     field: "x",
@@ -140,5 +141,5 @@ export function metricSweepSpec(rows: readonly SweepRow[], options: MetricSweepO
         },
       },
     ],
-  } as TopLevelSpec;
+  };
 }
