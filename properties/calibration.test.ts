@@ -487,10 +487,9 @@ describe("bad input: one-line InputError naming where and what", () => {
     ],
     ["bins 0", () => evaluatePredictions(P, y, { bins: 0 }), "bins: expected an integer ≥ 1; got 0"],
     ["bins 2.5", () => evaluatePredictions(P, y, { bins: 2.5 }), "bins: expected an integer ≥ 1; got 2.5"],
-    // @ts-expect-error an unknown strategy from the command line
     [
       "strategy",
-      () => evaluatePredictions(P, y, { strategy: "kmeans" }),
+      () => evaluatePredictions(P, y, { strategy: "kmeans" } as unknown as EvaluateOptions),
       'strategy: expected one of uniform, quantile; got "kmeans"',
     ],
     [

@@ -175,7 +175,7 @@ export function temperatureScale(
   for (; iterations < 200; iterations++) {
     if (cur.g < 0) lo = beta;
     else hi = beta;
-    if (Math.abs(beta * cur.g) <= 1e-11 || hi - lo <= 4 * Number.EPSILON * hi) {
+    if (Math.abs(beta * cur.g) <= 1e-11 || (hi < Infinity && hi - lo <= 4 * Number.EPSILON * hi)) {
       converged = true;
       break;
     }
