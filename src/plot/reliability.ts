@@ -28,6 +28,9 @@ import type { Bin, ReliabilityPanel } from "./types.js";
  */
 export const MIN_DRAWN_BIN_WIDTH = 0.006;
 
+/** Fill opacity of the gap rectangles (and of their legend symbol); their red outline is opaque. */
+const GAP_OPACITY = 0.35;
+
 /** Height in pixels of the confidence histogram under a reliability diagram. */
 const HISTOGRAM_HEIGHT = 90;
 
@@ -165,7 +168,16 @@ function panel(
               color: {
                 datum: "Accuracy",
                 scale: legendScale,
-                legend: { title: null, orient: "top-left", fillColor: "white", padding: 4, labelLimit: 220 },
+                legend: {
+                  title: null,
+                  orient: "top-left",
+                  fillColor: "white",
+                  padding: 4,
+                  labelLimit: 220,
+                  symbolOpacity: { expr: `datum.value === "Gap" ? ${GAP_OPACITY} : 1` },
+                  symbolType: { expr: `datum.value === "Perfect calibration" ? "stroke" : "square"` },
+                  symbolStrokeColor: { expr: `datum.value === "Gap" ? "${GAP_COLOR}" : null` },
+                },
               },
               tooltip: [...tooltip],
             },
@@ -173,7 +185,7 @@ function panel(
           {
             name: `${prefix}gap`,
             data: { values: drawn },
-            mark: { type: "rect", opacity: 0.35, stroke: GAP_COLOR, strokeWidth: 0.8 },
+            mark: { type: "rect", fillOpacity: GAP_OPACITY, stroke: GAP_COLOR, strokeWidth: 1.2 },
             encoding: {
               x: { field: "x0", type: "quantitative" },
               x2: { field: "x1" },
