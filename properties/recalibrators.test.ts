@@ -1,0 +1,457 @@
+/**
+ * Properties of the recalibrators: temperature scaling's optimum and invariants, which fits can
+ * never raise the calibration-set NLL (and which can), isotonic monotonicity, simplex outputs,
+ * JSON round trips, and bad-input / failed-run messages.
+ *
+ * NLL never rises on the calibration set — where it is a theorem:
+ * - temperature: T = 1 is feasible and T* is the global minimum of a convex function of β = 1/T;
+ * - vector scaling: w = 1, b = 0 (the identity) is feasible and every L-BFGS step lowers the NLL;
+ * - Platt without target smoothing: sigmoid(1·f + 0) with f = logit(p) is the identity;
+ * - isotonic, binary: PAV's fit minimizes every proper scoring rule (log loss included) among
+ *   non-decreasing maps (Barlow et al. 1972; Fawcett & Niculescu-Mizil 2007), and the identity is
+ *   non-decreasing.
+ * NOT a theorem: histogram binning (the identity is not piecewise constant: pinned counterexample
+ * below), multiclass isotonic (one-vs-rest then renormalized: no optimality left after
+ * renormalization; no counterexample found in a small search, none claimed), Platt with target
+ * smoothing (fits smoothed targets). Isotonic and histogram outputs can be exactly 0 or 1, so NLL
+ * on new data can be +Infinity (pinned below).
+ */
+import { fc, test } from "@fast-check/vitest";
+import seedrandom from "seedrandom";
+import { describe, expect, it } from "vitest";
+import { HistogramBinning } from "../src/calibration/recalibrators/histogram.js";
+import { IsotonicCalibration } from "../src/calibration/recalibrators/isotonic.js";
+import { PlattScaling } from "../src/calibration/recalibrators/platt.js";
+import { createRecalibrator, recalibratorFromJSON } from "../src/calibration/recalibrators/registry.js";
+import { TemperatureScaling, temperatureScale } from "../src/calibration/recalibrators/temperature.js";
+import { VectorScaling } from "../src/calibration/recalibrators/vector.js";
+import { accuracy, nll } from "../src/calibration/scores.js";
+import { InputError, RunError } from "../src/errors.js";
+import { fromRows, type Matrix } from "../src/linalg/matrix.js";
+import { softmax } from "../src/linalg/softmax.js";
+import { expectClose } from "./_shared/expectClose.js";
+
+/** Seeded logits Z = T·L with labels drawn from softmax(L) (so T* ≈ T), n×K (K = 1: binary column). */
+function logitSample(seed: number | string, n: number, K: number, T: number): { Z: Matrix; y: Int32Array } {
+  const rng = seedrandom.alea(String(seed));
+  const Kf = K === 1 ? 2 : K;
+  const Z = new Float64Array(n * K);
+  const y = new Int32Array(n);
+  const l = new Float64Array(Kf);
+  for (let i = 0; i < n; i++) {
+    let mx = -Infinity;
+    for (let k = 0; k < Kf; k++) {
+      l[k] = K === 1 && k === 0 ? 0 : 3 * (rng() + rng() - 1);
+      mx = Math.max(mx, l[k]);
+    }
+    let s = 0;
+    for (let k = 0; k < Kf; k++) s += Math.exp(l[k] - mx);
+    const u = rng() * s;
+    let c = 0;
+    y[i] = Kf - 1;
+    for (let k = 0; k < Kf; k++) {
+      c += Math.exp(l[k] - mx);
+      if (u < c) {
+        y[i] = k;
+        break;
+      }
+    }
+    if (K === 1) Z[i] = T * l[1];
+    else for (let k = 0; k < K; k++) Z[i * K + k] = T * l[k];
+  }
+  return { Z: { rows: n, cols: K, data: Z }, y };
+}
+
+const scaled = (Z: Matrix, c: number): Matrix => ({
+  rows: Z.rows,
+  cols: Z.cols,
+  data: Z.data.map((v) => v * c),
+});
+
+function argmaxRows(M: Matrix): number[] {
+  const out: number[] = [];
+  const K = M.cols;
+  for (let i = 0; i < M.rows; i++) {
+    let b = 0;
+    for (let k = 1; k < K; k++) if (M.data[i * K + k] > M.data[i * K + b]) b = k;
+    out.push(b);
+  }
+  return out;
+}
+
+function expectSimplexRows(P: Matrix): void {
+  for (let i = 0; i < P.rows; i++) {
+    let s = 0;
+    for (let k = 0; k < P.cols; k++) {
+      const v = P.data[i * P.cols + k];
+      expect(v >= 0 && v <= 1).toBe(true);
+      s += v;
+    }
+    // K ≤ 6 roundings of the normalization plus K additions.
+    expect(Math.abs(s - 1)).toBeLessThanOrEqual(16 * Number.EPSILON);
+  }
+}
+
+const sampleArb = fc.record({
+  seed: fc.integer(),
+  n: fc.integer({ min: 20, max: 200 }),
+  K: fc.constantFrom(1, 2, 3, 6),
+  T: fc.constantFrom(0.3, 1, 2.5, 40),
+});
+
+describe("temperature scaling", () => {
+  test.prop([sampleArb], { numRuns: 40 })(
+    "fits (or fails with a true reason); preserves argmax and accuracy; NLL(T*) ≤ NLL(T) on a grid; dNLL/dlogT ≈ 0",
+    ({ seed, n, K, T }) => {
+      const { Z, y } = logitSample(seed, n, K, T);
+      let r: ReturnType<typeof temperatureScale>;
+      try {
+        r = temperatureScale(Z, y, { logits: true });
+      } catch (e) {
+        // Only separable data (every label at its row's max logit) may fail here.
+        expect(e).toBeInstanceOf(RunError);
+        const full = K === 1 ? fromRows(Array.from(Z.data, (z) => [0, z])) : Z;
+        const correct = argmaxRows(full).every(
+          (a, i) => full.data[i * full.cols + y[i]] === full.data[i * full.cols + a],
+        );
+        expect(correct).toBe(true);
+        expect((e as Error).message).toContain("non-separable");
+        return;
+      }
+      expect(r.converged).toBe(true);
+      expect(r.temperature > 0 && Number.isFinite(r.temperature)).toBe(true);
+      const cal = new TemperatureScaling(r.temperature, K === 1 ? 2 : K);
+      const P = cal.transform(Z, { logits: true });
+      expectSimplexRows(P);
+      const full = K === 1 ? fromRows(Array.from(Z.data, (z) => [0, z])) : Z;
+      // Logits are sums of uniforms (no exact ties); dividing by T > 0 keeps their order.
+      expect(argmaxRows(P)).toEqual(argmaxRows(full));
+      expect(accuracy(P, y)).toBe(accuracy(Z, y, { logits: true }));
+      // T* is the global minimum: no grid point does better (slack: NLL rounding, ~n·ε relative).
+      for (const t of [0.05, 0.2, 0.5, 0.9, 1, 1.1, 2, 5, 20, 100]) {
+        expect(r.nllAfter).toBeLessThanOrEqual(
+          nll(scaled(Z, 1 / t), y, { logits: true }) * (1 + 1e-13) + 1e-15,
+        );
+      }
+      expect(r.nllAfter).toBeLessThanOrEqual(r.nllBefore * (1 + 1e-13) + 1e-15);
+      // Stationarity: reported gradient ≤ 1e-11, and a central difference in log T (h = 1e-5:
+      // truncation ~h²·NLL‴ ≲ 1e-9, rounding ~1e-16/h = 1e-11) agrees it is ~0.
+      expect(Math.abs(r.gradient)).toBeLessThanOrEqual(1e-11);
+      const h = 1e-5;
+      const fd =
+        (nll(scaled(Z, 1 / (r.temperature * Math.exp(h))), y, { logits: true }) -
+          nll(scaled(Z, 1 / (r.temperature * Math.exp(-h))), y, { logits: true })) /
+        (2 * h);
+      expect(Math.abs(fd)).toBeLessThanOrEqual(1e-7);
+    },
+  );
+
+  test.prop([sampleArb], { numRuns: 30 })(
+    "T = 1 is the identity: softmax(Z), bit for bit",
+    ({ seed, n, K, T }) => {
+      const { Z } = logitSample(seed, n, Math.max(K, 2), T);
+      expect(Array.from(new TemperatureScaling(1, Z.cols).transform(Z, { logits: true }).data)).toEqual(
+        Array.from(softmax(Z).data),
+      );
+    },
+  );
+
+  it("probabilities give the same T* as their logits (Z = log p is a per-row shift of log-softmax)", () => {
+    const { Z, y } = logitSample("probs", 500, 4, 2);
+    const a = temperatureScale(Z, y, { logits: true });
+    const b = temperatureScale(softmax(Z), y);
+    // log(softmax(z)) = z − lse(z) up to a few ε·|z| per entry; T* moves by ~that relative.
+    expectClose(b.temperature, a.temperature, { rtol: 1e-9 }, "T* from probabilities");
+  });
+
+  it("binary: one column z means (0, z); scikit-learn's (−z, z) gives 2T", () => {
+    const { Z, y } = logitSample("bin", 400, 1, 1.7);
+    const one = temperatureScale(Z, y, { logits: true });
+    const two = temperatureScale(fromRows(Array.from(Z.data, (z) => [0, z])), y, { logits: true });
+    expect(one.temperature).toBe(two.temperature);
+    const pm = temperatureScale(fromRows(Array.from(Z.data, (z) => [-z, z])), y, { logits: true });
+    expectClose(pm.temperature, 2 * one.temperature, { rtol: 1e-9 }, "T under (−z, z)");
+  });
+
+  it("T* ≈ 70 for logits 70× too confident (the scale is recovered)", () => {
+    const { Z, y } = logitSample("seventy", 3000, 5, 70);
+    const r = temperatureScale(Z, y, { logits: true });
+    // Labels drawn from softmax(Z/70): T* estimates 70 with sampling error ~ a few % at n = 3000.
+    expect(Math.abs(r.temperature / 70 - 1)).toBeLessThan(0.1);
+    expect(r.converged).toBe(true);
+  });
+
+  it("probability 0 for a non-label class is fine; for a label it is a RunError", () => {
+    const P = fromRows([
+      [0.7, 0.3, 0],
+      [0.2, 0.8, 0],
+      [0.5, 0.2, 0.3],
+      [0.6, 0.1, 0.3],
+    ]);
+    const r = temperatureScale(P, Int32Array.of(0, 1, 2, 0));
+    expect(r.temperature > 0).toBe(true);
+    const Q = new TemperatureScaling(r.temperature, 3).transform(P);
+    expect(Q.data[2]).toBe(0);
+    expect(() => temperatureScale(P, Int32Array.of(2, 0, 2, 1))).toThrow(
+      "temperature: temperature scaling needs p(label) > 0 in every row; got p = 0 for the label at row 0 (NLL is +Infinity for every T)",
+    );
+  });
+
+  it("separable and worse-than-chance logits are RunErrors (exit 1) with the reason, never 1e33 or T < 0", () => {
+    const sep = fromRows([
+      [3, 0],
+      [0, 2],
+      [1, 0.5],
+    ]);
+    expect(() => temperatureScale(sep, Int32Array.of(0, 1, 0), { logits: true })).toThrow(RunError);
+    expect(() => temperatureScale(sep, Int32Array.of(0, 1, 0), { logits: true })).toThrow(
+      "temperature: temperature scaling needs a non-separable calibration set; got every label at its row's largest logit, so NLL keeps decreasing as T → 0 — use more calibration data",
+    );
+    const worse = fromRows([
+      [3, 0],
+      [0, 2],
+      [0.2, 0.5],
+    ]);
+    expect(() => temperatureScale(worse, Int32Array.of(1, 0, 1), { logits: true })).toThrow(
+      /^temperature: temperature scaling needs better-than-chance logits; got dNLL\/dβ = .* ≥ 0 at β = 1\/T = 0/,
+    );
+    expect(() =>
+      temperatureScale(
+        fromRows([
+          [1, 1],
+          [2, 2],
+        ]),
+        Int32Array.of(0, 1),
+        { logits: true },
+      ),
+    ).toThrow(
+      "temperature: temperature scaling needs informative logits; got logits equal within every row (NLL is the same for every T)",
+    );
+  });
+});
+
+describe("fits that cannot raise the calibration-set NLL", () => {
+  test.prop([sampleArb], { numRuns: 25 })(
+    "vector scaling (identity feasible, monotone descent)",
+    ({ seed, n, K, T }) => {
+      const { Z, y } = logitSample(seed, n, K, T);
+      const v = new VectorScaling().fit(Z, y, { logits: true });
+      const after = nll(v.transform(Z, { logits: true }), y);
+      // The transform recomputes softmax; its NLL equals the optimizer's within ~n·ε.
+      expect(after).toBeLessThanOrEqual(nll(Z, y, { logits: true }) * (1 + 1e-12) + 1e-15);
+      expect(v.lastFit?.nllAfter).toBeLessThanOrEqual(v.lastFit?.nllBefore as number);
+    },
+  );
+
+  test.prop([sampleArb], { numRuns: 25 })(
+    "binary isotonic (PAV minimizes log loss over monotone maps)",
+    ({ seed, n, T }) => {
+      const { Z, y } = logitSample(seed, n, 1, T);
+      fc.pre(new Set(y).size === 2);
+      const P = softmax(fromRows(Array.from(Z.data, (z) => [0, z])));
+      const iso = new IsotonicCalibration().fit(P, y);
+      const Q = iso.transform(P);
+      // Block means are computed with a few roundings: 1e-12 relative slack.
+      expect(nll(Q, y)).toBeLessThanOrEqual(nll(P, y) * (1 + 1e-12) + 1e-15);
+    },
+  );
+
+  test.prop([sampleArb], { numRuns: 25 })(
+    "Platt without target smoothing (identity feasible)",
+    ({ seed, n, T }) => {
+      const { Z, y } = logitSample(seed, n, 1, T);
+      fc.pre(new Set(y).size === 2);
+      const p = new PlattScaling({ targetSmoothing: false }).fit(Z, y, { logits: true });
+      fc.pre(p.lastFit?.converged === true); // separable data have no minimizer (a → ∞)
+      expect(nll(p.transform(Z, { logits: true }), y)).toBeLessThanOrEqual(
+        nll(Z, y, { logits: true }) * (1 + 1e-12) + 1e-15,
+      );
+    },
+  );
+});
+
+describe("fits that can raise NLL (not a theorem)", () => {
+  it("histogram binning: a pinned counterexample", () => {
+    // B = 2: both samples in [0.5, 1] get the bin frequency 1/2 ⇒ NLL log 2 > the input's.
+    const P = fromRows([
+      [0.49, 0.51],
+      [0.01, 0.99],
+      [0.9, 0.1],
+    ]);
+    const y = Int32Array.of(0, 1, 0);
+    const Q = new HistogramBinning(2).fit(P, y).transform(P);
+    expect(nll(Q, y)).toBeGreaterThan(nll(P, y));
+  });
+
+  it("isotonic: probability exactly 0 on new data ⇒ NLL +Infinity", () => {
+    const P = fromRows([
+      [0.9, 0.1],
+      [0.8, 0.2],
+      [0.3, 0.7],
+      [0.2, 0.8],
+    ]);
+    const iso = new IsotonicCalibration().fit(P, Int32Array.of(0, 0, 1, 1));
+    expect(nll(iso.transform(fromRows([[0.85, 0.15]])), Int32Array.of(1))).toBe(Infinity);
+  });
+});
+
+describe("isotonic, histogram, Platt outputs", () => {
+  test.prop(
+    [sampleArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 30 })],
+    {
+      numRuns: 30,
+    },
+  )("isotonic is monotone (binary) and every output row is on the simplex", ({ seed, n, K, T }, grid) => {
+    const { Z, y } = logitSample(seed, n, K, T);
+    fc.pre(new Set(y).size >= 2);
+    const iso = new IsotonicCalibration().fit(Z, y, { logits: true });
+    expectSimplexRows(iso.transform(Z, { logits: true }));
+    if (K <= 2) {
+      const xs = [...grid].sort((a, b) => a - b);
+      const q = new IsotonicCalibration().fit(
+        softmax(K === 1 ? fromRows(Array.from(Z.data, (z) => [0, z])) : Z),
+        y,
+      );
+      const out = q.transform(fromRows(xs.map((x) => [1 - x, x])));
+      for (let i = 1; i < xs.length; i++)
+        expect(out.data[2 * i + 1]).toBeGreaterThanOrEqual(out.data[2 * i - 1]);
+    }
+    const hb = new HistogramBinning(10).fit(Z, y, { logits: true });
+    expectSimplexRows(hb.transform(Z, { logits: true }));
+  });
+
+  it("Platt target smoothing: t₊ = (N₊+1)/(N₊+2), t₋ = 1/(N₋+2) keeps separable data finite", () => {
+    const Z = fromRows([[-2], [-1], [1], [2]]);
+    const y = Int32Array.of(0, 0, 1, 1);
+    const smooth = new PlattScaling().fit(Z, y, { logits: true });
+    expect(smooth.lastFit?.converged).toBe(true);
+    // With t₊ = 3/4 and t₋ = 1/4 the fit is finite and stays well inside (0, 1); plain maximum
+    // likelihood (t = y) runs a up until the gradient vanishes numerically: outputs ≈ 0 and 1.
+    const q = smooth.transform(Z, { logits: true });
+    expect(q.data[7] > 0.5 && q.data[7] < 0.9).toBe(true);
+    const hard = new PlattScaling({ targetSmoothing: false })
+      .fit(Z, y, { logits: true })
+      .transform(Z, { logits: true });
+    expect(hard.data[7]).toBeGreaterThan(0.999999);
+  });
+});
+
+describe("registry and JSON", () => {
+  for (const method of ["temperature", "vector", "histogram", "isotonic", "platt"]) {
+    it(`${method}: fit → toJSON → JSON text → recalibratorFromJSON transforms identically`, () => {
+      const { Z, y } = logitSample(`json-${method}`, 300, method === "platt" ? 1 : 3, 2);
+      const r = createRecalibrator(method).fit(Z, y, { logits: true });
+      const back = recalibratorFromJSON(JSON.stringify(r.toJSON()), "cal.json");
+      expect(back.method).toBe(method);
+      expect(Array.from(back.transform(Z, { logits: true }).data)).toEqual(
+        Array.from(r.transform(Z, { logits: true }).data),
+      );
+    });
+  }
+
+  const cases: [string, () => unknown, string][] = [
+    [
+      "unknown method",
+      () => createRecalibrator("beta"),
+      'method: expected one of temperature, vector, histogram, isotonic, platt; got "beta"',
+    ],
+    [
+      "single class",
+      () =>
+        createRecalibrator("temperature").fit(
+          fromRows([
+            [0.2, 0.8],
+            [0.4, 0.6],
+          ]),
+          Int32Array.of(1, 1),
+        ),
+      "temperature: expected at least two classes among the calibration labels; got only class 1 — use a larger or stratified calibration split",
+    ],
+    [
+      "fewer rows than bins",
+      () =>
+        new HistogramBinning(15).fit(
+          fromRows([
+            [0.2, 0.8],
+            [0.6, 0.4],
+          ]),
+          Int32Array.of(1, 0),
+        ),
+      "histogram: expected at least 15 calibration rows (one per bin); got 2 — use fewer bins or more rows",
+    ],
+    ["bins", () => createRecalibrator("histogram", { bins: 0 }), "bins: expected an integer ≥ 1; got 0"],
+    [
+      "platt multiclass",
+      () =>
+        createRecalibrator("platt").fit(
+          fromRows([
+            [0.2, 0.3, 0.5],
+            [0.6, 0.2, 0.2],
+          ]),
+          Int32Array.of(0, 2),
+        ),
+      "platt: Platt scaling is binary-only: expected 1 or 2 score columns; got 3 classes — use temperature or vector scaling",
+    ],
+    [
+      "vector scaling on p = 0",
+      () =>
+        createRecalibrator("vector").fit(
+          fromRows([
+            [0, 1],
+            [0.5, 0.5],
+          ]),
+          Int32Array.of(1, 0),
+        ),
+      "vector: row 0, column 0: vector scaling needs probabilities > 0 (it works on log p); got 0 — pass logits instead",
+    ],
+    [
+      "transform with other K",
+      () =>
+        new TemperatureScaling(2, 3).transform(
+          fromRows([
+            [0.5, 0.5],
+            [0.1, 0.9],
+          ]),
+        ),
+      "temperature: expected 3 columns (one per class); got 2",
+    ],
+    [
+      "non-finite logits",
+      () =>
+        createRecalibrator("temperature").fit(
+          fromRows([
+            [0, Infinity],
+            [0, 1],
+          ]),
+          Int32Array.of(1, 0),
+          { logits: true },
+        ),
+      "temperature: row 0, column 1: expected a finite logit; got Infinity",
+    ],
+    [
+      "bad JSON text",
+      () => recalibratorFromJSON("{", "cal.json"),
+      "cal.json: expected JSON text; got a parse error",
+    ],
+    [
+      "bad JSON field",
+      () =>
+        recalibratorFromJSON(
+          { format: "softcal-recalibrator", version: 1, method: "temperature", classes: 3, temperature: -1 },
+          "cal.json",
+        ),
+      'cal.json: expected "temperature" > 0; got -1',
+    ],
+    [
+      "not a recalibrator",
+      () => recalibratorFromJSON({ method: "temperature" }, "cal.json"),
+      'cal.json: expected format "softcal-recalibrator" version 1; got format undefined version undefined',
+    ],
+  ];
+  for (const [name, f, msg] of cases) {
+    it(`InputError: ${name}`, () => {
+      expect(f).toThrow(InputError);
+      expect(f).toThrow(msg);
+    });
+  }
+});
