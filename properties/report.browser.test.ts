@@ -168,7 +168,7 @@ describe.runIf(haveChromium)("HTML report in headless chromium", () => {
     if (dir !== "") rmSync(dir, { recursive: true, force: true });
   });
 
-  test("every figure renders offline: SVG marks, no console error, no network request", async () => {
+  test("every figure renders offline: SVG marks, no console error or warning, no network request", async () => {
     if (context === undefined) throw new Error("browser did not start");
     const { html, expectedAccuracyBars } = reportHtml();
     const file = join(dir, "report.html");
@@ -184,7 +184,9 @@ describe.runIf(haveChromium)("HTML report in headless chromium", () => {
     });
     const page = await context.newPage();
     page.on("console", (msg) => {
-      if (msg.type() === "error") consoleErrors.push(msg.text());
+      // errors and warnings both fail the test (vega reports spec problems as warnings)
+      if (msg.type() === "error" || msg.type() === "warning")
+        consoleErrors.push(`${msg.type()}: ${msg.text()}`);
     });
     page.on("pageerror", (err) => consoleErrors.push(`pageerror: ${err.message}`));
     page.on("request", (req) => {
