@@ -270,7 +270,7 @@ export function classView(
  * @throws InputError for bad probabilities, labels or options.
  * Cost O(nK) (+ O(n log n) for quantile).
  * @example reliabilityBins(fromRows([[0.3, 0.7], [0.6, 0.4]]), Int32Array.of(1, 1), { bins: 2 })
- *   // [{lower: 0, upper: 0.5, count: 0, …nulls}, {lower: 0.5, upper: 1, count: 2, meanPredicted: 0.65, observed: 0.5, gap: 0.15…}]
+ *   // [{lower: 0, upper: 0.5, count: 0, …nulls}, {lower: 0.5, upper: 1, count: 2, meanPredicted: 0.6499999999999999, observed: 0.5, gap: 0.1499999999999999}]
  */
 export function reliabilityBins(
   P: Matrix,

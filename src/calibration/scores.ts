@@ -81,7 +81,7 @@ export function nllKernel(F: Matrix, y: ArrayLike<number>, K: number, logits: bo
  * Brier score, summed over classes (DESIGN.md): `(1/n) Σ_i Σ_k (p_ik − 1[y_i = k])²` ∈ [0, 2].
  * For K = 2 this is **twice** scikit-learn's binary `brier_score_loss` (which scores the positive
  * class only). Logits are turned into probabilities by softmax first. @throws InputError. Cost O(nK).
- * @example brier(fromRows([[0.2, 0.8]]), Int32Array.of(1)) // 0.08000000000000002
+ * @example brier(fromRows([[0.2, 0.8]]), Int32Array.of(1)) // 0.07999999999999999
  */
 export function brier(
   S: Matrix,

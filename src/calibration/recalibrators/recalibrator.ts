@@ -63,7 +63,7 @@ export function validateCalibrationSet(
   where: Where,
 ): { F: Matrix; K: number } {
   const { S: F, K } = validatePredictions(S, y, opts, where);
-  let first = y[0];
+  const first = y[0];
   let two = false;
   for (let i = 1; i < y.length; i++) {
     if (y[i] !== first) {
@@ -72,7 +72,6 @@ export function validateCalibrationSet(
     }
   }
   if (!two) {
-    first = y[0];
     const at = typeof where === "string" ? where : where.file;
     throw new InputError(
       `${at}: expected at least two classes among the calibration labels; got only class ${first} — use a larger or stratified calibration split`,
