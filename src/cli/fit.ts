@@ -30,6 +30,7 @@ interface FitFlags {
   alpha: string;
   iters?: string;
   tol: string;
+  threads?: string;
   standardize?: boolean;
   save?: string;
   force?: boolean;
@@ -59,6 +60,10 @@ export function registerFit(program: Command, io: CliIo): void {
       `iterations (default: ${DEFAULTS.gdIterations} for gd, ${DEFAULTS.lbfgsIterations} for lbfgs)`,
     )
     .option("--tol <eps>", "L-BFGS stops when max |gradient| ≤ tol", String(DEFAULTS.tol))
+    .option(
+      "--threads <n>",
+      "threads for the WebAssembly kernel (default: fastest for the problem size; results are identical for any n)",
+    )
     .option("--standardize", "standardize features (mean 0, std 1, fitted on this data; saved in the model)")
     .option("--save <model.json>", "write the fitted model (JSON)")
     .option("--force", "overwrite an existing --save file")
@@ -84,6 +89,7 @@ function fitCommand(flags: FitFlags, io: CliIo): void {
           ? DEFAULTS.gdIterations
           : DEFAULTS.lbfgsIterations
         : parseIntegerFlag("--iters", flags.iters),
+    ...(flags.threads === undefined ? {} : { threads: parseIntegerFlag("--threads", flags.threads) }),
   };
   checkOutputPath(flags.save, "--save", flags.force === true);
   const ds = loadData(flags.data, flags.label);

@@ -3,6 +3,8 @@
  * objectives (objective.ts) and optimizers (gradientDescent.ts, lbfgs.ts).
  */
 import { InputError, RunError } from "../errors.js";
+import { wasmUnavailableReason } from "../kernels/wasmModule.js";
+import { wasmSoftmaxObjective } from "../kernels/wasmSoftmax.js";
 import type { Matrix } from "../linalg/matrix.js";
 import { gradientDescent, type OptimizerResult } from "./gradientDescent.js";
 import { lbfgs } from "./lbfgs.js";
@@ -50,6 +52,13 @@ export interface FitOptions {
    * the same contract can be passed here.
    */
   objective?: (data: TrainingData, l2: number, model: ModelKind) => DifferentiableObjective;
+  /**
+   * Kernel for the softmax model when `objective` is not given: "wasm" (WebAssembly SIMD, the
+   * default where available) or "js" (the plain-TypeScript reference). One-vs-rest always uses "js".
+   */
+  kernel?: "wasm" | "js";
+  /** Threads for the wasm kernel (default: fastest for the problem size); results do not depend on it. */
+  threads?: number;
 }
 
 /** A fitted linear model: Θ is K×(d+1), row-major, bias first. */
@@ -80,6 +89,26 @@ export function referenceObjective(
   return model === "softmax" ? softmaxObjective(data, l2) : ovrObjective(data, l2);
 }
 
+/** The objective factory for `kernel` (default "wasm" where WebAssembly SIMD is available). */
+function defaultObjective(
+  kernel: "wasm" | "js" | undefined,
+  threads: number | undefined,
+): (data: TrainingData, l2: number, model: ModelKind) => DifferentiableObjective {
+  if (kernel !== undefined && kernel !== "wasm" && kernel !== "js") {
+    throw new InputError(`--kernel: expected one of wasm, js; got "${kernel}"`);
+  }
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new InputError(`--threads: expected an integer ≥ 1; got ${threads}`);
+  }
+  const reason = kernel === "js" ? "js" : wasmUnavailableReason();
+  if (reason !== null) {
+    if (kernel === "wasm") throw new RunError(`fit: the wasm kernel is unavailable: ${reason}`);
+    return referenceObjective;
+  }
+  return (data, l2, model) =>
+    model === "softmax" ? wasmSoftmaxObjective(data, l2, { threads }) : referenceObjective(data, l2, model);
+}
+
 /**
  * Fits Θ to (X, y) by minimizing J(Θ) (see objective.ts for the formulas).
  *
@@ -104,9 +133,13 @@ export function fit(X: Matrix, y: Int32Array, nClasses: number, options: FitOpti
   validateTrainingData(X, y, nClasses);
 
   const data: TrainingData = { X: X.data, nSamples: X.rows, nFeatures: X.cols, y, nClasses };
-  const f = (options.objective ?? referenceObjective)(data, l2, model);
+  const f = (options.objective ?? defaultObjective(options.kernel, options.threads))(data, l2, model);
   let r: OptimizerResult =
-    optimizer === "gd" ? gradientDescent(f, { alpha, maxIter }) : lbfgs(f, { tol, maxIter, memory });
+    optimizer === "gd"
+      ? "descend" in f && typeof f.descend === "function"
+        ? (f.descend as (alpha: number, maxIter: number) => OptimizerResult)(alpha, maxIter)
+        : gradientDescent(f, { alpha, maxIter })
+      : lbfgs(f, { tol, maxIter, memory });
   if (optimizer === "lbfgs" && r.finite && l2 === 0 && separates(model, data, r.theta)) {
     // The optimum is at infinity: keep going to --iters (tol 0 never declares convergence), then
     // report it unconverged.

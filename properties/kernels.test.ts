@@ -1,0 +1,209 @@
+/**
+ * Properties of the WebAssembly SIMD kernels (src/kernels, assembly/softcal.ts) against the
+ * plain-TypeScript reference path (src/model/objective.ts, gradientDescent.ts), which they must
+ * reproduce: vectorized exp vs Math.exp, J and ∇J vs the reference kernel, gradient vs finite
+ * differences, the lesson's gradient descent (iterates, history, divergence rules), and `fit`
+ * choosing the kernel.
+ */
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import { instantiate, sharedMemory, wasmUnavailableReason } from "../src/kernels/wasmModule.js";
+import { type KernelTrainingData, wasmSoftmaxObjective } from "../src/kernels/wasmSoftmax.js";
+import { fromRows } from "../src/linalg/matrix.js";
+import { fit } from "../src/model/fit.js";
+import { gradientDescent } from "../src/model/gradientDescent.js";
+import { softmaxObjective } from "../src/model/objective.js";
+import { type Problem, problemArb, problemThetaArb } from "./_shared/arbitraries.js";
+import { expectClose } from "./_shared/expectClose.js";
+
+const data = (p: Problem): KernelTrainingData => ({
+  X: p.X,
+  nSamples: p.m,
+  nFeatures: p.d,
+  y: p.y,
+  nClasses: p.K,
+});
+
+/** Distance in units in the last place between two doubles of the same sign. */
+function ulps(a: number, b: number): number {
+  const buf = new Float64Array([a, b]);
+  const [x, y] = new BigInt64Array(buf.buffer);
+  const d = x - y;
+  return Number(d < 0n ? -d : d);
+}
+
+describe("wasm kernels", () => {
+  it("are available (the build step `npm run build:wasm` ran and this Node has SIMD)", () => {
+    expect(wasmUnavailableReason()).toBeNull();
+  });
+
+  describe("vectorized exp for x ≤ 0", () => {
+    const n = 64;
+    const memory = sharedMemory(1);
+    const ex = instantiate(memory);
+    const src = 1024;
+    const dst = src + n * 8;
+    const run = (xs: number[]): number[] => {
+      const f = new Float64Array(memory.buffer);
+      f.fill(0, src / 8, src / 8 + n);
+      f.set(xs, src / 8);
+      ex.expNegArray(src, dst, n);
+      return Array.from(f.subarray(dst / 8, dst / 8 + xs.length));
+    };
+
+    // The kernel is fdlibm's exp (V8's Math.exp) vectorized, so it should agree bit for bit; the
+    // contract is ≤ 1 ulp. Arguments cover the whole range down to total underflow (−745.13).
+    test.prop([fc.array(fc.double({ min: -800, max: 0, noNaN: true }), { minLength: 1, maxLength: n })])(
+      "is within 1 ulp of Math.exp (over the full range, subnormals included)",
+      (xs) => {
+        const got = run(xs);
+        xs.forEach((x, i) => {
+          expect(ulps(got[i], Math.exp(x)), `exp(${x})`).toBeLessThanOrEqual(1);
+        });
+      },
+    );
+
+    it("handles the edges: 0, −0, tiny, ±½ln2 boundary, underflow, −∞, NaN", () => {
+      const xs = [
+        0,
+        -0,
+        -1e-300,
+        -(2 ** -28),
+        -0.34657359027997264,
+        -0.3465735912322998,
+        -708.4,
+        -745.1332191019411,
+      ];
+      xs.push(-745.14, -1e308, Number.NEGATIVE_INFINITY);
+      const got = run(xs);
+      xs.forEach((x, i) => {
+        expect(Object.is(got[i], Math.exp(x)), `exp(${x}) = ${got[i]} vs ${Math.exp(x)}`).toBe(true);
+      });
+      expect(run([Number.NaN])[0]).toBeNaN();
+    });
+  });
+
+  describe("softmax objective", () => {
+    // The wasm kernel does each row's arithmetic exactly as the reference (same operations in the
+    // same order, bit-identical exp), so only the order of the m-term sums differs (two lanes,
+    // then chunks), plus Σ log(sum_i) taken as the log of a product. Reordering a sum of m terms
+    // changes it by ≤ 2(m−1)·ε·Σ|terms|; with m ≤ 300, |x| ≤ 5, |r| ≤ 1, |θ| ≤ 3 the per-row terms
+    // are ≤ 5 (gradient) and ≤ log K + 2·3·21 (loss), so after dividing by m the difference is
+    // ≤ 600·ε·130 ≈ 2e-11 in the worst case and ~1e-14 in practice. A wrong index or a missing
+    // row would be off by ≥ 1e-3.
+    test.prop([problemThetaArb({ maxM: 300, maxD: 5 })])(
+      "J and ∇J match the reference kernel",
+      ({ p, theta, l2 }) => {
+        const w = wasmSoftmaxObjective(data(p), l2);
+        const r = softmaxObjective(data(p), l2);
+        const gw = new Float64Array(w.size);
+        const gr = new Float64Array(r.size);
+        const Jw = w.evaluate(theta, gw);
+        const Jr = r.evaluate(theta, gr);
+        expectClose(Jw, Jr, { atol: 2e-11, rtol: 1e-13 }, "J");
+        expectClose(gw, gr, { atol: 2e-11, rtol: 1e-13 }, "gradient");
+        // evaluate(θ, null) returns the same J.
+        expect(w.evaluate(theta, null)).toBe(Jw);
+      },
+    );
+
+    test.prop([problemThetaArb({ maxK: 5 })])(
+      "analytic gradient = central finite differences",
+      ({ p, theta, l2 }) => {
+        const f = wasmSoftmaxObjective(data(p), l2);
+        const g = new Float64Array(f.size);
+        f.evaluate(theta, g);
+        // The same derivation as for the reference (properties/objective.test.ts): h = 1e-5,
+        // truncation ≤ h²/6·216 ≈ 3.6e-9, rounding ≤ ε·|J|/h ≲ 6e-9.
+        const h = 1e-5;
+        const fd = new Float64Array(f.size);
+        const t = Float64Array.from(theta);
+        for (let j = 0; j < f.size; j++) {
+          t[j] = theta[j] + h;
+          const jp = f.evaluate(t, null);
+          t[j] = theta[j] - h;
+          const jm = f.evaluate(t, null);
+          t[j] = theta[j];
+          fd[j] = (jp - jm) / (2 * h);
+        }
+        expectClose(g, fd, { atol: 2e-8, rtol: 1e-7 }, "gradient");
+      },
+    );
+
+    it("is +∞ (not NaN) when logits overflow, like the reference", () => {
+      const X = Float64Array.from([1e308, -1e308, 1e308, 1e308, 0.5, 2]);
+      const y = Int32Array.from([0, 1, 2]);
+      const d = { X, nSamples: 3, nFeatures: 2, y, nClasses: 3 };
+      const theta = Float64Array.from([0, 10, 10, 0, -10, 10, 1, 1, 1]);
+      expect(wasmSoftmaxObjective(d, 0).evaluate(theta, null)).toBe(Number.POSITIVE_INFINITY);
+      expect(softmaxObjective(d, 0).evaluate(theta, null)).toBe(Number.POSITIVE_INFINITY);
+    });
+  });
+
+  describe("gradient descent inside wasm", () => {
+    // Each iterate differs from the reference's by the J/∇J rounding above (≤ ~1e-14 in practice)
+    // times α; over 40 iterations of a contraction-or-mild-expansion map (α·L ≤ 0.1·(½·126) here)
+    // that stays well below 1e-10 — the numpy parity target for Θ.
+    test.prop([problemArb({ maxM: 120 }), fc.double({ min: 0.01, max: 0.5, noNaN: true })])(
+      "matches the reference gradientDescent: Θ, lossHistory, flags",
+      (p, alpha) => {
+        const w = wasmSoftmaxObjective(data(p), 0).descend(alpha, 40);
+        const r = gradientDescent(softmaxObjective(data(p), 0), { alpha, maxIter: 40 });
+        expect(w.finite).toBe(r.finite);
+        expect(w.iterations).toBe(r.iterations);
+        expect(w.lossHistory.length).toBe(r.lossHistory.length);
+        if (r.finite) {
+          expectClose(w.theta, r.theta, { atol: 1e-10 }, "theta");
+          expectClose(w.lossHistory, r.lossHistory, { atol: 1e-10 }, "lossHistory");
+          expectClose(w.objective, r.objective, { atol: 1e-10 }, "objective");
+          expect(w.stopReason).toBe(r.stopReason);
+        }
+      },
+    );
+
+    it("reports divergence like the reference (huge α: logits overflow after one step)", () => {
+      const X = Float64Array.from([1e100, 2, -3e100, 4, 5, -6e100, 7, 8]);
+      const d = { X, nSamples: 4, nFeatures: 2, y: Int32Array.from([0, 1, 0, 1]), nClasses: 2 };
+      const w = wasmSoftmaxObjective(d, 0).descend(1e250, 50);
+      const r = gradientDescent(softmaxObjective(d, 0), { alpha: 1e250, maxIter: 50 });
+      expect(r.finite).toBe(false);
+      expect(w.finite).toBe(false);
+      expect(w.iterations).toBe(r.iterations);
+      expect(w.stopReason).toBe(r.stopReason);
+      expect(w.lossHistory.length).toBe(r.lossHistory.length);
+    });
+  });
+
+  describe("fit", () => {
+    it('uses the wasm kernel by default and agrees with kernel: "js" (gd and lbfgs)', () => {
+      const rows = [
+        [0.1, 1.2],
+        [1.5, -0.3],
+        [-1, 0.4],
+        [2.2, 2.1],
+        [-0.7, -1.9],
+        [0.3, 0.8],
+        [1.1, 1.4],
+      ];
+      const X = fromRows(rows);
+      const y = Int32Array.from([0, 1, 2, 1, 0, 2, 1]);
+      const gdW = fit(X, y, 3, { optimizer: "gd" });
+      const gdJ = fit(X, y, 3, { optimizer: "gd", kernel: "js" });
+      // 300 gradient steps; see "gradient descent inside wasm".
+      expectClose(gdW.theta, gdJ.theta, { atol: 1e-10 }, "gd theta");
+      // L-BFGS to tol 1e-9 at λ = 0.1 (J is 0.1-strongly convex): each answer is within
+      // ‖g‖₂/μ ≤ 3·1e-9/0.1 = 3e-8 of the optimum, so the two within 6e-8.
+      const lbW = fit(X, y, 3, { l2: 0.1 });
+      const lbJ = fit(X, y, 3, { l2: 0.1, kernel: "js" });
+      expect(lbW.converged && lbJ.converged).toBe(true);
+      expectClose(lbW.theta, lbJ.theta, { atol: 6e-8 }, "lbfgs theta");
+    });
+
+    it("rejects a bad thread count", () => {
+      const X = fromRows([[0], [1]]);
+      expect(() => fit(X, Int32Array.from([0, 1]), 2, { threads: 0 })).toThrow(
+        "--threads: expected an integer ≥ 1; got 0",
+      );
+    });
+  });
+});

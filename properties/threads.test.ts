@@ -1,0 +1,67 @@
+/**
+ * Thread-count invariance of the WebAssembly kernels: rows are split into fixed chunks
+ * (CHUNK_ROWS, a library constant) whose partial sums are added in chunk order, so J, ∇J and
+ * every gradient-descent iterate must be bit-identical for 1, 2 or 3 threads — not merely close.
+ */
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import { CHUNK_ROWS, defaultThreads, wasmSoftmaxObjective } from "../src/kernels/wasmSoftmax.js";
+import { thetaArb } from "./_shared/arbitraries.js";
+
+/** A deterministic problem spanning several chunks, with an odd row count (a padded last pair). */
+function problem(m: number, d: number, K: number) {
+  let s = 12345;
+  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const X = Float64Array.from({ length: m * d }, () => 6 * next() - 3);
+  const y = Int32Array.from({ length: m }, (_, i) => (i < K ? i : Math.floor(next() * K)));
+  return { X, nSamples: m, nFeatures: d, y, nClasses: K };
+}
+
+describe("threads", () => {
+  const K = 4;
+  const d = 3;
+  const data = problem(3 * CHUNK_ROWS + 1, d, K);
+  const byThreads = [1, 2, 3].map((threads) => wasmSoftmaxObjective(data, 0.01, { threads }));
+
+  test.prop([thetaArb(K * (d + 1))], { numRuns: 10 })(
+    "J and ∇J are bit-identical for 1, 2 and 3 threads",
+    (theta) => {
+      const results = byThreads.map((f) => {
+        const g = new Float64Array(f.size);
+        return { J: f.evaluate(theta, g), g: Array.from(g) };
+      });
+      for (const r of results.slice(1)) {
+        expect(r.J).toBe(results[0].J);
+        expect(r.g).toEqual(results[0].g);
+      }
+    },
+  );
+
+  it("gradient descent is bit-identical for 1, 2 and 3 threads", () => {
+    const runs = byThreads.map((f) => f.descend(0.5, 15));
+    for (const r of runs.slice(1)) {
+      expect(Array.from(r.theta)).toEqual(Array.from(runs[0].theta));
+      expect(r.lossHistory).toEqual(runs[0].lossHistory);
+      expect(r.objective).toBe(runs[0].objective);
+    }
+    // The objectives really ran on different thread counts.
+    expect(byThreads.map((f) => f.threads)).toEqual([1, 2, 3]);
+  });
+
+  it("objectives sharing the worker pool stay correct when used alternately", () => {
+    const other = wasmSoftmaxObjective(problem(2 * CHUNK_ROWS + 7, 2, 3), 0, { threads: 2 });
+    const otherOne = wasmSoftmaxObjective(problem(2 * CHUNK_ROWS + 7, 2, 3), 0, { threads: 1 });
+    const theta = Float64Array.from({ length: K * (d + 1) }, (_, j) => Math.sin(j));
+    const t2 = Float64Array.from({ length: 9 }, (_, j) => Math.cos(j));
+    const a = byThreads[1].evaluate(theta, null);
+    expect(other.evaluate(t2, null)).toBe(otherOne.evaluate(t2, null));
+    expect(byThreads[1].evaluate(theta, null)).toBe(a);
+    expect(byThreads[0].evaluate(theta, null)).toBe(a);
+  });
+
+  it("small problems default to one thread", () => {
+    expect(defaultThreads(180, 2, 3)).toBe(1);
+    expect(defaultThreads(1797, 64, 10)).toBe(1);
+    expect(defaultThreads(1_000_000, 2, 3)).toBe(2);
+  });
+});

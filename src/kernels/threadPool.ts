@@ -1,0 +1,98 @@
+/**
+ * Worker threads for the WebAssembly kernels: each worker instantiates softcal.wasm on the
+ * objective's shared `WebAssembly.Memory` and computes a fixed range of row chunks whenever the
+ * main thread bumps a generation counter (Atomics.wait/notify on a control block in that memory).
+ *
+ * The pool is process-wide and lazy (no worker starts until a multi-threaded objective is used);
+ * workers are `unref`ed so they never keep the process alive. One objective owns the workers at a
+ * time; using another one re-binds them (the previous owner re-binds again when next used).
+ */
+import { Worker } from "node:worker_threads";
+import type { WasmMemory, WasmModule } from "./wasmModule.js";
+
+/** What a worker needs to compute its chunks (byte offsets into the shared memory). */
+export interface ChunkJob {
+  memory: WasmMemory;
+  module: WasmModule;
+  /** Control block: 4 int32 (generation, done count, command, spare). */
+  ctl: number;
+  /** Arguments of `softmaxChunks` other than the chunk range and scratch. */
+  xp: number;
+  yp: number;
+  nPairs: number;
+  oddLast: number;
+  d: number;
+  K: number;
+  theta: number;
+  partials: number;
+  nChunks: number;
+  /** Scratch of thread t at scratch + t·scratchStride. */
+  scratch: number;
+  scratchStride: number;
+  nThreads: number;
+}
+
+// Plain JavaScript, run with { eval: true } so it needs no file next to the compiled sources.
+const WORKER_SOURCE = `
+const { parentPort } = require("node:worker_threads");
+parentPort.on("message", (m) => {
+  const ex = new WebAssembly.Instance(m.job.module, { env: { memory: m.job.memory } }).exports;
+  const j = m.job;
+  const ctl = new Int32Array(j.memory.buffer, j.ctl, 4);
+  const c0 = Math.floor((j.nChunks * m.id) / j.nThreads);
+  const c1 = Math.floor((j.nChunks * (m.id + 1)) / j.nThreads);
+  const scratch = j.scratch + m.id * j.scratchStride;
+  let seen = m.generation;
+  for (;;) {
+    Atomics.wait(ctl, 0, seen);
+    seen = Atomics.load(ctl, 0);
+    if (Atomics.load(ctl, 2) === 2) break;
+    ex.softmaxChunks(j.xp, j.yp, j.nPairs, j.oddLast, j.d, j.K, j.theta, c0, c1, j.partials, scratch);
+    Atomics.add(ctl, 1, 1);
+    Atomics.notify(ctl, 1);
+  }
+});
+`;
+
+const workers: Worker[] = [];
+let owner: ChunkJob | null = null;
+
+function release(job: ChunkJob): void {
+  const ctl = new Int32Array(job.memory.buffer, job.ctl, 4);
+  Atomics.store(ctl, 2, 2);
+  Atomics.add(ctl, 0, 1);
+  Atomics.notify(ctl, 0);
+}
+
+function bind(job: ChunkJob): void {
+  if (owner === job) return;
+  if (owner !== null) release(owner);
+  while (workers.length < job.nThreads - 1) {
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.unref();
+    workers.push(w);
+  }
+  const ctl = new Int32Array(job.memory.buffer, job.ctl, 4);
+  Atomics.store(ctl, 2, 0);
+  const generation = Atomics.load(ctl, 0);
+  for (let t = 1; t < job.nThreads; t++) workers[t - 1].postMessage({ job, id: t, generation });
+  owner = job;
+}
+
+/**
+ * Computes all chunks of `job`: threads 1..T−1 in the workers, thread 0's range by `runOwn`
+ * (on the calling thread), and returns when every chunk's partial sums are written.
+ */
+export function runChunks(job: ChunkJob, runOwn: (c0: number, c1: number) => void): void {
+  bind(job);
+  const ctl = new Int32Array(job.memory.buffer, job.ctl, 4);
+  Atomics.store(ctl, 1, 0);
+  Atomics.store(ctl, 2, 1);
+  Atomics.add(ctl, 0, 1);
+  Atomics.notify(ctl, 0);
+  runOwn(0, Math.floor(job.nChunks / job.nThreads));
+  const others = job.nThreads - 1;
+  for (let done = Atomics.load(ctl, 1); done < others; done = Atomics.load(ctl, 1)) {
+    Atomics.wait(ctl, 1, done);
+  }
+}

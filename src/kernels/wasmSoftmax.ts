@@ -1,0 +1,252 @@
+/**
+ * The softmax-regression objective on the WebAssembly SIMD kernel (assembly/softcal.ts): the same
+ * contract as the plain-TypeScript reference `softmaxObjective` (src/model/objective.ts),
+ *   J(Θ) = (1/m) Σ_i [log Σ_k exp(z_ik) − z_{i,y_i}] + (λ/2) Σ_k Σ_{j≥1} Θ_kj²,
+ *   ∇J = (P − Y)ᵀ X̃ / m + λ·[0 | W],
+ * with the lesson's gradient descent also run entirely inside wasm.
+ *
+ * Per row the arithmetic is the reference's operation for operation (its exp is bit-identical to
+ * Math.exp); only the order in which the m rows are summed differs — two lanes, then fixed chunks
+ * of 2048 rows added in chunk order — so J and ∇J agree with the reference to a few ulps of the
+ * sums' magnitudes, and are bit-identical for every thread count.
+ */
+import { type ChunkJob, runChunks } from "./threadPool.js";
+import { heapBase, instantiate, sharedMemory, softcalModule } from "./wasmModule.js";
+
+/** Training data as the model layer passes it: X m×d row-major (no bias column), y in 0..K−1. */
+export interface KernelTrainingData {
+  X: Float64Array;
+  nSamples: number;
+  nFeatures: number;
+  y: Int32Array;
+  nClasses: number;
+}
+
+/** The outcome of gradient descent, field for field the model layer's `OptimizerResult`. */
+export interface DescentResult {
+  theta: Float64Array;
+  objective: number;
+  lossHistory: number[];
+  iterations: number;
+  gradMaxAbs: number;
+  converged: boolean;
+  stopReason: string;
+  finite: boolean;
+}
+
+/** A differentiable objective on the wasm kernel (the model layer's `DifferentiableObjective`). */
+export interface WasmObjective {
+  /** Number of parameters K·(d+1). */
+  readonly size: number;
+  /** Threads the objective runs on. */
+  readonly threads: number;
+  /** J(θ); when `grad` is given it is overwritten with ∇J(θ). +∞ (never NaN) on overflow. */
+  evaluate(theta: Float64Array, grad: Float64Array | null): number;
+  /**
+   * The lesson's gradient descent from Θ₀ = 0 (or `theta0`): the same iterates, history and
+   * divergence rules as the model layer's `gradientDescent`, with the loop inside wasm.
+   */
+  descend(alpha: number, maxIter: number, theta0?: Float64Array): DescentResult;
+}
+
+export interface WasmObjectiveOptions {
+  /** Worker threads incl. the calling one (default: `defaultThreads(data)`); results do not depend on it. */
+  threads?: number;
+}
+
+/** Rows per chunk (the kernel's fixed unit of deterministic reduction). */
+export const CHUNK_ROWS = 2048;
+
+/** Below this many multiply-adds per evaluation (m·K·(d+1)), one thread is fastest. */
+const THREAD_WORK_THRESHOLD = 2_000_000;
+
+/**
+ * The thread count that is fastest for a problem of this size: 1 for small problems (thread
+ * synchronisation costs more than it saves), else 2 (this kernel scales to 2 cores; more only
+ * where the machine has them). O(1).
+ */
+export function defaultThreads(nSamples: number, nFeatures: number, nClasses: number, cores = 2): number {
+  const work = nSamples * nClasses * (nFeatures + 1);
+  if (work < THREAD_WORK_THRESHOLD || nSamples < 2 * CHUNK_ROWS) return 1;
+  return Math.max(1, Math.min(cores, Math.floor(nSamples / CHUNK_ROWS)));
+}
+
+const align = (n: number) => Math.ceil(n / 64) * 64;
+
+/**
+ * Builds the softmax objective on the wasm kernel: repacks X into row pairs (O(m·d) time, 8·m·d
+ * bytes + 8·m for labels) and owns its own shared memory. No validation (the model layer's `fit`
+ * validates first). Throws Error when the wasm kernels are unavailable (see `wasmUnavailableReason`).
+ * @example wasmSoftmaxObjective({ X: Float64Array.from([0, 1]), nSamples: 2, nFeatures: 1,
+ *   y: Int32Array.from([0, 1]), nClasses: 2 }, 0).evaluate(new Float64Array(4), null) // 0.6931471805599453
+ */
+export function wasmSoftmaxObjective(
+  data: KernelTrainingData,
+  l2: number,
+  options: WasmObjectiveOptions = {},
+): WasmObjective {
+  const { X, nSamples: m, nFeatures: d, y, nClasses: K } = data;
+  const module = softcalModule();
+  const threads = Math.max(1, Math.floor(options.threads ?? defaultThreads(m, d, K)));
+  const n = K * (d + 1);
+  const nPairs = Math.ceil(m / 2);
+  const oddLast = m % 2;
+  const nChunks = Math.ceil(m / CHUNK_ROWS);
+
+  // Memory layout above the module's static data: control block, Θ, ∇J, chunk partials,
+  // per-thread scratch, then the repacked data, then the loss history (grown on demand).
+  const base = align(heapBase());
+  const ctl = base;
+  const theta = ctl + 64;
+  const grad = align(theta + n * 8);
+  const partials = align(grad + n * 8);
+  const scratchStride = align((n + K) * 16);
+  const scratch = align(partials + nChunks * (n + 1) * 8);
+  const xp = scratch + threads * scratchStride;
+  const yp = align(xp + nPairs * d * 16);
+  const hist = align(yp + nPairs * 16);
+  const pagesFor = (bytes: number) => Math.ceil(bytes / 65536);
+  const memory = sharedMemory(pagesFor(hist + 8 * 301));
+  const ex = instantiate(memory);
+  let f64 = new Float64Array(memory.buffer);
+
+  // Repack: pair p, feature j → (lane 0 = row 2p, lane 1 = row 2p+1); labels as f64, −1 = padding.
+  const X2 = f64.subarray(xp / 8, xp / 8 + nPairs * d * 2);
+  const Y2 = f64.subarray(yp / 8, yp / 8 + nPairs * 2);
+  for (let i = 0; i < m; i++) {
+    const p = i >> 1;
+    const lane = i & 1;
+    const o = p * d * 2 + lane;
+    for (let j = 0; j < d; j++) X2[o + 2 * j] = X[i * d + j];
+    Y2[2 * p + lane] = y[i];
+  }
+  if (oddLast) Y2[2 * nPairs - 1] = -1;
+
+  const invM = 1 / m;
+  const job: ChunkJob | null =
+    threads > 1
+      ? {
+          memory,
+          module,
+          ctl,
+          xp,
+          yp,
+          nPairs,
+          oddLast,
+          d,
+          K,
+          theta,
+          partials,
+          nChunks,
+          scratch,
+          scratchStride,
+          nThreads: threads,
+        }
+      : null;
+
+  /** J and ∇J at the Θ already in memory (∇J left at `grad`). */
+  const evalInMemory = (wantGrad: boolean): number => {
+    if (job === null) {
+      return ex.softmaxEvaluate(xp, yp, nPairs, oddLast, d, K, theta, l2, invM, partials, scratch, grad);
+    }
+    runChunks(job, (c0, c1) =>
+      ex.softmaxChunks(xp, yp, nPairs, oddLast, d, K, theta, c0, c1, partials, scratch),
+    );
+    return ex.softmaxReduce(nChunks, d, K, theta, l2, invM, partials, wantGrad ? grad : 0);
+  };
+
+  const evaluate = (th: Float64Array, g: Float64Array | null): number => {
+    f64.set(th, theta / 8);
+    const J = evalInMemory(g !== null);
+    if (g) g.set(f64.subarray(grad / 8, grad / 8 + n));
+    return J;
+  };
+
+  const descend = (alpha: number, maxIter: number, theta0?: Float64Array): DescentResult => {
+    const need = pagesFor(hist + 8 * (maxIter + 1));
+    const have = memory.buffer.byteLength / 65536;
+    if (need > have) {
+      memory.grow(need - have);
+      f64 = new Float64Array(memory.buffer);
+    }
+    if (theta0) f64.set(theta0, theta / 8);
+    else f64.fill(0, theta / 8, theta / 8 + n);
+    let t: number;
+    if (job === null) {
+      t = ex.softmaxDescend(
+        xp,
+        yp,
+        nPairs,
+        oddLast,
+        d,
+        K,
+        theta,
+        l2,
+        invM,
+        partials,
+        scratch,
+        grad,
+        alpha,
+        maxIter,
+        hist,
+      );
+    } else {
+      t = descendThreaded(alpha, maxIter);
+    }
+    const H = f64.subarray(hist / 8, hist / 8 + maxIter + 1);
+    const th = f64.slice(theta / 8, theta / 8 + n);
+    const g = f64.subarray(grad / 8, grad / 8 + n);
+    const gmax = maxAbs(g);
+    const base = { theta: th, gradMaxAbs: gmax, converged: false };
+    if (t < maxIter) {
+      return {
+        ...base,
+        objective: H[t],
+        lossHistory: Array.from(H.subarray(0, t + 1)),
+        iterations: t,
+        stopReason: `the objective became non-finite at iteration ${t}`,
+        finite: false,
+      };
+    }
+    const J = H[maxIter];
+    const lossHistory = Array.from(H.subarray(0, maxIter));
+    const common = { ...base, objective: J, lossHistory, iterations: maxIter };
+    if (!Number.isFinite(J) || !Number.isFinite(gmax)) {
+      return { ...common, stopReason: "the objective became non-finite at the last iterate", finite: false };
+    }
+    if (lossHistory.length > 0 && J > lossHistory[0]) {
+      return {
+        ...common,
+        stopReason: `the final objective ${J} is above the starting objective ${lossHistory[0]}`,
+        finite: false,
+      };
+    }
+    return { ...common, stopReason: `completed ${maxIter} iterations`, finite: true };
+  };
+
+  /** The same loop as the wasm `softmaxDescend`, with each evaluation spread over the threads. */
+  const descendThreaded = (alpha: number, maxIter: number): number => {
+    const th = f64.subarray(theta / 8, theta / 8 + n);
+    const g = f64.subarray(grad / 8, grad / 8 + n);
+    for (let t = 0; t < maxIter; t++) {
+      const J = evalInMemory(true);
+      f64[hist / 8 + t] = J;
+      if (!Number.isFinite(J) || ex.allFinite(grad, n) === 0) return t;
+      for (let q = 0; q < n; q++) th[q] -= alpha * g[q];
+    }
+    f64[hist / 8 + maxIter] = evalInMemory(true);
+    return maxIter;
+  };
+
+  return { size: n, threads, evaluate, descend };
+}
+
+/** max_j |g_j| (NaN if any is NaN), as the model layer's `maxAbs`. */
+function maxAbs(g: Float64Array): number {
+  let mx = 0;
+  for (let j = 0; j < g.length; j++) {
+    const a = Math.abs(g[j]);
+    if (a > mx || Number.isNaN(a)) mx = a;
+  }
+  return mx;
+}
