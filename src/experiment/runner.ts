@@ -505,6 +505,8 @@ async function runOne(
     let figures: string[] = [];
     const finish = (status: Exclude<RunStatus, "RUNNING">): ExperimentOutcome => {
       manifest.status = status;
+      const order = new Map(config.units.map((u, i) => [u.key, i]));
+      manifest.failures.sort((a, b) => (order.get(a.unit) ?? Infinity) - (order.get(b.unit) ?? Infinity));
       manifest.endedAt = new Date().toISOString();
       writeManifest();
       if (status === "COMPLETED" && !manifest.aggregated) {

@@ -1,0 +1,513 @@
+/**
+ * The experiment engine: seeds, statistics, determinism, --jobs, shards + merge, resume after a
+ * crash at every stage, failures, interruption, and the errors users can cause.
+ * Toy experiments (properties/_shared/toyExperiments.ts) finish in microseconds.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fc, test } from "@fast-check/vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InputError } from "../src/errors.js";
+import type { Logger, WriteFile } from "../src/experiment/aggregate.js";
+import { buildConfig } from "../src/experiment/config.js";
+import { listRuns, mergeRuns } from "../src/experiment/merge.js";
+import { type RunExperimentsOptions, runExperiments } from "../src/experiment/runner.js";
+import { deriveSeed, hash32, pointKey } from "../src/experiment/seeds.js";
+import { inShard, parseShard } from "../src/experiment/shard.js";
+import { studentTQuantile, summarize } from "../src/experiment/stats.js";
+import type { Experiment, GridPoint } from "../src/experiment/types.js";
+import { writeFileAtomic } from "../src/io/atomic.js";
+import { expectClose } from "./_shared/expectClose.js";
+import { toy, toy2 } from "./_shared/toyExperiments.js";
+
+const silent: Logger = { info() {}, warn() {} };
+const registryUrl = new URL("./_shared/toyExperiments.ts", import.meta.url);
+const roots: string[] = [];
+function tmp(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "softcal-exp-"));
+  roots.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const base: RunExperimentsOptions = {
+  experiments: [toy, toy2],
+  seeds: 3,
+  jobs: 1,
+  figures: false,
+  progress: false,
+  logger: silent,
+  handleSignals: false,
+};
+
+/** Every file of a run folder except manifests and locks (these hold times and pids), path → bytes. */
+function snapshot(runDir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (!e.name.startsWith("manifest") && !e.name.startsWith(".lock")) {
+        out[path.relative(runDir, full)] = fs.readFileSync(full, "latin1");
+      }
+    }
+  };
+  walk(runDir);
+  return out;
+}
+
+function both(out: string): Record<string, string> {
+  return {
+    ...prefix("toy", snapshot(path.join(out, "toy"))),
+    ...prefix("toy2", snapshot(path.join(out, "toy2"))),
+  };
+}
+function prefix(p: string, o: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [`${p}/${k}`, v]));
+}
+
+let reference: Record<string, string>;
+beforeAll(async () => {
+  const out = tmp();
+  const r = await runExperiments({ ...base, out });
+  expect(r.exitCode).toBe(0);
+  reference = both(out);
+});
+
+describe("seeds", () => {
+  it("hash32 and deriveSeed match pinned vectors (computed independently in Python)", () => {
+    expect(hash32("")).toBe(2872998923);
+    expect(hash32("a")).toBe(444641715);
+    expect(hash32("softcal")).toBe(3992118324);
+    expect(deriveSeed(0, "baseline", pointKey({ l2: 0 }), 0)).toBe(752861148);
+  });
+
+  test.prop([
+    fc.dictionary(
+      fc.string(),
+      fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean()),
+    ),
+  ])("pointKey ignores key order and identifies equal points", (point) => {
+    const reversed = Object.fromEntries(Object.entries(point).reverse()) as GridPoint;
+    expect(pointKey(reversed)).toBe(pointKey(point));
+    expect(JSON.parse(pointKey(point))).toEqual(JSON.parse(JSON.stringify(point)));
+  });
+
+  test.prop([fc.nat(), fc.string(), fc.nat({ max: 1000 })])("deriveSeed is a uint32", (root, key, s) => {
+    const seed = deriveSeed(root, "x", key, s);
+    expect(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32).toBe(true);
+    expect(deriveSeed(root, "x", key, s)).toBe(seed);
+  });
+
+  it("deriveSeed rejects non-integer seeds", () => {
+    expect(() => deriveSeed(-1, "x", "{}", 0)).toThrow(RangeError);
+    expect(() => deriveSeed(0, "x", "{}", 0.5)).toThrow(RangeError);
+  });
+});
+
+describe("statistics", () => {
+  // scipy 1.17.1: scipy.stats.t.ppf(0.975, df)
+  const scipy: [number, number][] = [
+    [1, 12.706204736174694],
+    [2, 4.302652729749462],
+    [3, 3.1824463052837078],
+    [4, 2.7764451051977934],
+    [9, 2.262157162798205],
+    [29, 2.045229642132703],
+    [100, 1.9839715185235518],
+    [1000, 1.9623390808264083],
+  ];
+  it("studentTQuantile(0.975, df) matches scipy", () => {
+    // The incomplete-beta continued fraction converges to ~1e-15 relative for df <= 1000, and
+    // bisection finds the root to the last bit; 1e-12 leaves room for log/exp rounding in the
+    // prefactor (observed error <= 1.5e-14).
+    for (const [df, t] of scipy)
+      expectClose(studentTQuantile(0.975, df), t, { rtol: 1e-12 }, `t(0.975, ${df})`);
+    // scipy 1.17.1: t.ppf(0.999, 3), t.ppf(0.6, 7)
+    expectClose(studentTQuantile(0.999, 3), 10.214531852407383, { rtol: 1e-12 }, "t(0.999, 3)");
+    expectClose(studentTQuantile(0.6, 7), 0.2631668613520229, { rtol: 1e-12 }, "t(0.6, 7)");
+  });
+
+  test.prop([fc.double({ min: 0.501, max: 0.999, noNaN: true }), fc.integer({ min: 1, max: 200 })])(
+    "studentTQuantile is odd around 0.5 and decreasing in df",
+    (p, df) => {
+      expect(studentTQuantile(1 - p, df)).toBe(-studentTQuantile(p, df));
+      expect(studentTQuantile(p, df + 1)).toBeLessThanOrEqual(studentTQuantile(p, df) * (1 + 1e-12));
+    },
+  );
+
+  it("summarize: mean, sd, Student-t interval; nulls left out", () => {
+    const s = summarize([1, null, 2, 3]);
+    expect(s.mean).toBe(2);
+    expect(s.sd).toBe(1);
+    // 2 ± t(0.975, 2)·1/√3 with t from scipy: 4.302652729749462
+    expectClose(s.ci95Hi!, 2 + 4.302652729749462 / Math.sqrt(3), { rtol: 1e-14 }, "ci95Hi");
+    expect(summarize([5])).toEqual({ mean: 5, sd: null, ci95Lo: null, ci95Hi: null });
+    expect(summarize([null])).toEqual({ mean: null, sd: null, ci95Lo: null, ci95Hi: null });
+  });
+});
+
+describe("determinism", () => {
+  it("same config and seeds ⇒ the same bytes; another root seed ⇒ other metrics", async () => {
+    const out = tmp();
+    await runExperiments({ ...base, out });
+    expect(both(out)).toEqual(reference);
+    const other = tmp();
+    await runExperiments({ ...base, out: other, rootSeed: 1 });
+    const a = fs.readFileSync(path.join(other, "toy", "runs.csv"), "utf8");
+    expect(a).not.toBe(reference["toy/runs.csv"]);
+    expect(a.split("\n")[0]).toBe(reference["toy/runs.csv"].split("\n")[0]);
+  });
+
+  it("jobs = 1 and jobs = 2 (worker threads) write identical bytes", async () => {
+    const out = tmp();
+    const r = await runExperiments({ ...base, out, jobs: 2, registryUrl });
+    expect(r.exitCode).toBe(0);
+    expect(both(out)).toEqual(reference);
+  });
+
+  it("runs.csv holds every parameter, seed and metric, numbers in shortest round-trip form", () => {
+    const lines = reference["toy/runs.csv"].trimEnd().split("\n");
+    expect(lines[0]).toBe("a,b,flag,seed_index,seed,value,noise,maybe,ratio");
+    expect(lines).toHaveLength(1 + 5 * 3);
+    expect(lines[10]).toMatch(/^2\.5,"y, ""quoted""",,0,\d+,/);
+    expect(lines[14]).toMatch(/^3,x,true,1,\d+,[^,]+,[^,]+,[^,]+,Infinity$/);
+    for (const line of lines.slice(1)) {
+      const value = Number(line.split(",").at(-4));
+      expect(String(value)).toBe(line.split(",").at(-4));
+    }
+    const summary = reference["toy/summary.csv"].split("\n");
+    expect(summary[0]).toBe(
+      "a,b,flag,n,value_mean,value_sd,value_ci95_lo,value_ci95_hi,noise_mean,noise_sd,noise_ci95_lo,noise_ci95_hi,maybe_mean,maybe_sd,maybe_ci95_lo,maybe_ci95_hi,ratio_mean,ratio_sd,ratio_ci95_lo,ratio_ci95_hi",
+    );
+    expect(summary).toHaveLength(1 + 5 + 1);
+    const rel = reference["toy/reliability.csv"].split("\n");
+    expect(rel[0]).toBe("a,b,flag,seed_index,seed,view,bin,lower,upper,count,mean_predicted,observed");
+    expect(rel[2]).toMatch(/^1,x,,0,\d+,test,1,0\.5,1,0,,$/);
+  });
+});
+
+describe("shards", () => {
+  const sized = (nPoints: number): Experiment => ({
+    name: "sized",
+    description: "",
+    grid: () => Array.from({ length: nPoints }, (_, i) => ({ i })),
+    metrics: [],
+    run: () => ({ metrics: {} }),
+  });
+
+  test.prop([
+    fc.integer({ min: 1, max: 20 }),
+    fc.integer({ min: 1, max: 5 }),
+    fc.integer({ min: 1, max: 8 }),
+  ])("the shards of a grid cover every unit exactly once", (nPoints, seeds, n) => {
+    const config = buildConfig(sized(nPoints), { seeds, rootSeed: 0, quick: false });
+    const owners = config.units.map((_, i) =>
+      Array.from({ length: n }, (_, k) => k + 1).filter((k) => inShard(i, { index: k, count: n })),
+    );
+    for (const o of owners) expect(o).toHaveLength(1);
+    // Balanced: shard sizes differ by at most one.
+    const sizes = Array.from({ length: n }, (_, k) => owners.filter((o) => o[0] === k + 1).length);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+  });
+
+  it("shard 1/2 + 2/2 in separate folders, merged = one machine's run, byte for byte", async () => {
+    const root = tmp();
+    const r1 = await runExperiments({
+      ...base,
+      out: path.join(root, "shard-1"),
+      shard: { index: 1, count: 2 },
+    });
+    const r2 = await runExperiments({
+      ...base,
+      out: path.join(root, "shard-2"),
+      shard: { index: 2, count: 2 },
+    });
+    expect(r1.experiments.map((e) => e.aggregated)).toEqual([false, false]);
+    expect(r2.experiments.map((e) => e.aggregated)).toEqual([false, false]);
+    expect(fs.existsSync(path.join(root, "shard-1", "toy", "runs.csv"))).toBe(false);
+    const into = path.join(root, "merged");
+    const merged = await mergeRuns(root, { into, logger: silent, figures: false });
+    expect(merged.map((m) => [m.name, m.units])).toEqual([
+      ["toy", 15],
+      ["toy2", 9],
+    ]);
+    expect(both(into)).toEqual(reference);
+    // Merging again is idempotent.
+    await mergeRuns(root, { into, logger: silent, figures: false });
+    expect(both(into)).toEqual(reference);
+  });
+
+  it("shards sharing one folder: the last one to finish writes the aggregates", async () => {
+    const out = tmp();
+    await runExperiments({ ...base, out, shard: { index: 2, count: 3 } });
+    await runExperiments({ ...base, out, shard: { index: 1, count: 3 } });
+    expect(fs.existsSync(path.join(out, "toy", "runs.csv"))).toBe(false);
+    const r = await runExperiments({ ...base, out, shard: { index: 3, count: 3 } });
+    expect(r.experiments.every((e) => e.aggregated)).toBe(true);
+    expect(both(out)).toEqual(reference);
+    // A shard that already ran in the folder needs --resume.
+    await expect(runExperiments({ ...base, out, shard: { index: 3, count: 3 } })).rejects.toThrow(
+      `${path.join(out, "toy")} already holds a run; pass --resume to continue it or --force to replace it`,
+    );
+  });
+
+  it("mergeRuns refuses missing units and differing configs", async () => {
+    const root = tmp();
+    await runExperiments({
+      ...base,
+      experiments: [toy2],
+      out: path.join(root, "s1"),
+      shard: { index: 1, count: 2 },
+    });
+    await expect(mergeRuns(root, { into: path.join(root, "m"), logger: silent })).rejects.toThrow(
+      /toy2: expected every unit of the grid; got 4 of 9 missing \(first: p0-s1\)/,
+    );
+    expect(fs.existsSync(path.join(root, "m"))).toBe(false);
+    await runExperiments({
+      ...base,
+      experiments: [toy2],
+      out: path.join(root, "s2"),
+      shard: { index: 2, count: 2 },
+      rootSeed: 7,
+    });
+    await expect(mergeRuns(root, { into: path.join(root, "m"), logger: silent })).rejects.toThrow(
+      /config\.json: expected the same config as .*s1\/toy2\/config\.json; got a different one \(rootSeed: 0 in the first, 7 here\)/,
+    );
+  });
+
+  it("parseShard: I/N, auto/N from Slurm, Kubernetes and SOFTCAL_SHARD_INDEX; bad values are InputErrors", () => {
+    expect(parseShard("2/4")).toEqual({ index: 2, count: 4 });
+    expect(parseShard("auto/4", { SLURM_ARRAY_TASK_ID: "3" })).toEqual({ index: 4, count: 4 });
+    expect(
+      parseShard("auto", {
+        SLURM_ARRAY_TASK_ID: "2",
+        SLURM_ARRAY_TASK_MIN: "1",
+        SLURM_ARRAY_TASK_COUNT: "4",
+      }),
+    ).toEqual({
+      index: 2,
+      count: 4,
+    });
+    expect(parseShard("/3", { JOB_COMPLETION_INDEX: "0" })).toEqual({ index: 1, count: 3 });
+    expect(parseShard("auto/3", { SOFTCAL_SHARD_INDEX: "3", SLURM_ARRAY_TASK_ID: "0" })).toEqual({
+      index: 3,
+      count: 3,
+    });
+    const expected = "--shard: expected I/N with integers 1 <= I <= N (e.g. 2/4), auto/N or auto; got";
+    for (const bad of ["0/2", "3/2", "a/b", "1/0", "2", "", "1/2/3", "-1/2"]) {
+      expect(() => parseShard(bad, {})).toThrow(InputError);
+      expect(() => parseShard(bad, {})).toThrow(`${expected} "${bad}"`);
+    }
+    expect(() => parseShard("auto/2", {})).toThrow(
+      /expected SOFTCAL_SHARD_INDEX, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX/,
+    );
+    expect(() => parseShard("auto", { JOB_COMPLETION_INDEX: "1" })).toThrow(/expected a shard count/);
+    expect(() => parseShard("auto/2", { JOB_COMPLETION_INDEX: "2" })).toThrow(
+      /JOB_COMPLETION_INDEX: expected a shard index in 1..2/,
+    );
+    expect(() => parseShard("auto/2", { SLURM_ARRAY_TASK_ID: "x" })).toThrow(
+      'SLURM_ARRAY_TASK_ID: expected a non-negative integer; got "x"',
+    );
+  });
+});
+
+describe("resume", () => {
+  /** A writer that throws on the n-th write matching `match` (simulating a crash there). */
+  function crashingWriter(match: (file: string) => boolean, n: number): WriteFile {
+    let seen = 0;
+    return (file, data) => {
+      if (match(file) && ++seen === n) throw new Error(`simulated crash writing ${path.basename(file)}`);
+      writeFileAtomic(file, data);
+    };
+  }
+  const isUnit = (f: string) => f.includes(`${path.sep}units${path.sep}`);
+
+  it.each([1, 7, 15])(
+    "crash after %i unit files, then --resume ⇒ the uninterrupted run's bytes",
+    async (k) => {
+      const out = tmp();
+      await expect(runExperiments({ ...base, out, writeFile: crashingWriter(isUnit, k) })).rejects.toThrow(
+        /simulated crash/,
+      );
+      expect(fs.readdirSync(path.join(out, "toy", "units"))).toHaveLength(k - 1);
+      const r = await runExperiments({ ...base, out, resume: true });
+      expect(r.exitCode).toBe(0);
+      expect(r.experiments[0].unitsSkipped).toBe(k - 1);
+      expect(both(out)).toEqual(reference);
+    },
+  );
+
+  it.each(["runs.csv", "summary.csv", "reliability.csv"])(
+    "crash writing %s (before / mid aggregates), then --resume ⇒ the same bytes",
+    async (name) => {
+      const out = tmp();
+      await expect(
+        runExperiments({ ...base, out, writeFile: crashingWriter((f) => path.basename(f) === name, 1) }),
+      ).rejects.toThrow(/simulated crash/);
+      expect(fs.existsSync(path.join(out, "toy", name))).toBe(false);
+      expect(JSON.parse(fs.readFileSync(path.join(out, "toy", "manifest.json"), "utf8")).status).toBe(
+        "FAILED",
+      );
+      const r = await runExperiments({ ...base, out, resume: true });
+      expect(r.experiments[0].unitsSkipped).toBe(15);
+      expect(both(out)).toEqual(reference);
+    },
+  );
+
+  it("a unit that throws ⇒ FAILED (exit 1), other units kept; resume reruns only it", async () => {
+    const out = tmp();
+    process.env.TOY_FAIL = "2.5:1";
+    try {
+      const r = await runExperiments({ ...base, out, jobs: 2, registryUrl });
+      expect(r.status).toBe("FAILED");
+      expect(r.exitCode).toBe(1);
+      // Points 2 and 3 both have a = 2.5; failures are listed in unit order whatever the arrival order.
+      expect(r.experiments[0].failures).toEqual([
+        { unit: "p2-s1", message: "toy failure at a=2.5" },
+        { unit: "p3-s1", message: "toy failure at a=2.5" },
+      ]);
+      expect(r.experiments[1].status).toBe("COMPLETED");
+      expect(fs.readdirSync(path.join(out, "toy", "units"))).toHaveLength(13);
+      expect(fs.existsSync(path.join(out, "toy", "runs.csv"))).toBe(false);
+      const m = JSON.parse(fs.readFileSync(path.join(out, "toy", "manifest.json"), "utf8"));
+      expect(m.status).toBe("FAILED");
+    } finally {
+      delete process.env.TOY_FAIL;
+    }
+    const r = await runExperiments({ ...base, out, resume: true });
+    expect(r.exitCode).toBe(0);
+    expect(r.experiments[0].unitsRun).toBe(2);
+    expect(both(out)).toEqual(reference);
+    const m = JSON.parse(fs.readFileSync(path.join(out, "toy", "manifest.json"), "utf8"));
+    expect(m.status).toBe("COMPLETED");
+    expect(m.previousAttempts.map((a: { status: string }) => a.status)).toEqual(["FAILED"]);
+  });
+
+  it("an abort (as SIGINT) stops dispatching: INTERRUPTED, exit 130; resume completes it", async () => {
+    const out = tmp();
+    const ac = new AbortController();
+    const r = await runExperiments({
+      ...base,
+      out,
+      signal: ac.signal,
+      progress: (e) => {
+        if (e.done === 4) ac.abort();
+      },
+    });
+    expect(r.status).toBe("INTERRUPTED");
+    expect(r.exitCode).toBe(130);
+    expect(r.experiments).toHaveLength(1);
+    expect(JSON.parse(fs.readFileSync(path.join(out, "toy", "manifest.json"), "utf8")).status).toBe(
+      "INTERRUPTED",
+    );
+    expect(fs.readdirSync(path.join(out, "toy", "units"))).toHaveLength(4);
+    await runExperiments({ ...base, out, resume: true });
+    expect(both(out)).toEqual(reference);
+  });
+});
+
+describe("existing runs and bad input", () => {
+  it("an existing run needs --resume or --force; --resume with another config names the difference, touches nothing", async () => {
+    const out = tmp();
+    await runExperiments({ ...base, out });
+    const before = both(out);
+    const dir = path.join(out, "toy");
+    await expect(runExperiments({ ...base, out })).rejects.toThrow(
+      new InputError(`${dir} already holds a run; pass --resume to continue it or --force to replace it`),
+    );
+    const manifestBefore = fs.readFileSync(path.join(dir, "manifest.json"), "utf8");
+    await expect(runExperiments({ ...base, out, resume: true, seeds: 5 })).rejects.toThrow(
+      `${path.join(dir, "config.json")}: expected the same config to resume this run; got a different one (seeds: 3 there, 5 now) — pass --force to replace the run`,
+    );
+    await expect(runExperiments({ ...base, out, resume: true, quick: true })).rejects.toThrow(
+      /quick: false there, true now/,
+    );
+    expect(both(out)).toEqual(before);
+    expect(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")).toBe(manifestBefore);
+    // --force replaces: a 2-seed run leaves no unit of seed index 2 behind.
+    const r = await runExperiments({ ...base, out, force: true, seeds: 2 });
+    expect(r.exitCode).toBe(0);
+    expect(fs.readdirSync(path.join(dir, "units")).filter((f) => f.includes("-s2"))).toEqual([]);
+    // and resuming a completed run is a no-op that rewrites identical aggregates
+    const again = await runExperiments({ ...base, out, seeds: 2, resume: true });
+    expect(again.experiments[0].unitsRun).toBe(0);
+  });
+
+  it("bad numbers and a bad --out are InputErrors and write nothing", async () => {
+    const root = tmp();
+    const out = path.join(root, "results");
+    for (const [opts, msg] of [
+      [{ jobs: 0 }, "--jobs: expected an integer >= 1; got 0"],
+      [{ jobs: 1.5 }, "--jobs: expected an integer >= 1; got 1.5"],
+      [{ seeds: 0 }, "--seeds: expected an integer >= 1; got 0"],
+      [{ rootSeed: -1 }, "--seed: expected an integer >= 0; got -1"],
+      [{ shard: { index: 3, count: 2 } }, "--shard: expected I/N with integers 1 <= I <= N; got 3/2"],
+      [{ resume: true, force: true }, "--resume and --force: expected at most one; got both"],
+    ] as [Partial<RunExperimentsOptions>, string][]) {
+      await expect(runExperiments({ ...base, out, ...opts })).rejects.toThrow(new InputError(msg));
+    }
+    expect(fs.existsSync(out)).toBe(false);
+    const file = path.join(root, "file.txt");
+    fs.writeFileSync(file, "not a folder");
+    await expect(runExperiments({ ...base, out: file })).rejects.toThrow(
+      new InputError(`--out ${file}: expected a folder; got a file`),
+    );
+    const under = path.join(file, "sub");
+    await expect(runExperiments({ ...base, out: under })).rejects.toThrow(
+      new InputError(`--out ${under}: expected a folder; got a path under the file ${file}`),
+    );
+    expect(fs.readFileSync(file, "utf8")).toBe("not a folder");
+    expect(fs.readdirSync(root).sort()).toEqual(["file.txt"]);
+  });
+
+  it("an experiment's programming errors are TypeError/RangeError before anything is written", async () => {
+    const out = tmp();
+    const bad = (over: Partial<Experiment>): Experiment => ({ ...toy2, ...over });
+    await expect(runExperiments({ ...base, out, experiments: [bad({ grid: () => [] })] })).rejects.toThrow(
+      RangeError,
+    );
+    await expect(
+      runExperiments({ ...base, out, experiments: [bad({ grid: () => [{ k: 1 }, { k: 1 }] })] }),
+    ).rejects.toThrow(/grid points 0 and 1 are equal/);
+    await expect(runExperiments({ ...base, out, experiments: [bad({ metrics: ["seed"] })] })).rejects.toThrow(
+      /column name "seed" is reserved/,
+    );
+    await expect(runExperiments({ ...base, out, experiments: [bad({ name: "../evil" })] })).rejects.toThrow(
+      TypeError,
+    );
+    expect(fs.readdirSync(out)).toEqual([]);
+    // A run returning the wrong metrics fails that unit with a clear message.
+    const r = await runExperiments({
+      ...base,
+      out,
+      experiments: [bad({ run: () => ({ metrics: { scor: 1 } }) })],
+    });
+    expect(r.experiments[0].failures[0].message).toBe('run result lacks metric "score"');
+  });
+});
+
+describe("figures and listing", () => {
+  it("figures are rendered through the renderer, deterministically; listRuns reports runs", async () => {
+    const out = tmp();
+    const render = async (spec: object) => ({
+      svg: `<svg>${JSON.stringify(spec)}</svg>`,
+      png: new Uint8Array([137, 80, 78, 71, JSON.stringify(spec).length % 256]),
+    });
+    const r = await runExperiments({ ...base, out, figures: true, render });
+    expect(r.experiments[0].figures.map((f) => path.basename(f))).toEqual(["toy-value.svg", "toy-value.png"]);
+    const svg = fs.readFileSync(path.join(out, "toy", "figures", "toy-value.svg"), "utf8");
+    expect(svg).toContain('"description":"5 points"');
+    expect(svg.match(/"value":/g)).toHaveLength(15);
+    const runs = listRuns(out);
+    expect(runs.map((x) => x.name)).toEqual(["toy", "toy2"]);
+    expect(runs[0].manifest?.status).toBe("COMPLETED");
+    expect(runs[0].summary).toHaveLength(5);
+    expect(runs[0].summary?.[3].b).toBe('y, "quoted"');
+    expect(runs[0].figures.map((f) => path.basename(f))).toEqual(["toy-value.png", "toy-value.svg"]);
+    expect(runs[1].figures).toEqual([]);
+  });
+});
