@@ -129,9 +129,11 @@ export function lbfgs(f: DifferentiableObjective, options: LbfgsOptions = {}): O
     }
 
     // Update the memory with s = x_new − x, y = g_new − g (skipped when sᵀy is not positive).
-    const s = h === memory ? S.shift()! : new Float64Array(n);
-    const yv = h === memory ? Y.shift()! : new Float64Array(n);
-    if (h === memory) rho.shift();
+    // (S may have been emptied by a restart above, so its length is read again here.)
+    const full = S.length === memory;
+    const s = full ? S.shift()! : new Float64Array(n);
+    const yv = full ? Y.shift()! : new Float64Array(n);
+    if (full) rho.shift();
     for (let j = 0; j < n; j++) {
       s[j] = xNew[j] - x[j];
       yv[j] = gNew[j] - g[j];
