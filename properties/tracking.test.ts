@@ -1,0 +1,249 @@
+/**
+ * Run storage: atomic writes (an injected failure at any step leaves the old file and no temp
+ * file), the lock file, and real process deaths — `kill -9` mid-sweep and SIGINT — followed by
+ * `--resume`, which must give the uninterrupted run's bytes.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import * as nodeFs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { fc, test } from "@fast-check/vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InputError } from "../src/errors.js";
+import type { Logger } from "../src/experiment/aggregate.js";
+import { type RunExperimentsOptions, runExperiments } from "../src/experiment/runner.js";
+import {
+  type AtomicFs,
+  ensureDir,
+  readJsonFile,
+  removeStaleTempFiles,
+  TEMP_FILE_PATTERN,
+  writeFileAtomic,
+} from "../src/io/atomic.js";
+import { acquireLock } from "../src/io/lock.js";
+import { toy, toy2 } from "./_shared/toyExperiments.js";
+
+const silent: Logger = { info() {}, warn() {} };
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const driver = path.join(repoRoot, "properties", "_shared", "toyDriver.ts");
+const roots: string[] = [];
+const children: ChildProcess[] = [];
+function tmp(): string {
+  const d = nodeFs.mkdtempSync(path.join(os.tmpdir(), "softcal-track-"));
+  roots.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const d of roots) nodeFs.rmSync(d, { recursive: true, force: true });
+});
+
+describe("writeFileAtomic", () => {
+  it("writes through a temp file in the target's own folder, then renames it", () => {
+    const dir = tmp();
+    const opened: string[] = [];
+    const spy: AtomicFs = { ...nodeFs, openSync: (p, f, m) => (opened.push(p), nodeFs.openSync(p, f, m)) };
+    const target = path.join(dir, "a.csv");
+    writeFileAtomic(target, "x,y\n1,2\n", { fs: spy });
+    writeFileAtomic(target, new Uint8Array([104, 105]), { fs: spy });
+    expect(nodeFs.readFileSync(target, "utf8")).toBe("hi");
+    expect(opened).toHaveLength(2);
+    for (const p of opened) {
+      expect(path.dirname(p)).toBe(dir);
+      expect(path.basename(p)).toMatch(TEMP_FILE_PATTERN);
+      expect(path.basename(p)).toMatch(new RegExp(`^\\.a\\.csv\\.${process.pid}\\.\\d+\\.\\d+\\.tmp$`));
+    }
+    expect(opened[0]).not.toBe(opened[1]);
+    expect(nodeFs.readdirSync(dir)).toEqual(["a.csv"]);
+  });
+
+  const steps = ["openSync", "writeSync", "fsyncSync", "closeSync", "renameSync"] as const;
+  test.prop([
+    fc.constantFrom(...steps),
+    fc.option(fc.string(), { nil: undefined }),
+    fc.string({ minLength: 1 }),
+  ])("a failure at any step leaves the old file (or none) and no temp file", (step, old, data) => {
+    const dir = tmp();
+    const target = path.join(dir, "f.json");
+    if (old !== undefined) nodeFs.writeFileSync(target, old);
+    const failing: AtomicFs = {
+      ...nodeFs,
+      [step]: () => {
+        throw Object.assign(new Error(`injected ${step} failure`), { code: "EIO" });
+      },
+    };
+    expect(() => writeFileAtomic(target, data, { fs: failing })).toThrow(`injected ${step} failure`);
+    expect(nodeFs.readdirSync(dir)).toEqual(old === undefined ? [] : ["f.json"]);
+    if (old !== undefined) expect(nodeFs.readFileSync(target, "utf8")).toBe(old);
+    nodeFs.rmSync(dir, { recursive: true });
+  });
+
+  it("a temp-name collision (a dead writer's leftover) is skipped; removeStaleTempFiles cleans leftovers", () => {
+    const dir = tmp();
+    const leftover = path.join(dir, ".g.txt.999999.0.0.tmp");
+    nodeFs.writeFileSync(leftover, "partial");
+    nodeFs.writeFileSync(path.join(dir, "keep.tmp"), "not ours");
+    writeFileAtomic(path.join(dir, "g.txt"), "full");
+    expect(removeStaleTempFiles(dir)).toBe(1);
+    expect(nodeFs.readdirSync(dir).sort()).toEqual(["g.txt", "keep.tmp"]);
+    expect(removeStaleTempFiles(path.join(dir, "missing"))).toBe(0);
+  });
+
+  it("readJsonFile and ensureDir report bad paths as InputErrors naming the file", () => {
+    const dir = tmp();
+    const bad = path.join(dir, "bad.json");
+    nodeFs.writeFileSync(bad, "{ nope");
+    expect(() => readJsonFile(bad)).toThrow(InputError);
+    expect(() => readJsonFile(bad)).toThrow(new RegExp(`^${bad}: expected valid JSON; got `));
+    expect(() => readJsonFile(path.join(dir, "none.json"))).toThrow(
+      `${path.join(dir, "none.json")}: expected a readable JSON file; got no such file`,
+    );
+    nodeFs.writeFileSync(path.join(dir, "ok.json"), '{"a":[1,2]}');
+    expect(readJsonFile(path.join(dir, "ok.json"))).toEqual({ a: [1, 2] });
+    const file = path.join(dir, "file.txt");
+    nodeFs.writeFileSync(file, "");
+    expect(() => ensureDir(path.join(file, "sub"))).toThrow(
+      `${path.join(file, "sub")}: expected a folder (or a path where one can be created); got a path component is a file`,
+    );
+    expect(() => ensureDir(file)).toThrow(InputError);
+    ensureDir(path.join(dir, "a", "b"));
+    ensureDir(path.join(dir, "a", "b"));
+    expect(nodeFs.statSync(path.join(dir, "a", "b")).isDirectory()).toBe(true);
+  });
+});
+
+describe("lock", () => {
+  it("one holder at a time; a dead holder's lock is taken over; another host's is not", () => {
+    const dir = tmp();
+    const file = path.join(dir, ".lock");
+    const lock = acquireLock(file, "the run");
+    expect(() => acquireLock(file, "the run")).toThrow(
+      new RegExp(
+        `^${file}: expected no other softcal process writing the run; got one \\(pid ${process.pid} on host `,
+      ),
+    );
+    lock.release();
+    lock.release();
+    expect(nodeFs.existsSync(file)).toBe(false);
+    // A process that has exited: its pid is not alive.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+    nodeFs.writeFileSync(file, JSON.stringify({ pid: dead, host: os.hostname(), startedAt: "then" }));
+    const taken = acquireLock(file, "the run");
+    expect(JSON.parse(nodeFs.readFileSync(file, "utf8")).pid).toBe(process.pid);
+    taken.release();
+    nodeFs.writeFileSync(file, JSON.stringify({ pid: dead, host: "another-host", startedAt: "then" }));
+    expect(() => acquireLock(file, "the run")).toThrow(/pid \d+ on host another-host/);
+  });
+});
+
+describe("real process deaths", () => {
+  const base: RunExperimentsOptions = {
+    experiments: [toy, toy2],
+    seeds: 3,
+    jobs: 1,
+    figures: false,
+    progress: false,
+    logger: silent,
+    handleSignals: false,
+  };
+  let reference: Record<string, string>;
+  beforeAll(async () => {
+    const out = tmp();
+    await runExperiments({ ...base, out });
+    reference = snapshot(out);
+  });
+
+  function snapshot(out: string): Record<string, string> {
+    const files: Record<string, string> = {};
+    const walk = (d: string) => {
+      for (const e of nodeFs.readdirSync(d, { withFileTypes: true })) {
+        const full = path.join(d, e.name);
+        if (e.isDirectory()) walk(full);
+        else if (!e.name.startsWith("manifest") && !e.name.startsWith(".lock")) {
+          files[path.relative(out, full)] = nodeFs.readFileSync(full, "latin1");
+        }
+      }
+    };
+    walk(out);
+    return files;
+  }
+
+  function startDriver(
+    out: string,
+    args: string[],
+  ): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", driver, "--out", out, "--seeds", "3", ...args],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, TOY_SLEEP_MS: "40" },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    children.push(child);
+    let err = "";
+    child.stderr?.on("data", (d) => {
+      err += String(d);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    return { child, exited, stderr: () => err };
+  }
+
+  async function until(cond: () => boolean, what: string): Promise<void> {
+    const start = Date.now();
+    while (!cond()) {
+      if (Date.now() - start > 20_000) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const unitCount = (out: string) => {
+    try {
+      return nodeFs.readdirSync(path.join(out, "toy", "units")).filter((f) => f.endsWith(".json")).length;
+    } catch {
+      return 0;
+    }
+  };
+
+  it("kill -9 mid-sweep (2 workers): a second process is refused while it lives; resume gives the uninterrupted bytes", async () => {
+    const out = tmp();
+    const d = startDriver(out, ["--jobs", "2"]);
+    await until(() => unitCount(out) >= 3, "3 finished units");
+    // Two processes on one folder: the second refuses (and writes nothing).
+    await expect(runExperiments({ ...base, out, resume: true })).rejects.toThrow(
+      new RegExp(
+        `${path.join(out, "toy", ".lock")}: expected no other softcal process writing .*pid ${d.child.pid} on host`,
+      ),
+    );
+    d.child.kill("SIGKILL");
+    expect(await d.exited).toBe(null);
+    const done = unitCount(out);
+    expect(done).toBeLessThan(15);
+    expect(JSON.parse(nodeFs.readFileSync(path.join(out, "toy", "manifest.json"), "utf8")).status).toBe(
+      "RUNNING",
+    );
+    // The dead process's lock is stale: resume takes it over and skips the finished units.
+    const r = await runExperiments({ ...base, out, resume: true });
+    expect(r.exitCode).toBe(0);
+    expect(r.experiments[0].unitsSkipped).toBeGreaterThanOrEqual(done);
+    expect(snapshot(out)).toEqual(reference);
+    expect(nodeFs.existsSync(path.join(out, "toy", ".lock"))).toBe(false);
+  });
+
+  it("SIGINT mid-sweep: the process finishes its unit, marks INTERRUPTED, exits 130; resume completes it", async () => {
+    const out = tmp();
+    const d = startDriver(out, ["--jobs", "1"]);
+    await until(() => unitCount(out) >= 2, "2 finished units");
+    d.child.kill("SIGINT");
+    expect(await d.exited).toBe(130);
+    expect(d.stderr()).toContain("interrupted: finishing the units in progress");
+    const manifest = JSON.parse(nodeFs.readFileSync(path.join(out, "toy", "manifest.json"), "utf8"));
+    expect(manifest.status).toBe("INTERRUPTED");
+    expect(manifest.unitsRun).toBe(unitCount(out));
+    expect(nodeFs.existsSync(path.join(out, "toy", ".lock"))).toBe(false);
+    expect(nodeFs.existsSync(path.join(out, "toy2"))).toBe(false);
+    await runExperiments({ ...base, out, resume: true });
+    expect(snapshot(out)).toEqual(reference);
+  });
+});
