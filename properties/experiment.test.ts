@@ -184,6 +184,9 @@ describe("determinism", () => {
       "a,b,flag,n,value_mean,value_sd,value_ci95_lo,value_ci95_hi,noise_mean,noise_sd,noise_ci95_lo,noise_ci95_hi,maybe_mean,maybe_sd,maybe_ci95_lo,maybe_ci95_hi,ratio_mean,ratio_sd,ratio_ci95_lo,ratio_ci95_hi",
     );
     expect(summary).toHaveLength(1 + 5 + 1);
+    const table = reference["toy/toy-table.csv"].split("\n");
+    expect(table[0]).toBe("a,b,runs,value_sum,none");
+    expect(table[4]).toMatch(/^2\.5,"y, ""quoted""",3,[0-9.]+,$/);
     const rel = reference["toy/reliability.csv"].split("\n");
     expect(rel[0]).toBe("a,b,flag,seed_index,seed,view,bin,lower,upper,count,mean_predicted,observed");
     expect(rel[2]).toMatch(/^1,x,,0,\d+,test,1,0\.5,1,0,,$/);
@@ -230,14 +233,14 @@ describe("shards", () => {
     expect(r2.experiments.map((e) => e.aggregated)).toEqual([false, false]);
     expect(fs.existsSync(path.join(root, "shard-1", "toy", "runs.csv"))).toBe(false);
     const into = path.join(root, "merged");
-    const merged = await mergeRuns(root, { into, logger: silent, figures: false });
+    const merged = await mergeRuns(root, { into, logger: silent, figures: false, experiments: [toy, toy2] });
     expect(merged.map((m) => [m.name, m.units])).toEqual([
       ["toy", 15],
       ["toy2", 9],
     ]);
     expect(both(into)).toEqual(reference);
     // Merging again is idempotent.
-    await mergeRuns(root, { into, logger: silent, figures: false });
+    await mergeRuns(root, { into, logger: silent, figures: false, experiments: [toy, toy2] });
     expect(both(into)).toEqual(reference);
   });
 

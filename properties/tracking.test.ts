@@ -43,7 +43,13 @@ describe("writeFileAtomic", () => {
   it("writes through a temp file in the target's own folder, then renames it", () => {
     const dir = tmp();
     const opened: string[] = [];
-    const spy: AtomicFs = { ...nodeFs, openSync: (p, f, m) => (opened.push(p), nodeFs.openSync(p, f, m)) };
+    const spy: AtomicFs = {
+      ...nodeFs,
+      openSync: (p, f, m) => {
+        opened.push(p);
+        return nodeFs.openSync(p, f, m);
+      },
+    };
     const target = path.join(dir, "a.csv");
     writeFileAtomic(target, "x,y\n1,2\n", { fs: spy });
     writeFileAtomic(target, new Uint8Array([104, 105]), { fs: spy });

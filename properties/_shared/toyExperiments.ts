@@ -53,6 +53,18 @@ export const toy: Experiment = {
       extras: { curve: [u, u / 2, u / 4] },
     };
   },
+  tables({ points, runs }) {
+    return [
+      {
+        name: "toy-table",
+        columns: ["a", "b", "runs", "value_sum", "none"],
+        rows: points.map((p, i) => {
+          const mine = runs.filter((r) => r.pointIndex === i);
+          return [p.a, p.b, mine.length, mine.reduce((s, r) => s + (r.result.metrics.value ?? 0), 0), null];
+        }),
+      },
+    ];
+  },
   figures({ points, runs }) {
     return [
       {

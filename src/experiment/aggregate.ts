@@ -123,9 +123,11 @@ export interface AggregateOptions {
 }
 
 const FIGURE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const RESERVED_TABLES = ["runs", "summary", "reliability", "config", "manifest"];
 
 /**
- * Writes runs.csv, summary.csv, reliability.csv (in that order) and the figures of a complete run
+ * Writes runs.csv, summary.csv, reliability.csv (in that order), the experiment's extra tables
+ * (`<name>.csv`) and the figures of a complete run
  * into `dir`. `units` must be every unit of `config`, in unit order. Returns the figure files
  * written. A missing plot module is a warning (figures skipped); a failing figure throws.
  */
@@ -140,7 +142,6 @@ export async function writeAggregates(
   write(path.join(dir, "summary.csv"), summaryCsv(config, units));
   write(path.join(dir, "reliability.csv"), reliabilityCsv(config, units));
   const exp = opts.experiment;
-  if (opts.figures === false || exp?.figures === undefined) return [];
   const runs: CompletedRun[] = units.map((u) => ({
     point: config.grid[u.pointIndex],
     pointIndex: u.pointIndex,
@@ -148,6 +149,24 @@ export async function writeAggregates(
     seed: u.seed,
     result: u.result,
   }));
+  if (exp?.tables) {
+    for (const t of exp.tables({ points: config.grid, runs })) {
+      if (!FIGURE_NAME_RE.test(t.name) || RESERVED_TABLES.includes(t.name)) {
+        throw new RangeError(
+          `experiment "${exp.name}": table name must match ${FIGURE_NAME_RE} and not be ${RESERVED_TABLES.join("/")}; got "${t.name}"`,
+        );
+      }
+      t.rows.forEach((r, i) => {
+        if (r.length !== t.columns.length) {
+          throw new RangeError(
+            `experiment "${exp.name}": table "${t.name}" row ${i} has ${r.length} cells; expected ${t.columns.length} (one per column)`,
+          );
+        }
+      });
+      write(path.join(dir, `${t.name}.csv`), csv([t.columns, ...t.rows.map((r) => r.map(formatCell))]));
+    }
+  }
+  if (opts.figures === false || exp?.figures === undefined) return [];
   const figures: Figure[] = exp.figures({ points: config.grid, runs });
   if (figures.length === 0) return [];
   const render = opts.render ?? (await loadRenderer(opts.logger));

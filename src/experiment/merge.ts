@@ -53,7 +53,7 @@ export function findRunDirs(root: string): string[] {
 export interface MergeOptions {
   /** Folder to write merged runs into, as `<into>/<name>/` (default: `dir` itself — see mergeRuns). */
   into?: string;
-  /** Experiments, for their figures (figures are skipped for experiments not given). */
+  /** Experiments, for their extra tables and figures (skipped, with a warning, for experiments not given). */
   experiments?: readonly Experiment[];
   /** Render figures (default true). */
   figures?: boolean;
@@ -190,8 +190,10 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
         if (!same) write(file, job.texts[i]);
       });
       const experiment = opts.experiments?.find((e) => e.name === job.name);
-      if (opts.figures !== false && experiment === undefined && opts.experiments !== undefined) {
-        logger.warn(`${job.name}: figures skipped (no experiment of that name given)`);
+      if (experiment === undefined) {
+        logger.warn(
+          `${job.name}: its extra tables and figures are skipped (no experiment of that name given)`,
+        );
       }
       const figures = await writeAggregates(job.target, job.config, job.units, {
         ...(experiment ? { experiment } : {}),

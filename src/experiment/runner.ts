@@ -345,8 +345,9 @@ function checkConflictingLocks(dir: string, shard: Shard | undefined): void {
 function removeRun(dir: string): void {
   for (const name of fs.readdirSync(dir)) {
     const full = path.join(dir, name);
-    if (RUN_FILES.includes(name) || /^manifest\.shard-\d+-of-\d+\.json$/.test(name))
-      fs.rmSync(full, { force: true });
+    const ours =
+      RUN_FILES.includes(name) || name.endsWith(".csv") || /^manifest\.shard-\d+-of-\d+\.json$/.test(name);
+    if (ours) fs.rmSync(full, { force: true });
     else if (RUN_DIRS.includes(name)) fs.rmSync(full, { recursive: true, force: true });
   }
 }

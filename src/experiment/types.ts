@@ -49,6 +49,18 @@ export interface Figure {
   spec: object;
 }
 
+/**
+ * An extra CSV table an experiment derives from all its runs (e.g. paired tests across seeds),
+ * written as `<name>.csv` beside summary.csv. Cells: numbers in shortest round-trip form, null
+ * empty. Must be a pure function of the runs (so it is byte-identical however they were run).
+ */
+export interface Table {
+  /** File name without `.csv`: letters, digits, `-`, `_`, `.`; not runs/summary/reliability. */
+  name: string;
+  columns: string[];
+  rows: (string | number | boolean | null)[][];
+}
+
 /** A finished run as figures see it. */
 export interface CompletedRun {
   point: GridPoint;
@@ -70,6 +82,8 @@ export interface Experiment {
   metrics: readonly string[];
   /** Runs one unit; must be pure given (point, ctx.seed). */
   run(point: GridPoint, ctx: RunContext): RunResult | Promise<RunResult>;
+  /** Extra CSV tables over all finished runs (in grid × seed order). */
+  tables?(input: { points: GridPoint[]; runs: CompletedRun[] }): Table[];
   /** Figures over all finished runs (in grid × seed order). */
   figures?(input: { points: GridPoint[]; runs: CompletedRun[] }): Figure[];
 }
