@@ -147,7 +147,7 @@ export function softmaxChunks(
       let zy = f64x2.splat(0);
       for (let k: usize = 0; k < K; k++) {
         const z = v128.load(Z + k * 16);
-        const e = expNeg(f64x2.sub(z, mx));
+        const e = inline.always(expNeg(f64x2.sub(z, mx)));
         v128.store(Z + k * 16, e);
         sum = f64x2.add(sum, e);
         zy = v128.bitselect(z, zy, f64x2.eq(lab, f64x2.splat(<f64>k)));
