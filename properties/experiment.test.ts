@@ -12,6 +12,7 @@ import { InputError } from "../src/errors.js";
 import type { Logger, WriteFile } from "../src/experiment/aggregate.js";
 import { buildConfig } from "../src/experiment/config.js";
 import { listRuns, mergeRuns } from "../src/experiment/merge.js";
+import { defaultProgress } from "../src/experiment/progress.js";
 import { type RunExperimentsOptions, runExperiments } from "../src/experiment/runner.js";
 import { deriveSeed, hash32, pointKey } from "../src/experiment/seeds.js";
 import { inShard, parseShard } from "../src/experiment/shard.js";
@@ -494,6 +495,33 @@ describe("existing runs and bad input", () => {
 });
 
 describe("figures and listing", () => {
+  const hasPlot = fs.existsSync(new URL("../src/plot/render.ts", import.meta.url));
+  (hasPlot ? it : it.skip)(
+    "the default renderer (src/plot/render, imported lazily) writes SVG and PNG",
+    async () => {
+      const out = tmp();
+      const r = await runExperiments({ ...base, experiments: [toy], seeds: 2, out, figures: true });
+      expect(r.experiments[0].figures.map((f) => path.basename(f))).toEqual([
+        "toy-value.svg",
+        "toy-value.png",
+      ]);
+      expect(fs.readFileSync(path.join(out, "toy", "figures", "toy-value.svg"), "utf8")).toMatch(/^<svg/);
+      const png = fs.readFileSync(path.join(out, "toy", "figures", "toy-value.png"));
+      expect([...png.subarray(0, 4)]).toEqual([137, 80, 78, 71]);
+    },
+  );
+
+  it("without a TTY, progress is a log line per 10% (at most 11 per experiment)", () => {
+    const lines: string[] = [];
+    const p = defaultProgress({ info: (m) => lines.push(m), warn() {} }, false);
+    for (let done = 3; done <= 40; done++)
+      p.update({ experiment: "x", done, total: 40, skipped: 3, failed: done > 30 ? 1 : 0 });
+    p.stop();
+    expect(lines[0]).toBe("x: 3/40 units (3 already done)");
+    expect(lines.at(-1)).toBe("x: 40/40 units (3 already done, 1 failed)");
+    expect(lines).toHaveLength(11);
+  });
+
   it("figures are rendered through the renderer, deterministically; listRuns reports runs", async () => {
     const out = tmp();
     const render = async (spec: object) => ({

@@ -204,8 +204,11 @@ async function loadRenderer(logger: Logger): Promise<RenderFigure | undefined> {
       e.code === "ERR_MODULE_NOT_FOUND" ||
       /Cannot find module|Failed to load url|does not exist/i.test(e.message);
     if (!missing) throw err;
-    if (!warnedMissingRenderer)
-      logger.warn("figures skipped: the plot module (src/plot/render) is not available");
+    if (!warnedMissingRenderer) {
+      logger.warn(
+        `figures skipped: the plot module (src/plot/render) is not available (${e.message.split("\n")[0]})`,
+      );
+    }
   }
   warnedMissingRenderer = true;
   return undefined;
