@@ -495,21 +495,18 @@ describe("existing runs and bad input", () => {
 });
 
 describe("figures and listing", () => {
-  const hasPlot = fs.existsSync(new URL("../src/plot/render.ts", import.meta.url));
-  (hasPlot ? it : it.skip)(
-    "the default renderer (src/plot/render, imported lazily) writes SVG and PNG",
-    async () => {
-      const out = tmp();
-      const r = await runExperiments({ ...base, experiments: [toy], seeds: 2, out, figures: true });
-      expect(r.experiments[0].figures.map((f) => path.basename(f))).toEqual([
-        "toy-value.svg",
-        "toy-value.png",
-      ]);
-      expect(fs.readFileSync(path.join(out, "toy", "figures", "toy-value.svg"), "utf8")).toMatch(/^<svg/);
-      const png = fs.readFileSync(path.join(out, "toy", "figures", "toy-value.png"));
-      expect([...png.subarray(0, 4)]).toEqual([137, 80, 78, 71]);
-    },
-  );
+  it("the default renderer (src/plot/render) writes SVG, PNG and the vega-lite spec", async () => {
+    const out = tmp();
+    const r = await runExperiments({ ...base, experiments: [toy], seeds: 2, out, figures: true });
+    expect(r.experiments[0].figures.map((f) => path.basename(f))).toEqual([
+      "toy-value.svg",
+      "toy-value.png",
+      "toy-value.vl.json",
+    ]);
+    expect(fs.readFileSync(path.join(out, "toy", "figures", "toy-value.svg"), "utf8")).toMatch(/^<svg/);
+    const png = fs.readFileSync(path.join(out, "toy", "figures", "toy-value.png"));
+    expect([...png.subarray(0, 4)]).toEqual([137, 80, 78, 71]);
+  });
 
   it("without a TTY, progress is a log line per 10% (at most 11 per experiment)", () => {
     const lines: string[] = [];
@@ -529,7 +526,11 @@ describe("figures and listing", () => {
       png: new Uint8Array([137, 80, 78, 71, JSON.stringify(spec).length % 256]),
     });
     const r = await runExperiments({ ...base, out, figures: true, render });
-    expect(r.experiments[0].figures.map((f) => path.basename(f))).toEqual(["toy-value.svg", "toy-value.png"]);
+    expect(r.experiments[0].figures.map((f) => path.basename(f))).toEqual([
+      "toy-value.svg",
+      "toy-value.png",
+      "toy-value.vl.json",
+    ]);
     const svg = fs.readFileSync(path.join(out, "toy", "figures", "toy-value.svg"), "utf8");
     expect(svg).toContain('"description":"5 points"');
     expect(svg.match(/"value":/g)).toHaveLength(15);

@@ -75,6 +75,8 @@ function allSpecs(): Record<string, TopLevelSpec> {
 function markPaths(svg: string, markName: string): string[] {
   const start = svg.indexOf(`role-mark ${markName}_marks"`);
   if (start < 0) return [];
+  const tagEnd = svg.indexOf(">", start);
+  if (svg[tagEnd - 1] === "/") return []; // an empty mark group is written self-closed: <g …/>
   const end = svg.indexOf("</g>", start);
   return [...svg.slice(start, end).matchAll(/ d="([^"]*)"/g)].map((m) => m[1]);
 }

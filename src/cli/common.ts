@@ -104,3 +104,10 @@ export function checkOutputPath(file: string | undefined, flag: string, force: b
 export function formatNumber(x: number): string {
   return Object.is(x, -0) ? "-0" : String(x);
 }
+
+/** A non-zero exit whose reason was already printed: runCli returns its code and prints nothing. */
+export class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}

@@ -10,10 +10,12 @@ import { Command, CommanderError } from "commander";
 import { SoftcalError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { registerCalibrate } from "./calibrate.js";
-import { type CliIo, processIo } from "./common.js";
+import { type CliIo, ExitCode, processIo } from "./common.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerFit } from "./fit.js";
 import { registerPredict } from "./predict.js";
+import { registerReport } from "./report.js";
+import { registerRun } from "./run.js";
 
 /** Builds the command tree writing to `io`. */
 export function buildProgram(io: CliIo): Command {
@@ -31,6 +33,8 @@ export function buildProgram(io: CliIo): Command {
   registerPredict(program, io);
   registerEvaluate(program, io);
   registerCalibrate(program, io);
+  registerRun(program, io);
+  registerReport(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} });
   return program;
 }
@@ -53,6 +57,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       io.stderr(`softcal: ${e.message.replace(/^error: /, "").split("\n")[0]}\n`);
       return 2;
     }
+    if (e instanceof ExitCode) return e.code;
     if (e instanceof SoftcalError) {
       io.stderr(`softcal: ${e.message.split("\n")[0]}\n`);
       return e.exitCode;

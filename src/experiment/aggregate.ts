@@ -4,7 +4,9 @@
  */
 import * as path from "node:path";
 import { stringify } from "csv-stringify/sync";
+import type { TopLevelSpec } from "vega-lite";
 import { ensureDir, writeFileAtomic } from "../io/atomic.js";
+import { renderFigure } from "../plot/render.js";
 import type { RunConfig, UnitRecord } from "./config.js";
 import { summarize } from "./stats.js";
 import type { CompletedRun, Experiment, Figure, ParamValue } from "./types.js";
@@ -129,7 +131,7 @@ const RESERVED_TABLES = ["runs", "summary", "reliability", "config", "manifest"]
  * Writes runs.csv, summary.csv, reliability.csv (in that order), the experiment's extra tables
  * (`<name>.csv`) and the figures of a complete run
  * into `dir`. `units` must be every unit of `config`, in unit order. Returns the figure files
- * written. A missing plot module is a warning (figures skipped); a failing figure throws.
+ * written (each figure as SVG, PNG and its vega-lite spec `<name>.vl.json`); a failing figure throws.
  */
 export async function writeAggregates(
   dir: string,
@@ -169,8 +171,7 @@ export async function writeAggregates(
   if (opts.figures === false || exp?.figures === undefined) return [];
   const figures: Figure[] = exp.figures({ points: config.grid, runs });
   if (figures.length === 0) return [];
-  const render = opts.render ?? (await loadRenderer(opts.logger));
-  if (render === undefined) return [];
+  const render = opts.render ?? ((spec: object) => renderFigure(spec as TopLevelSpec));
   const figDir = path.join(dir, "figures");
   ensureDir(figDir);
   const written: string[] = [];
@@ -183,33 +184,13 @@ export async function writeAggregates(
     const { svg, png } = await render(f.spec);
     const svgFile = path.join(figDir, `${f.name}.svg`);
     const pngFile = path.join(figDir, `${f.name}.png`);
+    // The spec itself (data inline) is kept beside the images: `softcal show` and `report`
+    // draw it interactively.
+    const specFile = path.join(figDir, `${f.name}.vl.json`);
     write(svgFile, svg);
     write(pngFile, png);
-    written.push(svgFile, pngFile);
+    write(specFile, `${JSON.stringify(f.spec)}\n`);
+    written.push(svgFile, pngFile, specFile);
   }
   return written;
-}
-
-let warnedMissingRenderer = false;
-
-async function loadRenderer(logger: Logger): Promise<RenderFigure | undefined> {
-  const modulePath = "../plot/render.js";
-  try {
-    const mod = (await import(/* @vite-ignore */ modulePath)) as { renderFigure?: RenderFigure };
-    if (typeof mod.renderFigure === "function") return mod.renderFigure;
-    if (!warnedMissingRenderer) logger.warn("figures skipped: src/plot/render has no renderFigure export");
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const missing =
-      e.code === "ERR_MODULE_NOT_FOUND" ||
-      /Cannot find module|Failed to load url|does not exist/i.test(e.message);
-    if (!missing) throw err;
-    if (!warnedMissingRenderer) {
-      logger.warn(
-        `figures skipped: the plot module (src/plot/render) is not available (${e.message.split("\n")[0]})`,
-      );
-    }
-  }
-  warnedMissingRenderer = true;
-  return undefined;
 }

@@ -128,7 +128,7 @@ export function metricSweepSpec(rows: readonly SweepRow[], options: MetricSweepO
         encoding: {
           y: { field: "lo", type: "quantitative", title: options.metric, scale: { zero: false } },
           y2: { field: "hi" },
-          color: { ...color, legend: null },
+          color,
         },
       },
       {

@@ -1,0 +1,135 @@
+/**
+ * `softcal run`, `merge` and `list`: the experiments (experiments/*.ts) through the tracking
+ * engine (src/experiment), with parallel workers, resume and shards.
+ */
+import type { Command } from "commander";
+import { experiments } from "../../experiments/index.js";
+import { InputError } from "../errors.js";
+import { mergeRuns } from "../experiment/merge.js";
+import { runExperiments } from "../experiment/runner.js";
+import { parseShard } from "../experiment/shard.js";
+import type { Experiment } from "../experiment/types.js";
+import { type CliIo, ExitCode, parseIntegerFlag } from "./common.js";
+
+/** The experiments registry module, which worker threads import (the .ts source under tsx/vitest). */
+export const REGISTRY_URL = new URL(
+  `../../experiments/index.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`,
+  import.meta.url,
+);
+
+interface RunFlags {
+  out: string;
+  seeds: string;
+  rootSeed: string;
+  jobs?: string;
+  shard?: string;
+  resume?: boolean;
+  force?: boolean;
+  quick?: boolean;
+  figures: boolean;
+}
+
+/** The experiments named on the command line (`all` or none = every one), in registry order. */
+export function selectExperiments(names: readonly string[]): Experiment[] {
+  if (names.length === 0 || names.includes("all")) return [...experiments];
+  const known = experiments.map((e) => e.name);
+  for (const n of names) {
+    if (!known.includes(n))
+      throw new InputError(`run: expected an experiment (${known.join(", ")}, all); got "${n}"`);
+  }
+  return experiments.filter((e) => names.includes(e.name));
+}
+
+export function registerRun(program: Command, io: CliIo): void {
+  program
+    .command("run")
+    .description("run experiments: every grid point × seed, tracked in OUT/<experiment>/")
+    .argument("[experiment...]", `${experiments.map((e) => e.name).join(", ")} or all (default all)`)
+    .option("--out <dir>", "output folder", "results")
+    .option("--seeds <N>", "seeds per grid point", "10")
+    .option("--root-seed <S>", "the root seed every run's seed is derived from", "0")
+    .option("--jobs <N>", "worker threads (default: the number of cores)")
+    .option(
+      "--shard <I/N>",
+      "run only shard I of N (also auto/N: index from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or SOFTCAL_SHARD_INDEX)",
+    )
+    .option("--resume", "continue an interrupted run (skips finished units; the config must match)")
+    .option("--force", "replace an existing run")
+    .option("--quick", "small grids, for a smoke test in seconds")
+    .option("--no-figures", "skip rendering the SVG/PNG figures")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  softcal run all\n  softcal run l2-sweep temperature --seeds 20 --jobs 2\n  softcal run all --shard 2/4 --out shards/2 && softcal merge shards --into results",
+    )
+    .action(async (names: string[], flags: RunFlags) => {
+      const selected = selectExperiments(names);
+      const r = await runExperiments({
+        experiments: selected,
+        registryUrl: REGISTRY_URL,
+        out: flags.out,
+        seeds: parseIntegerFlag("--seeds", flags.seeds),
+        rootSeed: parseIntegerFlag("--root-seed", flags.rootSeed),
+        ...(flags.jobs === undefined ? {} : { jobs: parseIntegerFlag("--jobs", flags.jobs) }),
+        ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard, io.env) }),
+        resume: flags.resume === true,
+        force: flags.force === true,
+        quick: flags.quick === true,
+        figures: flags.figures,
+        progress: true,
+        logger: { info: (m) => io.stderr(`${m}\n`), warn: (m) => io.stderr(`warning: ${m}\n`) },
+      });
+      for (const e of r.experiments) {
+        io.stdout(
+          `${e.name}: ${e.status.toLowerCase()} — ${e.unitsRun} run, ${e.unitsSkipped} resumed, ${e.failures.length} failed → ${e.dir}${e.aggregated ? "" : " (aggregates wait for the other shards)"}\n`,
+        );
+        for (const f of e.failures.slice(0, 3)) io.stderr(`  ${f.unit}: ${f.message}\n`);
+      }
+      if (r.exitCode !== 0) throw new ExitCode(r.exitCode);
+    });
+
+  program
+    .command("merge")
+    .description("combine --shard outputs into the files one machine writes")
+    .argument("<dir>", "a folder holding the shards' run folders (e.g. shard-1/baseline, shard-2/baseline)")
+    .option("--into <dir>", "write the merged runs to <into>/<experiment>/ (default: in place)")
+    .option("--no-figures", "skip rendering figures")
+    .addHelpText("after", "\nExample:\n  softcal merge shards --into results")
+    .action(async (dir: string, flags: { into?: string; figures: boolean }) => {
+      const merged = await mergeRuns(dir, {
+        ...(flags.into === undefined ? {} : { into: flags.into }),
+        experiments,
+        figures: flags.figures,
+        logger: { info: (m) => io.stderr(`${m}\n`), warn: (m) => io.stderr(`warning: ${m}\n`) },
+      });
+      for (const m of merged)
+        io.stdout(`${m.name}: ${m.units} units from ${m.sources.length} folder(s) → ${m.dir}\n`);
+    });
+
+  program
+    .command("list")
+    .description("the experiments and their grids")
+    .option("--json", "print one JSON object on stdout")
+    .action((flags: { json?: boolean }) => {
+      const rows = experiments.map((e) => ({
+        name: e.name,
+        description: e.description,
+        metrics: [...e.metrics],
+        grid: e.grid({ quick: false }),
+        quickGrid: e.grid({ quick: true }),
+      }));
+      if (flags.json) {
+        io.stdout(`${JSON.stringify({ experiments: rows })}\n`);
+        return;
+      }
+      for (const r of rows) {
+        io.stdout(`${r.name} — ${r.description}\n`);
+        const params = Object.keys(r.grid[0] ?? {});
+        for (const p of params) {
+          const values = [...new Set(r.grid.map((g) => String(g[p])))];
+          io.stdout(`  ${p}: ${values.join(", ")}\n`);
+        }
+        io.stdout(`  ${r.grid.length} grid points (${r.quickGrid.length} with --quick) × seeds\n`);
+        io.stdout(`  metrics: ${r.metrics.join(", ")}\n\n`);
+      }
+    });
+}
