@@ -72,10 +72,8 @@ export function modelFromJson(text: string, file: string): ModelBundle {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    if (pos) {
-      const offset = Number(pos[1]);
+    const offset = jsonErrorOffset(text, (e as Error).message);
+    if (offset !== undefined) {
       const before = text.slice(0, offset);
       const line = before.split("\n").length;
       const column = offset - before.lastIndexOf("\n");
@@ -133,6 +131,31 @@ export function modelFromJson(text: string, file: string): ModelBundle {
     standardization,
     training: (training ?? {}) as ModelBundle["training"],
   };
+}
+
+/**
+ * Where JSON.parse stopped: V8 gives "at position N" for most errors, but only the token for an
+ * unexpected one (`Unexpected token 'N', "…" is not valid JSON`); that token's first occurrence
+ * outside a string literal is then the place. Undefined at the end of the input.
+ */
+function jsonErrorOffset(text: string, message: string): number | undefined {
+  const pos = /position (\d+)/.exec(message);
+  if (pos) return Number(pos[1]);
+  const token = /Unexpected token '(.)'/.exec(message);
+  if (!token) return undefined;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+    } else if (c === token[1]) {
+      return i;
+    }
+  }
+  return undefined;
 }
 
 function isStringArray(x: unknown): x is string[] {
