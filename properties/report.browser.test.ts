@@ -19,6 +19,7 @@ import { lossCurveSpec } from "../src/plot/lossCurve.js";
 import { metricSweepSpec } from "../src/plot/metricSweep.js";
 import { reliabilityDiagramSpec, sideBySideReliabilitySpec } from "../src/plot/reliability.js";
 import { decisionRegionsSpec, scatterSpec } from "../src/plot/scatter.js";
+import { cli } from "./_shared/cli.js";
 import {
   clusters,
   equalMassBins,
@@ -239,6 +240,65 @@ describe.runIf(haveChromium)("HTML report in headless chromium", () => {
     await page.close();
 
     expect(consoleErrors).toEqual([]);
+    expect(network).toEqual([]);
+  });
+
+  test("`softcal report` over a real (quick) run: every experiment's figures render offline", async () => {
+    if (context === undefined) throw new Error("browser did not start");
+    const out = join(dir, "results");
+    const run = await cli(
+      "run",
+      "baseline",
+      "ovr-vs-softmax",
+      "--quick",
+      "--seeds",
+      "2",
+      "--jobs",
+      "1",
+      "--out",
+      out,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const rep = await cli("report", out);
+    expect(rep.code, rep.stderr).toBe(0);
+    const file = rep.stdout.trim();
+    expect(file).toBe(join(out, "report.html"));
+
+    const network: string[] = [];
+    const problems: string[] = [];
+    const page = await context.newPage();
+    page.on("console", (msg) => {
+      if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${msg.text()}`);
+    });
+    page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+    page.on("request", (req) => {
+      if (!req.url().startsWith("file:") && !req.url().startsWith("data:")) network.push(req.url());
+    });
+    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    await page.waitForSelector('body[data-figures-rendered="true"]', { timeout: 20_000 });
+    const figures = await page.$$eval(".vega-figure", (els) =>
+      els.map((el) => ({
+        id: el.id,
+        rendered: el.getAttribute("data-rendered"),
+        marks: el.querySelectorAll('svg [role="graphics-symbol"]').length,
+      })),
+    );
+    // baseline: 2 scatter + 2 regions + loss + 4 reliability; ovr-vs-softmax (quick, 2-D clusters):
+    // 3 reliability + 2 regions + ECE bars.
+    expect(figures.length).toBe(15);
+    for (const f of figures) {
+      expect(f.rendered, f.id).toBe("true");
+      expect(f.marks, `${f.id} has drawn marks`).toBeGreaterThan(0);
+    }
+    const captions = await page.$$eval("table caption", (c) => c.map((x) => x.textContent));
+    expect(captions).toEqual([
+      "baseline: mean [95% interval] over seeds (summary.csv)",
+      "ovr-vs-softmax: mean [95% interval] over seeds (summary.csv)",
+      "ovr-vs-softmax: paired.csv",
+    ]);
+    await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-run.png"), fullPage: true });
+    await page.close();
+    expect(problems).toEqual([]);
     expect(network).toEqual([]);
   });
 });
