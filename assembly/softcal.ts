@@ -98,9 +98,97 @@ export function expNegArray(src: usize, dst: usize, n: usize): void {
 const FLUSH: f64 = 4.149515568880993e180; // 2^600
 
 /**
+ * One pair of rows, forward: the residuals r_k = softmax(z)_k − 1[k = y] (masked lanes 0) at
+ * R + k·16, and the loss terms folded into the accumulators at L (lprod, zacc vectors; lacc f64).
+ * Logits are computed for up to four classes at once so their dot products run as independent
+ * chains (each class still sums θ_k0 + Σ_j θ_kj x_j in j order, as the reference does).
+ */
+function pairForward(x: usize, lab: v128, mask: v128, theta: usize, d: usize, K: usize, R: usize, L: usize): void {
+  const w = d + 1;
+  let mx = f64x2.splat(-Infinity);
+  let k: usize = 0;
+  for (; k + 4 <= K; k += 4) {
+    const t0 = theta + k * w * 8;
+    const t1 = t0 + w * 8;
+    const t2 = t1 + w * 8;
+    const t3 = t2 + w * 8;
+    let s0 = v128.load64_splat(t0);
+    let s1 = v128.load64_splat(t1);
+    let s2 = v128.load64_splat(t2);
+    let s3 = v128.load64_splat(t3);
+    for (let j: usize = 0; j < d; j++) {
+      const xj = v128.load(x + j * 16);
+      const o = (j + 1) * 8;
+      s0 = f64x2.add(s0, f64x2.mul(v128.load64_splat(t0 + o), xj));
+      s1 = f64x2.add(s1, f64x2.mul(v128.load64_splat(t1 + o), xj));
+      s2 = f64x2.add(s2, f64x2.mul(v128.load64_splat(t2 + o), xj));
+      s3 = f64x2.add(s3, f64x2.mul(v128.load64_splat(t3 + o), xj));
+    }
+    v128.store(R + k * 16, s0);
+    v128.store(R + k * 16, s1, 16);
+    v128.store(R + k * 16, s2, 32);
+    v128.store(R + k * 16, s3, 48);
+    mx = f64x2.max(f64x2.max(mx, s0), s1);
+    mx = f64x2.max(f64x2.max(mx, s2), s3);
+  }
+  for (; k + 2 <= K; k += 2) {
+    const t0 = theta + k * w * 8;
+    const t1 = t0 + w * 8;
+    let s0 = v128.load64_splat(t0);
+    let s1 = v128.load64_splat(t1);
+    for (let j: usize = 0; j < d; j++) {
+      const xj = v128.load(x + j * 16);
+      const o = (j + 1) * 8;
+      s0 = f64x2.add(s0, f64x2.mul(v128.load64_splat(t0 + o), xj));
+      s1 = f64x2.add(s1, f64x2.mul(v128.load64_splat(t1 + o), xj));
+    }
+    v128.store(R + k * 16, s0);
+    v128.store(R + k * 16, s1, 16);
+    mx = f64x2.max(f64x2.max(mx, s0), s1);
+  }
+  for (; k < K; k++) {
+    const t = theta + k * w * 8;
+    let s = v128.load64_splat(t);
+    for (let j: usize = 0; j < d; j++) {
+      s = f64x2.add(s, f64x2.mul(v128.load64_splat(t + (j + 1) * 8), v128.load(x + j * 16)));
+    }
+    v128.store(R + k * 16, s);
+    mx = f64x2.max(mx, s);
+  }
+  let sum = f64x2.splat(0);
+  let zy = f64x2.splat(0);
+  for (let c: usize = 0; c < K; c++) {
+    const z = v128.load(R + c * 16);
+    const e = inline.always(expNeg(f64x2.sub(z, mx)));
+    v128.store(R + c * 16, e);
+    sum = f64x2.add(sum, e);
+    zy = v128.bitselect(z, zy, f64x2.eq(lab, f64x2.splat(<f64>c)));
+  }
+  const ONE = f64x2.splat(1.0);
+  let lprod = f64x2.mul(v128.load(L), v128.bitselect(sum, ONE, mask));
+  v128.store(L, f64x2.add(v128.load(L, 16), v128.and(f64x2.sub(zy, mx), mask)), 16);
+  if (v128.any_true(f64x2.gt(lprod, f64x2.splat(FLUSH)))) {
+    store<f64>(
+      L,
+      load<f64>(L, 32) + Math.log(f64x2.extract_lane(lprod, 0)) + Math.log(f64x2.extract_lane(lprod, 1)),
+      32,
+    );
+    lprod = ONE;
+  }
+  v128.store(L, lprod);
+  const inv = f64x2.div(ONE, sum);
+  for (let c: usize = 0; c < K; c++) {
+    const yk = v128.and(f64x2.eq(lab, f64x2.splat(<f64>c)), ONE);
+    v128.store(R + c * 16, v128.and(f64x2.sub(f64x2.mul(v128.load(R + c * 16), inv), yk), mask));
+  }
+}
+
+/**
  * Partial sums of chunks c0..c1−1: for chunk c, Σ_rows r_ik x̃_ij (n = K(d+1) values, row-major
- * like Θ) then Σ_rows −log p(y_i | x_i), at partials + c·(n+1)·8. `scratch` holds n + K vectors
- * and is private to the calling thread.
+ * like Θ) then Σ_rows −log p(y_i | x_i), at partials + c·(n+1)·8. `scratch` holds n + 2K + 3
+ * vectors and is private to the calling thread. Pairs are taken two at a time so each gradient
+ * accumulator is loaded and stored once per four rows; the grouping is fixed by the data layout,
+ * never by the thread count.
  */
 export function softmaxChunks(
   xp: usize,
@@ -118,55 +206,66 @@ export function softmaxChunks(
   const w = d + 1;
   const n = K * w;
   const G = scratch;
-  const Z = scratch + n * 16;
-  const ONE = f64x2.splat(1.0);
+  const RA = scratch + n * 16;
+  const RB = RA + K * 16;
+  const L = RB + K * 16;
   const ALL = i64x2.splat(-1);
   const LANE0 = i64x2(-1, 0);
   for (let c = c0; c < c1; c++) {
     memory.fill(G, 0, n * 16);
+    v128.store(L, f64x2.splat(1.0));
+    v128.store(L, f64x2.splat(0), 16);
+    store<f64>(L, 0, 32);
     const p0 = c * CHUNK_PAIRS;
     const p1 = min(p0 + CHUNK_PAIRS, nPairs);
-    let lprod = ONE;
-    let lacc: f64 = 0;
-    let zacc = f64x2.splat(0);
-    for (let p = p0; p < p1; p++) {
-      const mask = oddLast !== 0 && p === nPairs - 1 ? LANE0 : ALL;
-      const x = xp + p * d * 16;
-      const lab = v128.load(yp + p * 16);
-      let mx = f64x2.splat(-Infinity);
-      for (let k: usize = 0; k < K; k++) {
-        const t = theta + k * w * 8;
-        let s = v128.load64_splat(t);
+    let p = p0;
+    for (; p + 2 <= p1; p += 2) {
+      const xa = xp + p * d * 16;
+      const xb = xa + d * 16;
+      const maskB = oddLast !== 0 && p + 1 === nPairs - 1 ? LANE0 : ALL;
+      inline.always(pairForward(xa, v128.load(yp + p * 16), ALL, theta, d, K, RA, L));
+      inline.always(pairForward(xb, v128.load(yp + p * 16, 16), maskB, theta, d, K, RB, L));
+      let k: usize = 0;
+      for (; k + 2 <= K; k += 2) {
+        const a0 = v128.load(RA + k * 16);
+        const a1 = v128.load(RA + k * 16, 16);
+        const b0 = v128.load(RB + k * 16);
+        const b1 = v128.load(RB + k * 16, 16);
+        const g0 = G + k * w * 16;
+        const g1 = g0 + w * 16;
+        v128.store(g0, f64x2.add(v128.load(g0), f64x2.add(a0, b0)));
+        v128.store(g1, f64x2.add(v128.load(g1), f64x2.add(a1, b1)));
         for (let j: usize = 0; j < d; j++) {
-          s = f64x2.add(s, f64x2.mul(v128.load64_splat(t + (j + 1) * 8), v128.load(x + j * 16)));
+          const u = v128.load(xa + j * 16);
+          const v = v128.load(xb + j * 16);
+          const o = (j + 1) * 16;
+          v128.store(g0 + o, f64x2.add(v128.load(g0 + o), f64x2.add(f64x2.mul(a0, u), f64x2.mul(b0, v))));
+          v128.store(g1 + o, f64x2.add(v128.load(g1 + o), f64x2.add(f64x2.mul(a1, u), f64x2.mul(b1, v))));
         }
-        v128.store(Z + k * 16, s);
-        mx = f64x2.max(mx, s);
       }
-      let sum = f64x2.splat(0);
-      let zy = f64x2.splat(0);
-      for (let k: usize = 0; k < K; k++) {
-        const z = v128.load(Z + k * 16);
-        const e = inline.always(expNeg(f64x2.sub(z, mx)));
-        v128.store(Z + k * 16, e);
-        sum = f64x2.add(sum, e);
-        zy = v128.bitselect(z, zy, f64x2.eq(lab, f64x2.splat(<f64>k)));
-      }
-      lprod = f64x2.mul(lprod, v128.bitselect(sum, ONE, mask));
-      zacc = f64x2.add(zacc, v128.and(f64x2.sub(zy, mx), mask));
-      if (v128.any_true(f64x2.gt(lprod, f64x2.splat(FLUSH)))) {
-        lacc += Math.log(f64x2.extract_lane(lprod, 0)) + Math.log(f64x2.extract_lane(lprod, 1));
-        lprod = ONE;
-      }
-      const inv = f64x2.div(ONE, sum);
-      for (let k: usize = 0; k < K; k++) {
-        const yk = v128.and(f64x2.eq(lab, f64x2.splat(<f64>k)), ONE);
-        const r = v128.and(f64x2.sub(f64x2.mul(v128.load(Z + k * 16), inv), yk), mask);
-        const g = G + k * w * 16;
-        v128.store(g, f64x2.add(v128.load(g), r));
+      for (; k < K; k++) {
+        const a0 = v128.load(RA + k * 16);
+        const b0 = v128.load(RB + k * 16);
+        const g0 = G + k * w * 16;
+        v128.store(g0, f64x2.add(v128.load(g0), f64x2.add(a0, b0)));
         for (let j: usize = 0; j < d; j++) {
-          const gj = g + (j + 1) * 16;
-          v128.store(gj, f64x2.add(v128.load(gj), f64x2.mul(r, v128.load(x + j * 16))));
+          const o = (j + 1) * 16;
+          const t = f64x2.add(f64x2.mul(a0, v128.load(xa + j * 16)), f64x2.mul(b0, v128.load(xb + j * 16)));
+          v128.store(g0 + o, f64x2.add(v128.load(g0 + o), t));
+        }
+      }
+    }
+    if (p < p1) {
+      const xa = xp + p * d * 16;
+      const maskA = oddLast !== 0 && p === nPairs - 1 ? LANE0 : ALL;
+      inline.always(pairForward(xa, v128.load(yp + p * 16), maskA, theta, d, K, RA, L));
+      for (let k: usize = 0; k < K; k++) {
+        const a0 = v128.load(RA + k * 16);
+        const g0 = G + k * w * 16;
+        v128.store(g0, f64x2.add(v128.load(g0), a0));
+        for (let j: usize = 0; j < d; j++) {
+          const o = (j + 1) * 16;
+          v128.store(g0 + o, f64x2.add(v128.load(g0 + o), f64x2.mul(a0, v128.load(xa + j * 16))));
         }
       }
     }
@@ -175,8 +274,10 @@ export function softmaxChunks(
       const v = v128.load(G + q * 16);
       store<f64>(out + q * 8, f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1));
     }
+    const lprod = v128.load(L);
+    const zacc = v128.load(L, 16);
     const loss =
-      lacc +
+      load<f64>(L, 32) +
       Math.log(f64x2.extract_lane(lprod, 0)) +
       Math.log(f64x2.extract_lane(lprod, 1)) -
       (f64x2.extract_lane(zacc, 0) + f64x2.extract_lane(zacc, 1));
@@ -286,4 +387,226 @@ export function softmaxDescend(
     softmaxEvaluate(xp, yp, nPairs, oddLast, d, K, theta, l2, invM, partials, scratch, grad),
   );
   return iters;
+}
+
+// ---------------------------------------------------------------------------------------------
+// L-BFGS, entirely in wasm: a line-for-line port of src/model/lbfgs.ts (same operations in the
+// same order, so the iterates are bit-identical to the TypeScript optimizer on the same
+// objective values). The memory is a ring buffer instead of shifting arrays; the order of the
+// two-loop recursion over it is the same.
+//
+// The problem is described by a block of 16 little fields at `desc` (written by the JS side):
+//   i32: [0] xp, [1] yp, [2] nPairs, [3] oddLast, [4] d, [5] K, [6] partials, [7] scratch,
+//        [8] threaded (1 = evaluate through the host import, which spreads chunks over threads)
+//   f64 at desc + 64: [0] l2, [1] invM
+// ---------------------------------------------------------------------------------------------
+
+/** Host import: J and ∇J at x (∇J written at g) computed on several threads. */
+declare function hostEvaluate(x: usize, g: usize): f64;
+
+function evalAt(desc: usize, x: usize, g: usize): f64 {
+  if (load<i32>(desc, 32) !== 0) return hostEvaluate(x, g);
+  return softmaxEvaluate(
+    load<u32>(desc, 0),
+    load<u32>(desc, 4),
+    load<u32>(desc, 8),
+    load<i32>(desc, 12),
+    load<u32>(desc, 16),
+    load<u32>(desc, 20),
+    x,
+    load<f64>(desc, 64),
+    load<f64>(desc, 72),
+    load<u32>(desc, 24),
+    load<u32>(desc, 28),
+    g,
+  );
+}
+
+function vdot(a: usize, b: usize, n: usize): f64 {
+  let s: f64 = 0;
+  for (let i: usize = 0; i < n; i++) s += load<f64>(a + i * 8) * load<f64>(b + i * 8);
+  return s;
+}
+
+function vaxpy(a: f64, x: usize, y: usize, n: usize): void {
+  for (let i: usize = 0; i < n; i++) store<f64>(y + i * 8, load<f64>(y + i * 8) + a * load<f64>(x + i * 8));
+}
+
+function vscale(x: usize, a: f64, n: usize): void {
+  for (let i: usize = 0; i < n; i++) store<f64>(x + i * 8, load<f64>(x + i * 8) * a);
+}
+
+function vmaxAbs(g: usize, n: usize): f64 {
+  let mx: f64 = 0;
+  for (let j: usize = 0; j < n; j++) {
+    const a = Math.abs(load<f64>(g + j * 8));
+    if (a > mx || isNaN(a)) mx = a;
+  }
+  return mx;
+}
+
+function interpolate(lo: f64, fLo: f64, dLo: f64, hi: f64, fHi: f64, dHi: f64): f64 {
+  const width = hi - lo;
+  let t = lo + 0.5 * width;
+  if (isFinite(fHi) && isFinite(dHi)) {
+    const d1 = dLo + dHi - (3 * (fLo - fHi)) / (lo - hi);
+    const disc = d1 * d1 - dLo * dHi;
+    if (disc >= 0) {
+      const d2 = Math.sqrt(disc);
+      const c = hi - width * ((dHi + d2 - d1) / (dHi - dLo + 2 * d2));
+      if (isFinite(c)) t = c;
+    }
+  }
+  const minT = lo + 0.1 * width;
+  const maxT = hi - 0.1 * width;
+  return t < minT ? minT : t > maxT ? maxT : t;
+}
+
+const C1: f64 = 1e-4;
+const C2: f64 = 0.9;
+const MAX_LINE_SEARCH: i32 = 40;
+
+/**
+ * Minimizes the described objective from x (n doubles, updated in place; ∇J left at g).
+ * work: 3n + 2·M·n + 2·M doubles. hist: J of each iterate (maxIter + 1 doubles).
+ * Writes at status: f64 [0] J, [1] gradient max-abs, [2] iterations, [3] outcome:
+ *   0 converged at the top of an iteration, 1 line search failed, 2 maxIter reached,
+ *   3 not finite at the start. Returns the number of history entries.
+ */
+export function softmaxLbfgs(
+  desc: usize,
+  n: usize,
+  x: usize,
+  g: usize,
+  tol: f64,
+  maxIter: i32,
+  M: usize,
+  work: usize,
+  hist: usize,
+  status: usize,
+): i32 {
+  const xNew = work;
+  const gNew = xNew + n * 8;
+  const p = gNew + n * 8;
+  const S = p + n * 8;
+  const Y = S + M * n * 8;
+  const rho = Y + M * n * 8;
+  const alphaBuf = rho + M * 8;
+  let start: usize = 0; // ring buffer: logical i at physical (start + i) % M
+  let h: usize = 0;
+
+  let J = evalAt(desc, x, g);
+  let nHist = 1;
+  store<f64>(hist, J);
+  if (!isFinite(J) || !isFinite(vmaxAbs(g, n))) {
+    return finish(status, J, vmaxAbs(g, n), 0, 3, nHist);
+  }
+  let iter = 0;
+  for (; iter < maxIter; iter++) {
+    const gmax = vmaxAbs(g, n);
+    if (gmax <= tol) return finish(status, J, gmax, iter, 0, nHist);
+
+    // Two-loop recursion: p = −H g.
+    for (let j: usize = 0; j < n; j++) store<f64>(p + j * 8, -load<f64>(g + j * 8));
+    for (let i = <isize>h - 1; i >= 0; i--) {
+      const phys = (start + <usize>i) % M;
+      const a = load<f64>(rho + phys * 8) * vdot(S + phys * n * 8, p, n);
+      store<f64>(alphaBuf + <usize>i * 8, a);
+      vaxpy(-a, Y + phys * n * 8, p, n);
+    }
+    if (h > 0) {
+      const last = (start + h - 1) % M;
+      const yy = vdot(Y + last * n * 8, Y + last * n * 8, n);
+      vscale(p, 1 / (load<f64>(rho + last * 8) * yy), n);
+    } else {
+      vscale(p, 1 / Math.max(1, Math.sqrt(vdot(g, g, n))), n);
+    }
+    for (let i: usize = 0; i < h; i++) {
+      const phys = (start + i) % M;
+      const b = load<f64>(rho + phys * 8) * vdot(Y + phys * n * 8, p, n);
+      vaxpy(load<f64>(alphaBuf + i * 8) - b, S + phys * n * 8, p, n);
+    }
+    let dphi0 = vdot(g, p, n);
+    if (!(dphi0 < 0)) {
+      h = 0;
+      start = 0;
+      for (let j: usize = 0; j < n; j++) {
+        store<f64>(p + j * 8, -load<f64>(g + j * 8) / Math.max(1, Math.sqrt(vdot(g, g, n))));
+      }
+      dphi0 = vdot(g, p, n);
+    }
+
+    // Weak-Wolfe bracketing line search on φ(α) = J(x + α p).
+    let lo: f64 = 0;
+    let hi: f64 = Infinity;
+    let phiLo = J;
+    let dphiLo = dphi0;
+    let phiHi: f64 = NaN;
+    let dphiHi: f64 = NaN;
+    let alpha: f64 = 1;
+    let accepted = false;
+    let Jnew = J;
+    const noise = 1e-10 * (1 + Math.abs(J));
+    for (let ls = 0; ls < MAX_LINE_SEARCH; ls++) {
+      for (let j: usize = 0; j < n; j++) {
+        store<f64>(xNew + j * 8, load<f64>(x + j * 8) + alpha * load<f64>(p + j * 8));
+      }
+      Jnew = evalAt(desc, xNew, gNew);
+      const dphi = vdot(gNew, p, n);
+      const finite = isFinite(Jnew) && isFinite(dphi);
+      const armijo = finite && Jnew <= J + C1 * alpha * dphi0;
+      const approxArmijo = finite && Jnew <= J + noise && dphi <= (2 * C1 - 1) * dphi0;
+      if (!(armijo || approxArmijo)) {
+        hi = alpha;
+        phiHi = Jnew;
+        dphiHi = dphi;
+      } else if (dphi < C2 * dphi0) {
+        lo = alpha;
+        phiLo = Jnew;
+        dphiLo = dphi;
+      } else {
+        accepted = true;
+        break;
+      }
+      if (hi === Infinity) {
+        alpha *= 4;
+      } else {
+        if (hi - lo <= 1e-16 * hi) break;
+        alpha = interpolate(lo, phiLo, dphiLo, hi, phiHi, dphiHi);
+      }
+    }
+    if (!accepted) return finish(status, J, vmaxAbs(g, n), iter, 1, nHist);
+
+    // Memory update: drop the oldest pair when full, keep the new one if sᵀy > 0.
+    if (h === M) {
+      start = (start + 1) % M;
+      h--;
+    }
+    const slot = (start + h) % M;
+    const s = S + slot * n * 8;
+    const yv = Y + slot * n * 8;
+    for (let j: usize = 0; j < n; j++) {
+      store<f64>(s + j * 8, load<f64>(xNew + j * 8) - load<f64>(x + j * 8));
+      store<f64>(yv + j * 8, load<f64>(gNew + j * 8) - load<f64>(g + j * 8));
+    }
+    const sy = vdot(s, yv, n);
+    if (sy > 1e-300) {
+      store<f64>(rho + slot * 8, 1 / sy);
+      h++;
+    }
+    memory.copy(x, xNew, n * 8);
+    memory.copy(g, gNew, n * 8);
+    J = Jnew;
+    store<f64>(hist + <usize>nHist * 8, J);
+    nHist++;
+  }
+  return finish(status, J, vmaxAbs(g, n), iter, 2, nHist);
+}
+
+function finish(status: usize, J: f64, gmax: f64, iter: i32, outcome: i32, nHist: i32): i32 {
+  store<f64>(status, J);
+  store<f64>(status, gmax, 8);
+  store<f64>(status, <f64>iter, 16);
+  store<f64>(status, <f64>outcome, 24);
+  return nHist;
 }

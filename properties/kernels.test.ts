@@ -11,7 +11,8 @@ import { instantiate, sharedMemory, wasmUnavailableReason } from "../src/kernels
 import { type KernelTrainingData, wasmSoftmaxObjective } from "../src/kernels/wasmSoftmax.js";
 import { fromRows } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
-import { gradientDescent } from "../src/model/gradientDescent.js";
+import { gradientDescent, type OptimizerResult } from "../src/model/gradientDescent.js";
+import { lbfgs } from "../src/model/lbfgs.js";
 import { softmaxObjective } from "../src/model/objective.js";
 import { type Problem, problemArb, problemThetaArb } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
@@ -171,6 +172,44 @@ describe("wasm kernels", () => {
       expect(w.iterations).toBe(r.iterations);
       expect(w.stopReason).toBe(r.stopReason);
       expect(w.lossHistory.length).toBe(r.lossHistory.length);
+    });
+  });
+
+  describe("L-BFGS inside wasm", () => {
+    const expectSameRun = (a: OptimizerResult, b: OptimizerResult) => {
+      expect(Array.from(a.theta)).toEqual(Array.from(b.theta));
+      expect(a.lossHistory).toEqual(b.lossHistory);
+      expect(a.iterations).toBe(b.iterations);
+      expect(a.objective).toBe(b.objective);
+      expect(a.gradMaxAbs).toBe(b.gradMaxAbs);
+      expect(a.converged).toBe(b.converged);
+      expect(a.stopReason).toBe(b.stopReason);
+      expect(a.finite).toBe(b.finite);
+    };
+    // The wasm optimizer is a line-for-line port of lbfgs.ts; given the same objective values
+    // (here: the wasm objective's own evaluate) every iterate must be the same double — exact
+    // equality, no tolerance. λ = 0 on small problems is often separable, which exercises the
+    // maxIter and "line search found no acceptable step" exits too.
+    test.prop([problemArb({ maxM: 60 }), fc.constantFrom(0, 1e-3, 0.1), fc.integer({ min: 1, max: 12 })])(
+      "is bit-identical to lbfgs.ts on the same objective (iterates, history, stop reason)",
+      (p, l2, memory) => {
+        const f = wasmSoftmaxObjective(data(p), l2);
+        const opts = { tol: 1e-9, maxIter: 60, memory };
+        expectSameRun(f.minimize(opts), lbfgs(f, opts));
+      },
+    );
+
+    it("continues from theta0 like lbfgs.ts", () => {
+      const p = {
+        X: Float64Array.from([0, 1, 2, 3, 4, 5]),
+        m: 6,
+        d: 1,
+        y: Int32Array.from([0, 0, 1, 0, 1, 1]),
+        K: 2,
+      };
+      const f = wasmSoftmaxObjective(data(p), 0.01);
+      const theta0 = Float64Array.from([0.5, -0.25, -0.5, 0.25]);
+      expectSameRun(f.minimize({ theta0, maxIter: 3 }), lbfgs(f, { theta0, maxIter: 3 }));
     });
   });
 

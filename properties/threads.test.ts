@@ -48,6 +48,16 @@ describe("threads", () => {
     expect(byThreads.map((f) => f.threads)).toEqual([1, 2, 3]);
   });
 
+  it("L-BFGS (in wasm, evaluating on the threads) is bit-identical for 1, 2 and 3 threads", () => {
+    const runs = byThreads.map((f) => f.minimize({ tol: 1e-10, maxIter: 40 }));
+    for (const r of runs.slice(1)) {
+      expect(Array.from(r.theta)).toEqual(Array.from(runs[0].theta));
+      expect(r.lossHistory).toEqual(runs[0].lossHistory);
+      expect(r.stopReason).toBe(runs[0].stopReason);
+    }
+    expect(runs[0].iterations).toBeGreaterThan(3);
+  });
+
   it("objectives sharing the worker pool stay correct when used alternately", () => {
     const other = wasmSoftmaxObjective(problem(2 * CHUNK_ROWS + 7, 2, 3), 0, { threads: 2 });
     const otherOne = wasmSoftmaxObjective(problem(2 * CHUNK_ROWS + 7, 2, 3), 0, { threads: 1 });

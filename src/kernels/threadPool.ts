@@ -36,7 +36,8 @@ export interface ChunkJob {
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 parentPort.on("message", (m) => {
-  const ex = new WebAssembly.Instance(m.job.module, { env: { memory: m.job.memory } }).exports;
+  const host = { hostEvaluate: () => { throw new Error("hostEvaluate in a worker"); } };
+  const ex = new WebAssembly.Instance(m.job.module, { env: { memory: m.job.memory }, softcal: host }).exports;
   const j = m.job;
   const ctl = new Int32Array(j.memory.buffer, j.ctl, 4);
   const c0 = Math.floor((j.nChunks * m.id) / j.nThreads);

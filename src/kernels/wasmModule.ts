@@ -87,6 +87,23 @@ export interface SoftcalWasmExports {
     iters: number,
     hist: number,
   ): number;
+  softmaxLbfgs(
+    desc: number,
+    n: number,
+    x: number,
+    g: number,
+    tol: number,
+    maxIter: number,
+    M: number,
+    work: number,
+    hist: number,
+    status: number,
+  ): number;
+}
+
+/** Host functions the module imports: J and ∇J at x (∇J written at g) over several threads. */
+export interface SoftcalHost {
+  hostEvaluate(x: number, g: number): number;
 }
 
 /** The memory's maximum in 64 KiB pages (2 GiB): must not exceed the module's declared maximum. */
@@ -133,6 +150,12 @@ export function softcalModule(): WasmModule {
 }
 
 /** A fresh instance of the module on `memory`. */
+const NO_HOST: SoftcalHost = {
+  hostEvaluate: () => {
+    throw new Error("softcal: hostEvaluate called on an instance without threads");
+  },
+};
+
 let heapBaseCache = -1;
 
 /** The first byte above the module's static data (the same for every instance). */
@@ -142,7 +165,7 @@ export function heapBase(): number {
   return heapBaseCache;
 }
 
-export function instantiate(memory: WasmMemory): SoftcalWasmExports {
-  const instance = new WA.Instance(softcalModule(), { env: { memory } });
+export function instantiate(memory: WasmMemory, host: SoftcalHost = NO_HOST): SoftcalWasmExports {
+  const instance = new WA.Instance(softcalModule(), { env: { memory }, softcal: host });
   return instance.exports as unknown as SoftcalWasmExports;
 }

@@ -47,6 +47,23 @@ export interface WasmObjective {
    * divergence rules as the model layer's `gradientDescent`, with the loop inside wasm.
    */
   descend(alpha: number, maxIter: number, theta0?: Float64Array): DescentResult;
+  /**
+   * L-BFGS entirely in wasm: a line-for-line port of the model layer's `lbfgs` (same iterates,
+   * history, stop rules and messages given the same objective values).
+   */
+  minimize(options?: MinimizeOptions): DescentResult;
+}
+
+/** Options of {@link WasmObjective.minimize}, as the model layer's `LbfgsOptions`. */
+export interface MinimizeOptions {
+  /** Stop when max_j |∂J/∂θ_j| ≤ tol (default 1e-9). */
+  tol?: number;
+  /** Maximum number of iterations (default 1000). */
+  maxIter?: number;
+  /** Number of correction pairs kept (default 10). */
+  memory?: number;
+  /** Starting point (default zeros); copied. */
+  theta0?: Float64Array;
 }
 
 export interface WasmObjectiveOptions {
@@ -93,22 +110,31 @@ export function wasmSoftmaxObjective(
   const oddLast = m % 2;
   const nChunks = Math.ceil(m / CHUNK_ROWS);
 
-  // Memory layout above the module's static data: control block, Θ, ∇J, chunk partials,
-  // per-thread scratch, then the repacked data, then the loss history (grown on demand).
+  // Memory layout above the module's static data: control block, problem descriptor and status
+  // (L-BFGS), Θ, ∇J, chunk partials, per-thread scratch, then the repacked data, then the
+  // optimizers' work space and loss history (grown on demand).
   const base = align(heapBase());
   const ctl = base;
-  const theta = ctl + 64;
+  const desc = ctl + 64;
+  const status = desc + 128;
+  const theta = status + 64;
   const grad = align(theta + n * 8);
   const partials = align(grad + n * 8);
-  const scratchStride = align((n + K) * 16);
+  const scratchStride = align((n + 2 * K + 3) * 16);
   const scratch = align(partials + nChunks * (n + 1) * 8);
   const xp = scratch + threads * scratchStride;
   const yp = align(xp + nPairs * d * 16);
   const hist = align(yp + nPairs * 16);
   const pagesFor = (bytes: number) => Math.ceil(bytes / 65536);
   const memory = sharedMemory(pagesFor(hist + 8 * 301));
-  const ex = instantiate(memory);
+  const ex = instantiate(memory, { hostEvaluate: (x, g) => hostEvaluate(x, g) });
   let f64 = new Float64Array(memory.buffer);
+  const ensure = (bytes: number) => {
+    const have = memory.buffer.byteLength / 65536;
+    const need = pagesFor(bytes);
+    if (need > have) memory.grow(need - have);
+    if (f64.length * 8 !== memory.buffer.byteLength) f64 = new Float64Array(memory.buffer);
+  };
 
   // Repack: pair p, feature j → (lane 0 = row 2p, lane 1 = row 2p+1); labels as f64, −1 = padding.
   const X2 = f64.subarray(xp / 8, xp / 8 + nPairs * d * 2);
@@ -123,6 +149,9 @@ export function wasmSoftmaxObjective(
   if (oddLast) Y2[2 * nPairs - 1] = -1;
 
   const invM = 1 / m;
+  const i32 = new Int32Array(memory.buffer, desc, 16);
+  i32.set([xp, yp, nPairs, oddLast, d, K, partials, scratch, threads > 1 ? 1 : 0]);
+  new Float64Array(memory.buffer, desc + 64, 2).set([l2, invM]);
   const job: ChunkJob | null =
     threads > 1
       ? {
@@ -163,12 +192,7 @@ export function wasmSoftmaxObjective(
   };
 
   const descend = (alpha: number, maxIter: number, theta0?: Float64Array): DescentResult => {
-    const need = pagesFor(hist + 8 * (maxIter + 1));
-    const have = memory.buffer.byteLength / 65536;
-    if (need > have) {
-      memory.grow(need - have);
-      f64 = new Float64Array(memory.buffer);
-    }
+    ensure(hist + 8 * (maxIter + 1));
     if (theta0) f64.set(theta0, theta / 8);
     else f64.fill(0, theta / 8, theta / 8 + n);
     let t: number;
@@ -238,7 +262,52 @@ export function wasmSoftmaxObjective(
     return maxIter;
   };
 
-  return { size: n, threads, evaluate, descend };
+  /** The wasm optimizer's evaluation on several threads: x → Θ slot, chunks, reduce, ∇J → g. */
+  const hostEvaluate = (x: number, g: number): number => {
+    if (x !== theta) f64.copyWithin(theta / 8, x / 8, x / 8 + n);
+    const J = evalInMemory(true);
+    f64.copyWithin(g / 8, grad / 8, grad / 8 + n);
+    return J;
+  };
+
+  const minimize = (options: MinimizeOptions = {}): DescentResult => {
+    const { tol = 1e-9, maxIter = 1000, memory: M = 10 } = options;
+    // Work space: x, g, then xNew, gNew, p, S (M·n), Y (M·n), ρ (M), α (M); then the history.
+    const x = hist;
+    const g = align(x + n * 8);
+    const work = align(g + n * 8);
+    const hp = align(work + (3 * n + 2 * M * n + 2 * M) * 8);
+    ensure(hp + 8 * (maxIter + 1));
+    if (options.theta0) f64.set(options.theta0, x / 8);
+    else f64.fill(0, x / 8, x / 8 + n);
+    const nHist = ex.softmaxLbfgs(desc, n, x, g, tol, maxIter, M, work, hp, status);
+    const [J, gmax, iterations, outcome] = f64.subarray(status / 8, status / 8 + 4);
+    const result = {
+      theta: f64.slice(x / 8, x / 8 + n),
+      objective: J,
+      lossHistory: Array.from(f64.subarray(hp / 8, hp / 8 + nHist)),
+      iterations,
+      gradMaxAbs: gmax,
+    };
+    const converged = gmax <= tol;
+    if (outcome === 3) {
+      return {
+        ...result,
+        converged: false,
+        stopReason: "the objective is not finite at the starting point",
+        finite: false,
+      };
+    }
+    const stopReason =
+      outcome === 1
+        ? `line search found no acceptable step at gradient max-abs ${gmax} (the objective is at its rounding floor)`
+        : converged
+          ? `gradient max-abs ${gmax} ≤ tol ${tol}`
+          : `reached ${maxIter} iterations (gradient max-abs ${gmax})`;
+    return { ...result, converged: outcome === 0 || converged, stopReason, finite: true };
+  };
+
+  return { size: n, threads, evaluate, descend, minimize };
 }
 
 /** max_j |g_j| (NaN if any is NaN), as the model layer's `maxAbs`. */

@@ -7,7 +7,7 @@ import { wasmUnavailableReason } from "../kernels/wasmModule.js";
 import { wasmSoftmaxObjective } from "../kernels/wasmSoftmax.js";
 import type { Matrix } from "../linalg/matrix.js";
 import { gradientDescent, type OptimizerResult } from "./gradientDescent.js";
-import { lbfgs } from "./lbfgs.js";
+import { type LbfgsOptions, lbfgs } from "./lbfgs.js";
 import {
   type DifferentiableObjective,
   ovrObjective,
@@ -89,6 +89,14 @@ export function referenceObjective(
   return model === "softmax" ? softmaxObjective(data, l2) : ovrObjective(data, l2);
 }
 
+/** L-BFGS: inside wasm when the objective offers it (`minimize`, same iterates), else lbfgs.ts. */
+function runLbfgs(f: DifferentiableObjective, options: LbfgsOptions): OptimizerResult {
+  if ("minimize" in f && typeof f.minimize === "function") {
+    return (f.minimize as (o: LbfgsOptions) => OptimizerResult)(options);
+  }
+  return lbfgs(f, options);
+}
+
 /** The objective factory for `kernel` (default "wasm" where WebAssembly SIMD is available). */
 function defaultObjective(
   kernel: "wasm" | "js" | undefined,
@@ -139,13 +147,13 @@ export function fit(X: Matrix, y: Int32Array, nClasses: number, options: FitOpti
       ? "descend" in f && typeof f.descend === "function"
         ? (f.descend as (alpha: number, maxIter: number) => OptimizerResult)(alpha, maxIter)
         : gradientDescent(f, { alpha, maxIter })
-      : lbfgs(f, { tol, maxIter, memory });
+      : runLbfgs(f, { tol, maxIter, memory });
   if (optimizer === "lbfgs" && r.finite && l2 === 0 && separates(model, data, r.theta)) {
     // The optimum is at infinity: keep going to --iters (tol 0 never declares convergence), then
     // report it unconverged.
     const more =
       r.iterations < maxIter
-        ? lbfgs(f, { tol: 0, maxIter: maxIter - r.iterations, memory, theta0: r.theta })
+        ? runLbfgs(f, { tol: 0, maxIter: maxIter - r.iterations, memory, theta0: r.theta })
         : r;
     r = {
       ...more,
