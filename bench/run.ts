@@ -523,7 +523,7 @@ async function main(): Promise<void> {
   );
   const want = (id: string) => !ONLY || ONLY.includes(id);
   try {
-    if (want("gd-lesson")) await gdRow(ref, "gd-lesson", 180, 2, 3, 300, 8);
+    if (want("gd-lesson")) await gdRow(ref, "gd-lesson", 180, 2, 3, QUICK ? 300 : 2000, 8);
     if (want("gd-100k")) await gdRow(ref, "gd-100k", QUICK ? 20_000 : 100_000, 20, 10, QUICK ? 5 : 20, 3);
     if (want("gd-1m")) await gdRow(ref, "gd-1m", QUICK ? 200_000 : 1_000_000, 2, 3, QUICK ? 5 : 10, 10);
     await convergedRows(ref, env.sklearn !== null);
