@@ -1,12 +1,11 @@
 /**
  * Predictions of a fitted linear model: logits, probabilities, labels.
  * Softmax: p = softmax(Θ x̃). One-vs-rest: p_k = σ(θ_k·x̃) / Σ_j σ(θ_j·x̃) (scikit-learn's OvR
- * normalization).
+ * normalization), computed as softmax(log σ(θ_k·x̃)) so it stays finite for any finite logits.
  */
 import type { Matrix } from "../linalg/matrix.js";
 import { softmaxRowsKernel } from "../linalg/softmax.js";
 import type { LinearModel } from "./fit.js";
-import { sigmoid } from "./objective.js";
 
 function checkShape(model: LinearModel, X: Matrix, name: string): void {
   if (X.cols !== model.nFeatures) {
@@ -51,15 +50,10 @@ export function predictProba(model: LinearModel, X: Matrix): Matrix {
   if (model.model === "softmax") {
     softmaxRowsKernel(p, X.rows, K, p);
   } else {
-    for (let o = 0; o < p.length; o += K) {
-      let s = 0;
-      for (let k = 0; k < K; k++) {
-        p[o + k] = sigmoid(p[o + k]);
-        s += p[o + k];
-      }
-      const inv = 1 / s;
-      for (let k = 0; k < K; k++) p[o + k] *= inv;
-    }
+    // p_k = σ_k / Σ_j σ_j = softmax(log σ)_k, with log σ(z) = min(z, 0) − log1p(e^{−|z|}):
+    // no underflow to 0/0 when every logit is very negative.
+    for (let i = 0; i < p.length; i++) p[i] = Math.min(p[i], 0) - Math.log1p(Math.exp(-Math.abs(p[i])));
+    softmaxRowsKernel(p, X.rows, K, p);
   }
   return z;
 }
