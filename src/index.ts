@@ -1,7 +1,125 @@
 /**
- * softcal's public API: the one export list. Everything not exported here is internal.
+ * softcal's public API: the one export list (`import { … } from "softcal"`). Everything not
+ * exported here is internal. The test helpers for users' own suites are a separate entry point,
+ * `softcal/testing`.
  */
-export { InputError, RunError, SoftcalError } from "./errors.js";
-export type { Matrix } from "./linalg/matrix.js";
-export { fromRows, matrix, toRows } from "./linalg/matrix.js";
+
+// Calibration: bins, metrics, scores, evaluation, bootstrap intervals, recalibrators.
+export {
+  type Bin,
+  type BinOptions,
+  type BinRule,
+  type BinStrategy,
+  binaryReliabilityBins,
+  classwiseReliabilityBins,
+  reliabilityBins,
+  uniformEdges,
+} from "./calibration/bins.js";
+export { type BootstrapInterval, type BootstrapOptions, bootstrapInterval } from "./calibration/bootstrap.js";
+export { type EvaluateOptions, type Evaluation, evaluatePredictions } from "./calibration/evaluate.js";
+export {
+  classwiseCalibrationError,
+  debiasedL2CalibrationError,
+  expectedCalibrationError,
+  maxCalibrationError,
+  rmsCalibrationError,
+  sweepCalibrationError,
+} from "./calibration/metrics.js";
+export { HistogramBinning } from "./calibration/recalibrators/histogram.js";
+export { IsotonicCalibration } from "./calibration/recalibrators/isotonic.js";
+export { PlattScaling } from "./calibration/recalibrators/platt.js";
+export type {
+  RecalibrationMethod,
+  Recalibrator,
+  RecalibratorJSON,
+} from "./calibration/recalibrators/recalibrator.js";
+export { createRecalibrator, recalibratorFromJSON } from "./calibration/recalibrators/registry.js";
+export {
+  type TemperatureFit,
+  TemperatureScaling,
+  temperatureScale,
+} from "./calibration/recalibrators/temperature.js";
+export { VectorScaling } from "./calibration/recalibrators/vector.js";
+export { accuracy, brier, brierDecomposition, nll } from "./calibration/scores.js";
+export {
+  type MatrixSource,
+  validateLabels,
+  validateLogits,
+  validateProbabilities,
+  type Where,
+} from "./calibration/validate.js";
+// The command line, in-process.
+export { runCli } from "./cli/main.js";
+export { builtinNames, loadBuiltin } from "./data/builtin.js";
+export { type CsvTable, parseCsvTable, readCsvFile } from "./data/csv.js";
+export { type Dataset, datasetFromTable, featuresFromTable, requireTwoClasses } from "./data/dataset.js";
+export { cholesky, lessonClusters, multivariateNormal } from "./data/gaussian.js";
+// Data: seeded randomness, the lesson's clusters, CSV, data sets, splits, standardization.
+export { createRng, deriveSeed, type Rng } from "./data/rng.js";
+export { type Split, type SplitFractions, stratifiedSplit, subset } from "./data/split.js";
+export { applyStandardizer, fitStandardizer, type Standardizer } from "./data/standardize.js";
+// Errors: every error a user can cause (exit code 2 for bad input, 1 for a failed run).
+export { InputError, RunError, SoftcalError, type SourceLocation } from "./errors.js";
+export { listRuns, type MergeOptions, mergeRuns, type RunInfo } from "./experiment/merge.js";
+export {
+  type RunExperimentsOptions,
+  type RunExperimentsResult,
+  runExperiments,
+} from "./experiment/runner.js";
+export { parseShard, type Shard } from "./experiment/shard.js";
+export { type MetricSummary, studentTQuantile, summarize } from "./experiment/stats.js";
+// Experiments and tracking.
+export type {
+  CompletedRun,
+  Experiment,
+  Figure,
+  GridPoint,
+  ParamValue,
+  RunContext,
+  RunResult,
+} from "./experiment/types.js";
+export { writeFileAtomic } from "./io/atomic.js";
+// Linear algebra: the matrix type and stable softmax.
+export { fromRows, type Matrix, matrix, toRows } from "./linalg/matrix.js";
 export { logSoftmax, softmax } from "./linalg/softmax.js";
+export {
+  type FitOptions,
+  type FitResult,
+  fit,
+  type LinearModel,
+  type ModelKind,
+  type OptimizerName,
+} from "./model/fit.js";
+export {
+  type GradientDescentOptions,
+  gradientDescent,
+  type OptimizerResult,
+} from "./model/gradientDescent.js";
+export { type LbfgsOptions, lbfgs } from "./model/lbfgs.js";
+export { type ModelBundle, modelFromJson, modelToJson, type Standardization } from "./model/modelFile.js";
+// Models: objectives, optimizers, fitting, prediction, the saved model format.
+export {
+  type DifferentiableObjective,
+  lipschitzBound,
+  ovrObjective,
+  softmaxObjective,
+  type TrainingData,
+} from "./model/objective.js";
+export { argmaxRows, decisionFunction, predictLabels, predictProba } from "./model/predict.js";
+export { barSpec } from "./plot/bar.js";
+export { writeFigureFile, writeFigureFiles } from "./plot/figureFile.js";
+export {
+  type HtmlFigure,
+  type HtmlPageContent,
+  type HtmlSection,
+  type HtmlTable,
+  htmlPage,
+} from "./plot/html.js";
+export { lossCurveSpec } from "./plot/lossCurve.js";
+export { metricSweepSpec } from "./plot/metricSweep.js";
+// Plots: vega-lite specs, headless SVG/PNG rendering, offline HTML pages.
+export { reliabilityDiagramSpec, sideBySideReliabilitySpec } from "./plot/reliability.js";
+export { renderFigure, renderSvg, svgToPng } from "./plot/render.js";
+export { decisionRegionsSpec, scatterSpec } from "./plot/scatter.js";
+export type { BarRow, GridCell, LossRow, ReliabilityPanel, ScatterPoint, SweepRow } from "./plot/types.js";
+export { VERSION } from "./version.js";
