@@ -8,7 +8,6 @@ import { lipschitzBound, ovrObjective, softmaxObjective, type TrainingData } fro
 import { type Problem, problemArb, problemThetaArb, thetaArb } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 
-const EPS = Number.EPSILON;
 const data = (p: Problem): TrainingData => ({ X: p.X, nSamples: p.m, nFeatures: p.d, y: p.y, nClasses: p.K });
 const objectives = { softmax: softmaxObjective, ovr: ovrObjective } as const;
 

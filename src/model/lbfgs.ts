@@ -178,7 +178,7 @@ function interpolate(lo: number, fLo: number, dLo: number, hi: number, fHi: numb
   }
   const minT = lo + 0.1 * width;
   const maxT = hi - 0.1 * width;
-  return t < minT ? minT : t > maxT ? maxT : t;
+  return Math.min(Math.max(t, minT), maxT);
 }
 
 function dot(a: Float64Array, b: Float64Array): number {

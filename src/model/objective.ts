@@ -104,7 +104,7 @@ export function ovrObjectiveKernel(
       let s = theta[to];
       for (let j = 0; j < d; j++) s += theta[to + 1 + j] * X[xo + j];
       const t = k === yi ? 1 : 0;
-      loss += (s > 0 ? s : 0) + Math.log1p(Math.exp(-Math.abs(s))) - t * s;
+      loss += Math.max(s, 0) + Math.log1p(Math.exp(-Math.abs(s))) - t * s;
       if (grad) {
         const r = sigmoid(s) - t;
         grad[to] += r;
@@ -145,7 +145,7 @@ function finishObjective(
     }
   }
   const J = loss * invM + 0.5 * l2 * penalty;
-  return J === J ? J : Number.POSITIVE_INFINITY;
+  return Number.isNaN(J) ? Number.POSITIVE_INFINITY : J;
 }
 
 /** The softmax regression objective on `data` with L2 strength `l2` (reference TS kernel). */
