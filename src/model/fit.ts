@@ -6,7 +6,7 @@ import { InputError, RunError } from "../errors.js";
 import { wasmUnavailableReason } from "../kernels/wasmModule.js";
 import { wasmSoftmaxObjective } from "../kernels/wasmSoftmax.js";
 import type { Matrix } from "../linalg/matrix.js";
-import { gradientDescent, type OptimizerResult } from "./gradientDescent.js";
+import { gradientDescent, type OptimizerResult, risesAboveStart } from "./gradientDescent.js";
 import { type LbfgsOptions, lbfgs } from "./lbfgs.js";
 import {
   type DifferentiableObjective,
@@ -162,6 +162,18 @@ export function fit(X: Matrix, y: Int32Array, nClasses: number, options: FitOpti
       converged: false,
       stopReason:
         "the training data is linearly separable and λ = 0, so the optimum is at infinity (Θ grows without bound); pass --l2 > 0 for a finite optimum",
+    };
+  }
+  if (
+    r.finite &&
+    optimizer === "gd" &&
+    r.lossHistory.length > 0 &&
+    risesAboveStart(r.objective, r.lossHistory[0])
+  ) {
+    r = {
+      ...r,
+      finite: false,
+      stopReason: `the final objective ${r.objective} is above the starting objective ${r.lossHistory[0]}`,
     };
   }
   if (!r.finite) {
