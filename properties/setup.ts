@@ -2,10 +2,12 @@
  * Global fast-check settings for every property (vitest `setupFiles`).
  * - FC_NUM_RUNS sets numRuns (default 100); `npm run test:thorough` sets FC_NUM_RUNS_FACTOR=100.
  * - FC_SEED pins the seed (CI pins it); FC_PATH with FC_SEED replays one failing case.
- * A failing property prints its `{ seed, path }`; replay it with
- *   FC_SEED=<seed> FC_PATH=<path> npx vitest run <file>
+ * A failing property prints fast-check's `{ seed, path }` report followed by the exact command
+ * that replays it (properties/_shared/replay.ts), e.g.
+ *   Replay: FC_SEED=<seed> FC_PATH=<path> npx vitest run properties/x.test.ts -t '<test name>'
  */
 import fc from "fast-check";
+import { replayReporter } from "./_shared/replay.js";
 
 const factor = Number(process.env.FC_NUM_RUNS_FACTOR ?? "1");
 const numRuns = Math.round(Number(process.env.FC_NUM_RUNS ?? "100") * factor);
@@ -14,6 +16,7 @@ const path = process.env.FC_PATH;
 
 fc.configureGlobal({
   numRuns,
+  reporter: replayReporter,
   ...(seed === undefined ? {} : { seed }),
   ...(path === undefined ? {} : { path, endOnFailure: true }),
 });
