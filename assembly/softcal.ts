@@ -47,6 +47,7 @@ const U_THRESHOLD: f64 = -745.1332191019411;
 /** fdlibm takes k = 0 while |x|'s high word is ≤ 0x3fd62e42, i.e. |x| < this value. */
 const HALF_LN2_HW: f64 = 0.3465735912322998; // 0x3fd62e43_00000000
 const TINY: f64 = 3.725290298461914e-9; // 2^−28
+const MAGIC: f64 = 6755399441055744.0; // 1.5·2^52
 const TWOM1000: f64 = 9.332636185032189e-302; // 2^−1000
 
 /** exp(x) lane-wise for x ≤ 0 (also −∞ → 0, NaN → NaN). Matches fdlibm/V8 Math.exp. */
@@ -68,16 +69,18 @@ function expNeg(x: v128): v128 {
   let y = f64x2.sub(f64x2.splat(1.0), f64x2.sub(f64x2.sub(lo, rc), hi));
   // |x| < 2^−28: fdlibm returns 1 + x.
   y = v128.bitselect(f64x2.add(f64x2.splat(1.0), x), y, f64x2.gt(x, f64x2.splat(-TINY)));
-  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(kf));
-  if (v128.any_true(f64x2.lt(kf, f64x2.splat(-1021.0)))) {
+  // k·2^52 as integer bits: kf + 1.5·2^52 holds k (two's complement) in its low mantissa bits,
+  // and shifting left by 52 keeps exactly k mod 2^12 in the exponent field — adding it to y's
+  // bits adds k to y's exponent (fdlibm's SET_HIGH_WORD(y, hy + (k << 20))).
+  const small = f64x2.lt(kf, f64x2.splat(-1021.0));
+  if (v128.any_true(small)) {
     // Subnormal results: add k + 1000 to the exponent, then multiply by 2^−1000 (one rounding).
-    const small = f64x2.lt(kf, f64x2.splat(-1021.0));
-    const adj = v128.and(i64x2.splat(1000), small);
-    const scaled = i64x2.add(y, i64x2.shl(i64x2.add(ki, adj), 52));
+    const k1 = f64x2.add(kf, v128.and(f64x2.splat(1000.0), small));
+    const scaled = i64x2.add(y, i64x2.shl(f64x2.add(k1, f64x2.splat(MAGIC)), 52));
     const factor = v128.bitselect(f64x2.splat(TWOM1000), f64x2.splat(1.0), small);
     return f64x2.mul(scaled, factor);
   }
-  return i64x2.add(y, i64x2.shl(ki, 52));
+  return i64x2.add(y, i64x2.shl(f64x2.add(kf, f64x2.splat(MAGIC)), 52));
 }
 
 /** Test hook: exp(x) for x ≤ 0 on n doubles at src (n even), written to dst. */
@@ -98,63 +101,105 @@ export function expNegArray(src: usize, dst: usize, n: usize): void {
 const FLUSH: f64 = 4.149515568880993e180; // 2^600
 
 /**
- * One pair of rows, forward: the residuals r_k = softmax(z)_k − 1[k = y] (masked lanes 0) at
- * R + k·16, and the loss terms folded into the accumulators at L (lprod, zacc vectors; lacc f64).
- * Logits are computed for up to four classes at once so their dot products run as independent
- * chains (each class still sums θ_k0 + Σ_j θ_kj x_j in j order, as the reference does).
+ * Logits of two pairs of rows (four rows) at once, into RA and RB (K vectors each). Up to four
+ * classes × two pairs are accumulated together — eight independent chains sharing each θ load;
+ * every class still sums θ_k0 + Σ_j θ_kj x_j in j order, as the reference does.
  */
-function pairForward(x: usize, lab: v128, mask: v128, theta: usize, d: usize, K: usize, R: usize, L: usize): void {
+function logitsTwo(xa: usize, xb: usize, theta: usize, d: usize, K: usize, RA: usize, RB: usize): void {
   const w = d + 1;
-  let mx = f64x2.splat(-Infinity);
   let k: usize = 0;
   for (; k + 4 <= K; k += 4) {
     const t0 = theta + k * w * 8;
     const t1 = t0 + w * 8;
     const t2 = t1 + w * 8;
     const t3 = t2 + w * 8;
-    let s0 = v128.load64_splat(t0);
-    let s1 = v128.load64_splat(t1);
-    let s2 = v128.load64_splat(t2);
-    let s3 = v128.load64_splat(t3);
+    const c0 = v128.load64_splat(t0);
+    const c1 = v128.load64_splat(t1);
+    const c2 = v128.load64_splat(t2);
+    const c3 = v128.load64_splat(t3);
+    let a0 = c0;
+    let a1 = c1;
+    let a2 = c2;
+    let a3 = c3;
+    let b0 = c0;
+    let b1 = c1;
+    let b2 = c2;
+    let b3 = c3;
     for (let j: usize = 0; j < d; j++) {
-      const xj = v128.load(x + j * 16);
+      const u = v128.load(xa + j * 16);
+      const v = v128.load(xb + j * 16);
       const o = (j + 1) * 8;
-      s0 = f64x2.add(s0, f64x2.mul(v128.load64_splat(t0 + o), xj));
-      s1 = f64x2.add(s1, f64x2.mul(v128.load64_splat(t1 + o), xj));
-      s2 = f64x2.add(s2, f64x2.mul(v128.load64_splat(t2 + o), xj));
-      s3 = f64x2.add(s3, f64x2.mul(v128.load64_splat(t3 + o), xj));
+      const h0 = v128.load64_splat(t0 + o);
+      const h1 = v128.load64_splat(t1 + o);
+      const h2 = v128.load64_splat(t2 + o);
+      const h3 = v128.load64_splat(t3 + o);
+      a0 = f64x2.add(a0, f64x2.mul(h0, u));
+      a1 = f64x2.add(a1, f64x2.mul(h1, u));
+      a2 = f64x2.add(a2, f64x2.mul(h2, u));
+      a3 = f64x2.add(a3, f64x2.mul(h3, u));
+      b0 = f64x2.add(b0, f64x2.mul(h0, v));
+      b1 = f64x2.add(b1, f64x2.mul(h1, v));
+      b2 = f64x2.add(b2, f64x2.mul(h2, v));
+      b3 = f64x2.add(b3, f64x2.mul(h3, v));
     }
-    v128.store(R + k * 16, s0);
-    v128.store(R + k * 16, s1, 16);
-    v128.store(R + k * 16, s2, 32);
-    v128.store(R + k * 16, s3, 48);
-    mx = f64x2.max(f64x2.max(mx, s0), s1);
-    mx = f64x2.max(f64x2.max(mx, s2), s3);
+    const ra = RA + k * 16;
+    const rb = RB + k * 16;
+    v128.store(ra, a0);
+    v128.store(ra, a1, 16);
+    v128.store(ra, a2, 32);
+    v128.store(ra, a3, 48);
+    v128.store(rb, b0);
+    v128.store(rb, b1, 16);
+    v128.store(rb, b2, 32);
+    v128.store(rb, b3, 48);
   }
   for (; k + 2 <= K; k += 2) {
     const t0 = theta + k * w * 8;
     const t1 = t0 + w * 8;
-    let s0 = v128.load64_splat(t0);
-    let s1 = v128.load64_splat(t1);
+    let a0 = v128.load64_splat(t0);
+    let a1 = v128.load64_splat(t1);
+    let b0 = a0;
+    let b1 = a1;
     for (let j: usize = 0; j < d; j++) {
-      const xj = v128.load(x + j * 16);
+      const u = v128.load(xa + j * 16);
+      const v = v128.load(xb + j * 16);
       const o = (j + 1) * 8;
-      s0 = f64x2.add(s0, f64x2.mul(v128.load64_splat(t0 + o), xj));
-      s1 = f64x2.add(s1, f64x2.mul(v128.load64_splat(t1 + o), xj));
+      const h0 = v128.load64_splat(t0 + o);
+      const h1 = v128.load64_splat(t1 + o);
+      a0 = f64x2.add(a0, f64x2.mul(h0, u));
+      a1 = f64x2.add(a1, f64x2.mul(h1, u));
+      b0 = f64x2.add(b0, f64x2.mul(h0, v));
+      b1 = f64x2.add(b1, f64x2.mul(h1, v));
     }
-    v128.store(R + k * 16, s0);
-    v128.store(R + k * 16, s1, 16);
-    mx = f64x2.max(f64x2.max(mx, s0), s1);
+    v128.store(RA + k * 16, a0);
+    v128.store(RA + k * 16, a1, 16);
+    v128.store(RB + k * 16, b0);
+    v128.store(RB + k * 16, b1, 16);
   }
   for (; k < K; k++) {
     const t = theta + k * w * 8;
-    let s = v128.load64_splat(t);
+    let a = v128.load64_splat(t);
+    let b = a;
     for (let j: usize = 0; j < d; j++) {
-      s = f64x2.add(s, f64x2.mul(v128.load64_splat(t + (j + 1) * 8), v128.load(x + j * 16)));
+      const h = v128.load64_splat(t + (j + 1) * 8);
+      a = f64x2.add(a, f64x2.mul(h, v128.load(xa + j * 16)));
+      b = f64x2.add(b, f64x2.mul(h, v128.load(xb + j * 16)));
     }
-    v128.store(R + k * 16, s);
-    mx = f64x2.max(mx, s);
+    v128.store(RA + k * 16, a);
+    v128.store(RB + k * 16, b);
   }
+}
+
+/**
+ * One pair of rows, from its logits at R: overwrites them with the residuals
+ * r_k = softmax(z)_k − 1[k = y] (masked lanes 0), writes the masked loss term z_y − max at
+ * R + K·16, and returns Σ_k exp(z_k − max) (1 in masked lanes), so that
+ * −log p(y) = log(sum) − (z_y − max). The max is taken over k in order, as the reference does.
+ */
+function pairSoftmax(R: usize, lab: v128, mask: v128, K: usize): v128 {
+  let mx = f64x2.splat(-Infinity);
+  // pmax(mx, z) = mx < z ? z : mx — the reference's `if (z > mx) mx = z`, in one instruction.
+  for (let c: usize = 0; c < K; c++) mx = f64x2.pmax(mx, v128.load(R + c * 16));
   let sum = f64x2.splat(0);
   let zy = f64x2.splat(0);
   for (let c: usize = 0; c < K; c++) {
@@ -165,30 +210,21 @@ function pairForward(x: usize, lab: v128, mask: v128, theta: usize, d: usize, K:
     zy = v128.bitselect(z, zy, f64x2.eq(lab, f64x2.splat(<f64>c)));
   }
   const ONE = f64x2.splat(1.0);
-  let lprod = f64x2.mul(v128.load(L), v128.bitselect(sum, ONE, mask));
-  v128.store(L, f64x2.add(v128.load(L, 16), v128.and(f64x2.sub(zy, mx), mask)), 16);
-  if (v128.any_true(f64x2.gt(lprod, f64x2.splat(FLUSH)))) {
-    store<f64>(
-      L,
-      load<f64>(L, 32) + Math.log(f64x2.extract_lane(lprod, 0)) + Math.log(f64x2.extract_lane(lprod, 1)),
-      32,
-    );
-    lprod = ONE;
-  }
-  v128.store(L, lprod);
+  v128.store(R + K * 16, v128.and(f64x2.sub(zy, mx), mask));
   const inv = f64x2.div(ONE, sum);
   for (let c: usize = 0; c < K; c++) {
     const yk = v128.and(f64x2.eq(lab, f64x2.splat(<f64>c)), ONE);
     v128.store(R + c * 16, v128.and(f64x2.sub(f64x2.mul(v128.load(R + c * 16), inv), yk), mask));
   }
+  return v128.bitselect(sum, ONE, mask);
 }
 
 /**
  * Partial sums of chunks c0..c1−1: for chunk c, Σ_rows r_ik x̃_ij (n = K(d+1) values, row-major
- * like Θ) then Σ_rows −log p(y_i | x_i), at partials + c·(n+1)·8. `scratch` holds n + 2K + 3
- * vectors and is private to the calling thread. Pairs are taken two at a time so each gradient
- * accumulator is loaded and stored once per four rows; the grouping is fixed by the data layout,
- * never by the thread count.
+ * like Θ) then Σ_rows −log p(y_i | x_i), at partials + c·(n+1)·8. `scratch` holds n + 2K + 2
+ * vectors and is private to the calling thread. Pairs are taken two at a time (four rows) so each
+ * θ load serves four rows and each gradient accumulator is loaded and stored once per four rows;
+ * the grouping is fixed by the data layout, never by the thread count.
  */
 export function softmaxChunks(
   xp: usize,
@@ -207,15 +243,17 @@ export function softmaxChunks(
   const n = K * w;
   const G = scratch;
   const RA = scratch + n * 16;
-  const RB = RA + K * 16;
-  const L = RB + K * 16;
+  const RB = RA + (K + 1) * 16;
+  const ONE = f64x2.splat(1.0);
   const ALL = i64x2.splat(-1);
   const LANE0 = i64x2(-1, 0);
   for (let c = c0; c < c1; c++) {
     memory.fill(G, 0, n * 16);
-    v128.store(L, f64x2.splat(1.0));
-    v128.store(L, f64x2.splat(0), 16);
-    store<f64>(L, 0, 32);
+    // Loss: Σ log(sum_i) as the log of a running product per lane (each sum_i ∈ [1, K], so it only
+    // grows; flushed into lacc before 2^600), minus Σ (z_y − max) in zacc.
+    let lprod = ONE;
+    let zacc = f64x2.splat(0);
+    let lacc: f64 = 0;
     const p0 = c * CHUNK_PAIRS;
     const p1 = min(p0 + CHUNK_PAIRS, nPairs);
     let p = p0;
@@ -223,9 +261,43 @@ export function softmaxChunks(
       const xa = xp + p * d * 16;
       const xb = xa + d * 16;
       const maskB = oddLast !== 0 && p + 1 === nPairs - 1 ? LANE0 : ALL;
-      inline.always(pairForward(xa, v128.load(yp + p * 16), ALL, theta, d, K, RA, L));
-      inline.always(pairForward(xb, v128.load(yp + p * 16, 16), maskB, theta, d, K, RB, L));
+      inline.always(logitsTwo(xa, xb, theta, d, K, RA, RB));
+      const sa = inline.always(pairSoftmax(RA, v128.load(yp + p * 16), ALL, K));
+      const sb = inline.always(pairSoftmax(RB, v128.load(yp + p * 16, 16), maskB, K));
+      lprod = f64x2.mul(f64x2.mul(lprod, sa), sb);
+      zacc = f64x2.add(f64x2.add(zacc, v128.load(RA + K * 16)), v128.load(RB + K * 16));
+      if (v128.any_true(f64x2.gt(lprod, f64x2.splat(FLUSH)))) {
+        lacc += Math.log(f64x2.extract_lane(lprod, 0)) + Math.log(f64x2.extract_lane(lprod, 1));
+        lprod = ONE;
+      }
       let k: usize = 0;
+      for (; k + 4 <= K; k += 4) {
+        const a0 = v128.load(RA + k * 16);
+        const a1 = v128.load(RA + k * 16, 16);
+        const a2 = v128.load(RA + k * 16, 32);
+        const a3 = v128.load(RA + k * 16, 48);
+        const b0 = v128.load(RB + k * 16);
+        const b1 = v128.load(RB + k * 16, 16);
+        const b2 = v128.load(RB + k * 16, 32);
+        const b3 = v128.load(RB + k * 16, 48);
+        const g0 = G + k * w * 16;
+        const g1 = g0 + w * 16;
+        const g2 = g1 + w * 16;
+        const g3 = g2 + w * 16;
+        v128.store(g0, f64x2.add(v128.load(g0), f64x2.add(a0, b0)));
+        v128.store(g1, f64x2.add(v128.load(g1), f64x2.add(a1, b1)));
+        v128.store(g2, f64x2.add(v128.load(g2), f64x2.add(a2, b2)));
+        v128.store(g3, f64x2.add(v128.load(g3), f64x2.add(a3, b3)));
+        for (let j: usize = 0; j < d; j++) {
+          const u = v128.load(xa + j * 16);
+          const v = v128.load(xb + j * 16);
+          const o = (j + 1) * 16;
+          v128.store(g0 + o, f64x2.add(v128.load(g0 + o), f64x2.add(f64x2.mul(a0, u), f64x2.mul(b0, v))));
+          v128.store(g1 + o, f64x2.add(v128.load(g1 + o), f64x2.add(f64x2.mul(a1, u), f64x2.mul(b1, v))));
+          v128.store(g2 + o, f64x2.add(v128.load(g2 + o), f64x2.add(f64x2.mul(a2, u), f64x2.mul(b2, v))));
+          v128.store(g3 + o, f64x2.add(v128.load(g3 + o), f64x2.add(f64x2.mul(a3, u), f64x2.mul(b3, v))));
+        }
+      }
       for (; k + 2 <= K; k += 2) {
         const a0 = v128.load(RA + k * 16);
         const a1 = v128.load(RA + k * 16, 16);
@@ -256,9 +328,13 @@ export function softmaxChunks(
       }
     }
     if (p < p1) {
+      // The chunk's last, unpaired pair (possibly with a padded lane).
       const xa = xp + p * d * 16;
       const maskA = oddLast !== 0 && p === nPairs - 1 ? LANE0 : ALL;
-      inline.always(pairForward(xa, v128.load(yp + p * 16), maskA, theta, d, K, RA, L));
+      inline.always(logitsTwo(xa, xa, theta, d, K, RA, RB));
+      const sa = inline.always(pairSoftmax(RA, v128.load(yp + p * 16), maskA, K));
+      lprod = f64x2.mul(lprod, sa);
+      zacc = f64x2.add(zacc, v128.load(RA + K * 16));
       for (let k: usize = 0; k < K; k++) {
         const a0 = v128.load(RA + k * 16);
         const g0 = G + k * w * 16;
@@ -274,10 +350,8 @@ export function softmaxChunks(
       const v = v128.load(G + q * 16);
       store<f64>(out + q * 8, f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1));
     }
-    const lprod = v128.load(L);
-    const zacc = v128.load(L, 16);
     const loss =
-      load<f64>(L, 32) +
+      lacc +
       Math.log(f64x2.extract_lane(lprod, 0)) +
       Math.log(f64x2.extract_lane(lprod, 1)) -
       (f64x2.extract_lane(zacc, 0) + f64x2.extract_lane(zacc, 1));
