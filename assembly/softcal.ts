@@ -247,6 +247,7 @@ export function softmaxChunks(
   const ONE = f64x2.splat(1.0);
   const ALL = i64x2.splat(-1);
   const LANE0 = i64x2(-1, 0);
+  const NONE = i64x2.splat(0);
   for (let c = c0; c < c1; c++) {
     memory.fill(G, 0, n * 16);
     // Loss: Σ log(sum_i) as the log of a running product per lane (each sum_i ∈ [1, K], so it only
@@ -256,16 +257,24 @@ export function softmaxChunks(
     let lacc: f64 = 0;
     const p0 = c * CHUNK_PAIRS;
     const p1 = min(p0 + CHUNK_PAIRS, nPairs);
-    let p = p0;
-    for (; p + 2 <= p1; p += 2) {
+    // Two pairs (four rows) per step; an odd pair at the chunk's end is paired with itself with
+    // all of its second copy's lanes masked out (residuals 0, loss factor 1: adds exactly 0).
+    for (let p = p0; p < p1; p += 2) {
       const xa = xp + p * d * 16;
-      const xb = xa + d * 16;
-      const maskB = oddLast !== 0 && p + 1 === nPairs - 1 ? LANE0 : ALL;
+      const full = p + 1 < p1;
+      const xb = full ? xa + d * 16 : xa;
+      const labB = full ? v128.load(yp + p * 16, 16) : v128.load(yp + p * 16);
+      const maskA = oddLast !== 0 && p === nPairs - 1 ? LANE0 : ALL;
+      const maskB = !full ? NONE : oddLast !== 0 && p + 1 === nPairs - 1 ? LANE0 : ALL;
       inline.always(logitsTwo(xa, xb, theta, d, K, RA, RB));
-      const sa = inline.always(pairSoftmax(RA, v128.load(yp + p * 16), ALL, K));
-      const sb = inline.always(pairSoftmax(RB, v128.load(yp + p * 16, 16), maskB, K));
-      lprod = f64x2.mul(f64x2.mul(lprod, sa), sb);
-      zacc = f64x2.add(f64x2.add(zacc, v128.load(RA + K * 16)), v128.load(RB + K * 16));
+      for (let q = 0; q < 2; q++) {
+        const R = q === 0 ? RA : RB;
+        const s = inline.always(
+          pairSoftmax(R, q === 0 ? v128.load(yp + p * 16) : labB, q === 0 ? maskA : maskB, K),
+        );
+        lprod = f64x2.mul(lprod, s);
+        zacc = f64x2.add(zacc, v128.load(R + K * 16));
+      }
       if (v128.any_true(f64x2.gt(lprod, f64x2.splat(FLUSH)))) {
         lacc += Math.log(f64x2.extract_lane(lprod, 0)) + Math.log(f64x2.extract_lane(lprod, 1));
         lprod = ONE;
@@ -324,24 +333,6 @@ export function softmaxChunks(
           const o = (j + 1) * 16;
           const t = f64x2.add(f64x2.mul(a0, v128.load(xa + j * 16)), f64x2.mul(b0, v128.load(xb + j * 16)));
           v128.store(g0 + o, f64x2.add(v128.load(g0 + o), t));
-        }
-      }
-    }
-    if (p < p1) {
-      // The chunk's last, unpaired pair (possibly with a padded lane).
-      const xa = xp + p * d * 16;
-      const maskA = oddLast !== 0 && p === nPairs - 1 ? LANE0 : ALL;
-      inline.always(logitsTwo(xa, xa, theta, d, K, RA, RB));
-      const sa = inline.always(pairSoftmax(RA, v128.load(yp + p * 16), maskA, K));
-      lprod = f64x2.mul(lprod, sa);
-      zacc = f64x2.add(zacc, v128.load(RA + K * 16));
-      for (let k: usize = 0; k < K; k++) {
-        const a0 = v128.load(RA + k * 16);
-        const g0 = G + k * w * 16;
-        v128.store(g0, f64x2.add(v128.load(g0), a0));
-        for (let j: usize = 0; j < d; j++) {
-          const o = (j + 1) * 16;
-          v128.store(g0 + o, f64x2.add(v128.load(g0 + o), f64x2.mul(a0, v128.load(xa + j * 16))));
         }
       }
     }
