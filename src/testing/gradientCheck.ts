@@ -67,7 +67,7 @@ export const DEFAULT_GRADIENT_STEP = Math.cbrt(2 ** -52);
 
 function fmt(x: number): string {
   return Number.isFinite(x) && x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e6)
-    ? x.toExponential(4)
+    ? x.toExponential(4).replace(/\.?0+e/, "e")
     : String(Number(x.toPrecision(6)));
 }
 

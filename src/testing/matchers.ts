@@ -143,7 +143,7 @@ function describe(x: unknown): string {
 function num(x: number): string {
   if (!Number.isFinite(x) || x === 0) return String(x);
   const a = Math.abs(x);
-  return a < 1e-4 || a >= 1e6 ? x.toExponential(3) : String(Number(x.toPrecision(6)));
+  return a < 1e-4 || a >= 1e6 ? x.toExponential(3).replace(/\.?0+e/, "e") : String(Number(x.toPrecision(6)));
 }
 
 function rowText(m: Matrix, i: number): string {
