@@ -265,11 +265,12 @@ export function wasmSoftmaxObjective(
 
   const minimize = (options: MinimizeOptions = {}): DescentResult => {
     const { tol = 1e-9, maxIter = 1000, memory: M = 10 } = options;
-    // Work space: x, g, then xNew, gNew, p, S (M·n), Y (M·n), ρ (M), α (M); then the history.
+    // Work space: x, g, then the iteration state (2 doubles), xNew, gNew, p, S (M·n), Y (M·n),
+    // ρ (M), α (M); then the history.
     const x = hist;
     const g = align(x + n * 8);
     const work = align(g + n * 8);
-    const hp = align(work + (3 * n + 2 * M * n + 2 * M) * 8);
+    const hp = align(work + (2 + 3 * n + 2 * M * n + 2 * M) * 8);
     ensure(hp + 8 * (maxIter + 1));
     if (options.theta0) f64.set(options.theta0, x / 8);
     else f64.fill(0, x / 8, x / 8 + n);
