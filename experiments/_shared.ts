@@ -14,6 +14,7 @@ import { applyStandardizer, fitStandardizer } from "../src/data/standardize.js";
 import { summarize } from "../src/experiment/stats.js";
 import type { Bin, GridPoint } from "../src/experiment/types.js";
 import { type Matrix, takeRows } from "../src/linalg/matrix.js";
+import { softmax } from "../src/linalg/softmax.js";
 import { type FitOptions, type FitResult, fit, type LinearModel } from "../src/model/fit.js";
 import { decisionFunction, predictProba } from "../src/model/predict.js";
 import type { GridCell, ScatterPoint, SweepRow } from "../src/plot/types.js";
@@ -70,15 +71,18 @@ export function weightNorm(m: LinearModel): number {
 }
 
 /**
- * Metrics of probabilities P on labels y — accuracy, NLL, Brier, ECE with a seeded bootstrap 95%
+ * Metrics of probabilities (or, with `logits`, logits) on labels y — accuracy, NLL, Brier, ECE with a seeded bootstrap 95%
  * interval, MCE, class-wise ECE, mean confidence — and the top-label reliability bins.
  */
 export function heldOutMetrics(
-  P: Matrix,
+  scores: Matrix,
   y: Int32Array,
   seed: number,
+  { logits = false }: { logits?: boolean } = {},
 ): { metrics: Record<string, number>; bins: Bin[] } {
-  const ev = evaluatePredictions(P, y, { bins: BINS });
+  // With logits, NLL comes from log-softmax (finite where a probability underflows to 0).
+  const ev = evaluatePredictions(scores, y, { bins: BINS, logits });
+  const P = logits ? softmax(scores) : scores;
   let meanConfidence = 0;
   for (let i = 0; i < P.rows; i++) {
     let mx = 0;

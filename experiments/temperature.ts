@@ -13,7 +13,6 @@ import { createRecalibrator } from "../src/calibration/recalibrators/registry.js
 import { SoftcalError } from "../src/errors.js";
 import { summarize } from "../src/experiment/stats.js";
 import type { Experiment, Figure, GridPoint } from "../src/experiment/types.js";
-import { softmax } from "../src/linalg/softmax.js";
 import { decisionFunction } from "../src/model/predict.js";
 import { barSpec } from "../src/plot/bar.js";
 import { metricSweepSpec } from "../src/plot/metricSweep.js";
@@ -52,12 +51,20 @@ export const temperature: Experiment = {
     const Zcal = decisionFunction(model, d.calibration.X);
     const Ztest = decisionFunction(model, d.test.X);
     const method = String(point.method);
-    let P = softmax(Ztest);
+    // Scores on the test split: logits where the method has them (none, temperature, vector), so
+    // the NLL is computed by log-softmax; probabilities otherwise.
+    let scores = Ztest;
+    let logits = true;
     let T: number | null = null;
     if (method !== "none") {
       try {
         const r = createRecalibrator(method).fit(Zcal, d.calibration.y, { logits: true });
-        P = r.transform(Ztest, { logits: true });
+        if (r.transformLogits) {
+          scores = r.transformLogits(Ztest, { logits: true });
+        } else {
+          scores = r.transform(Ztest, { logits: true });
+          logits = false;
+        }
         if (method === "temperature") T = Number(r.toJSON().temperature);
       } catch (e) {
         if (!(e instanceof SoftcalError)) throw e;
@@ -65,7 +72,7 @@ export const temperature: Experiment = {
         return { metrics: { ...empty, failed: 1 }, extras: { failure: e.message } };
       }
     }
-    const held = heldOutMetrics(P, d.test.y, ctx.seed);
+    const held = heldOutMetrics(scores, d.test.y, ctx.seed, { logits });
     return {
       metrics: { ...held.metrics, temperature: T, failed: 0 },
       reliability: [{ view: "test", bins: held.bins }],

@@ -47,6 +47,12 @@ export interface Recalibrator {
   fit(S: Matrix, y: ArrayLike<number>, opts?: ScoreOptions, where?: Where): this;
   /** Calibrated n×K probabilities for new scores (same K as at fit). */
   transform(S: Matrix, opts?: ScoreOptions, where?: Where): Matrix;
+  /**
+   * Calibrated n×K logits, for the methods that have them (temperature: Z/T; vector scaling:
+   * w∘z + b): `transform` is their softmax, and an NLL computed from them by log-softmax stays
+   * finite where a probability underflows to 0.
+   */
+  transformLogits?(S: Matrix, opts?: ScoreOptions, where?: Where): Matrix;
   /** The fitted parameters as plain JSON. @throws RangeError if not fitted. */
   toJSON(): RecalibratorJSON;
 }

@@ -252,6 +252,14 @@ export class TemperatureScaling implements Recalibrator {
     return applyTemperature(opts.logits ? F : logOf(F), this.temperature);
   }
 
+  transformLogits(S: Matrix, opts: ScoreOptions = {}, where: Where = "temperature"): Matrix {
+    if (this.temperature === undefined || this.classes === undefined) throw notFitted(this.method);
+    const F = validateTransformInput(S, this.classes, opts, where);
+    const Z = opts.logits ? F : logOf(F);
+    const inv = 1 / this.temperature;
+    return { rows: Z.rows, cols: Z.cols, data: Z.data.map((z) => z * inv) };
+  }
+
   toJSON(): RecalibratorJSON {
     if (this.temperature === undefined || this.classes === undefined) throw notFitted(this.method);
     return {

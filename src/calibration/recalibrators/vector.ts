@@ -46,11 +46,17 @@ function finiteLogits(F: Matrix, logits: boolean, where: Where): Matrix {
 
 /** Kernel: softmax(w ∘ z + b) of a full n×K block. O(nK). */
 export function applyVectorScaling(Z: Matrix, w: ArrayLike<number>, b: ArrayLike<number>): Matrix {
+  const out = vectorScaledLogits(Z, w, b);
+  softmaxRowsKernel(out.data, out.rows, out.cols, out.data);
+  return out;
+}
+
+/** Kernel: the vector-scaled logits w∘z + b of a full n×K block. O(nK). */
+export function vectorScaledLogits(Z: Matrix, w: ArrayLike<number>, b: ArrayLike<number>): Matrix {
   const { rows: n, cols: K, data } = Z;
   const out = new Float64Array(n * K);
   for (let i = 0, o = 0; i < n; i++, o += K)
     for (let k = 0; k < K; k++) out[o + k] = w[k] * data[o + k] + b[k];
-  softmaxRowsKernel(out, n, K, out);
   return { rows: n, cols: K, data: out };
 }
 
@@ -117,6 +123,12 @@ export class VectorScaling implements Recalibrator {
     if (this.scale === undefined || this.bias === undefined) throw notFitted(this.method);
     const F = validateTransformInput(S, this.scale.length, opts, where);
     return applyVectorScaling(finiteLogits(F, opts.logits ?? false, where), this.scale, this.bias);
+  }
+
+  transformLogits(S: Matrix, opts: ScoreOptions = {}, where: Where = "vector"): Matrix {
+    if (this.scale === undefined || this.bias === undefined) throw notFitted(this.method);
+    const F = validateTransformInput(S, this.scale.length, opts, where);
+    return vectorScaledLogits(finiteLogits(F, opts.logits ?? false, where), this.scale, this.bias);
   }
 
   toJSON(): RecalibratorJSON {
