@@ -13,7 +13,7 @@
  *       and that lane is masked out of loss and gradient)
  *
  * Determinism: rows are processed in fixed chunks of CHUNK_PAIRS pairs; each chunk writes its own
- * partial sums, and `softmaxReduce` adds the chunks in chunk order. The result is therefore
+ * partial sums, and `objectiveReduce` adds the chunks in chunk order. The result is therefore
  * bit-identical whichever thread computed which chunk, and for any number of threads.
  */
 
@@ -99,6 +99,8 @@ export function expNegArray(src: usize, dst: usize, n: usize): void {
 // product (sum_i ∈ [1, K], so the product only grows; it is flushed into a log before 2^600).
 // ---------------------------------------------------------------------------------------------
 const FLUSH: f64 = 4.149515568880993e180; // 2^600
+/** `model` argument: multinomial softmax (0) or one-vs-rest (1). */
+const OVR: i32 = 1;
 
 /**
  * Logits of two pairs of rows (four rows) at once, into RA and RB (K vectors each). Up to four
@@ -192,9 +194,9 @@ function logitsTwo(xa: usize, xb: usize, theta: usize, d: usize, K: usize, RA: u
 
 /**
  * One pair of rows, from its logits at R: overwrites them with the residuals
- * r_k = softmax(z)_k − 1[k = y] (masked lanes 0), writes the masked loss term z_y − max at
+ * r_k = softmax(z)_k − 1[k = y] (masked lanes 0), writes the masked loss term max − z_y at
  * R + K·16, and returns Σ_k exp(z_k − max) (1 in masked lanes), so that
- * −log p(y) = log(sum) − (z_y − max). The max is taken over k in order, as the reference does.
+ * −log p(y) = log(sum) + (max − z_y). The max is taken over k in order, as the reference does.
  */
 function pairSoftmax(R: usize, lab: v128, mask: v128, K: usize): v128 {
   let mx = f64x2.splat(-Infinity);
@@ -210,7 +212,7 @@ function pairSoftmax(R: usize, lab: v128, mask: v128, K: usize): v128 {
     zy = v128.bitselect(z, zy, f64x2.eq(lab, f64x2.splat(<f64>c)));
   }
   const ONE = f64x2.splat(1.0);
-  v128.store(R + K * 16, v128.and(f64x2.sub(zy, mx), mask));
+  v128.store(R + K * 16, v128.and(f64x2.sub(mx, zy), mask));
   const inv = f64x2.div(ONE, sum);
   for (let c: usize = 0; c < K; c++) {
     const yk = v128.and(f64x2.eq(lab, f64x2.splat(<f64>c)), ONE);
@@ -220,13 +222,45 @@ function pairSoftmax(R: usize, lab: v128, mask: v128, K: usize): v128 {
 }
 
 /**
+ * One pair of rows for one-vs-rest, from its logits z_k at R: overwrites them with the residuals
+ * r_k = σ(z_k) − t_k, t_k = 1[k = y] (masked lanes 0), computed as the reference does
+ * (e = exp(−|z|); σ = 1/(1+e) for z ≥ 0, e/(1+e) below), writes Σ_k (max(z_k, 0) − t_k z_k)
+ * (masked) at R + K·16, and multiplies the factors 1 + e into `lprod` (so that the
+ * Σ log1p(e) part of the loss is the log of a product; flushed into the f64 at `lacc` before 2^600).
+ */
+function pairOvr(R: usize, lab: v128, mask: v128, K: usize, lprod: v128, lacc: usize): v128 {
+  const ONE = f64x2.splat(1.0);
+  const ZERO = f64x2.splat(0);
+  let lin = ZERO;
+  for (let c: usize = 0; c < K; c++) {
+    const z = v128.load(R + c * 16);
+    const t = v128.and(f64x2.eq(lab, f64x2.splat(<f64>c)), ONE);
+    const e = inline.always(expNeg(f64x2.neg(f64x2.abs(z))));
+    const den = f64x2.add(ONE, e);
+    const sig = v128.bitselect(f64x2.div(ONE, den), f64x2.div(e, den), f64x2.ge(z, ZERO));
+    v128.store(R + c * 16, v128.and(f64x2.sub(sig, t), mask));
+    lin = f64x2.add(lin, v128.and(f64x2.sub(f64x2.max(z, ZERO), f64x2.mul(t, z)), mask));
+    lprod = f64x2.mul(lprod, v128.bitselect(den, ONE, mask));
+    if (v128.any_true(f64x2.gt(lprod, f64x2.splat(FLUSH)))) {
+      store<f64>(
+        lacc,
+        load<f64>(lacc) + Math.log(f64x2.extract_lane(lprod, 0)) + Math.log(f64x2.extract_lane(lprod, 1)),
+      );
+      lprod = ONE;
+    }
+  }
+  v128.store(R + K * 16, lin);
+  return lprod;
+}
+
+/**
  * Partial sums of chunks c0..c1−1: for chunk c, Σ_rows r_ik x̃_ij (n = K(d+1) values, row-major
- * like Θ) then Σ_rows −log p(y_i | x_i), at partials + c·(n+1)·8. `scratch` holds n + 2K + 2
+ * like Θ) then Σ_rows −log p(y_i | x_i), at partials + c·(n+1)·8. `scratch` holds n + 2K + 3
  * vectors and is private to the calling thread. Pairs are taken two at a time (four rows) so each
  * θ load serves four rows and each gradient accumulator is loaded and stored once per four rows;
  * the grouping is fixed by the data layout, never by the thread count.
  */
-export function softmaxChunks(
+export function objectiveChunks(
   xp: usize,
   yp: usize,
   nPairs: usize,
@@ -238,12 +272,14 @@ export function softmaxChunks(
   c1: usize,
   partials: usize,
   scratch: usize,
+  model: i32,
 ): void {
   const w = d + 1;
   const n = K * w;
   const G = scratch;
   const RA = scratch + n * 16;
   const RB = RA + (K + 1) * 16;
+  const LACC = RB + (K + 1) * 16;
   const ONE = f64x2.splat(1.0);
   const ALL = i64x2.splat(-1);
   const LANE0 = i64x2(-1, 0);
@@ -255,6 +291,7 @@ export function softmaxChunks(
     let lprod = ONE;
     let zacc = f64x2.splat(0);
     let lacc: f64 = 0;
+    store<f64>(LACC, 0);
     const p0 = c * CHUNK_PAIRS;
     const p1 = min(p0 + CHUNK_PAIRS, nPairs);
     // Two pairs (four rows) per step; an odd pair at the chunk's end is paired with itself with
@@ -269,10 +306,13 @@ export function softmaxChunks(
       inline.always(logitsTwo(xa, xb, theta, d, K, RA, RB));
       for (let q = 0; q < 2; q++) {
         const R = q === 0 ? RA : RB;
-        const s = inline.always(
-          pairSoftmax(R, q === 0 ? v128.load(yp + p * 16) : labB, q === 0 ? maskA : maskB, K),
-        );
-        lprod = f64x2.mul(lprod, s);
+        const lab = q === 0 ? v128.load(yp + p * 16) : labB;
+        const mask = q === 0 ? maskA : maskB;
+        if (model === OVR) {
+          lprod = inline.always(pairOvr(R, lab, mask, K, lprod, LACC));
+        } else {
+          lprod = f64x2.mul(lprod, inline.always(pairSoftmax(R, lab, mask, K)));
+        }
         zacc = f64x2.add(zacc, v128.load(R + K * 16));
       }
       if (v128.any_true(f64x2.gt(lprod, f64x2.splat(FLUSH)))) {
@@ -343,8 +383,9 @@ export function softmaxChunks(
     }
     const loss =
       lacc +
+      load<f64>(LACC) +
       Math.log(f64x2.extract_lane(lprod, 0)) +
-      Math.log(f64x2.extract_lane(lprod, 1)) -
+      Math.log(f64x2.extract_lane(lprod, 1)) +
       (f64x2.extract_lane(zacc, 0) + f64x2.extract_lane(zacc, 1));
     store<f64>(out + n * 8, loss);
   }
@@ -354,7 +395,7 @@ export function softmaxChunks(
  * Adds the chunk partials in chunk order, divides by m and adds the L2 penalty (bias column
  * excluded): returns J (+∞ instead of NaN) and writes ∇J at `grad` when grad ≠ 0.
  */
-export function softmaxReduce(
+export function objectiveReduce(
   nChunks: usize,
   d: usize,
   K: usize,
@@ -388,7 +429,7 @@ export function softmaxReduce(
 }
 
 /** J(Θ) (and ∇J at grad when grad ≠ 0) on one thread: all chunks, then the ordered reduction. */
-export function softmaxEvaluate(
+export function objectiveEvaluate(
   xp: usize,
   yp: usize,
   nPairs: usize,
@@ -401,10 +442,11 @@ export function softmaxEvaluate(
   partials: usize,
   scratch: usize,
   grad: usize,
+  model: i32,
 ): f64 {
   const nChunks = (nPairs + CHUNK_PAIRS - 1) / CHUNK_PAIRS;
-  softmaxChunks(xp, yp, nPairs, oddLast, d, K, theta, 0, nChunks, partials, scratch);
-  return softmaxReduce(nChunks, d, K, theta, l2, invM, partials, grad);
+  objectiveChunks(xp, yp, nPairs, oddLast, d, K, theta, 0, nChunks, partials, scratch, model);
+  return objectiveReduce(nChunks, d, K, theta, l2, invM, partials, grad);
 }
 
 /** Whether every one of n doubles at v is finite. */
@@ -421,7 +463,7 @@ export function allFinite(v: usize, n: usize): bool {
  * ∇J is not finite, Θ ← Θ − α∇J. Then hist[iters] = J(Θ_iters) with ∇J at grad. Returns the
  * number of updates made (iters, or the iteration where J or ∇J stopped being finite).
  */
-export function softmaxDescend(
+export function objectiveDescend(
   xp: usize,
   yp: usize,
   nPairs: usize,
@@ -437,10 +479,25 @@ export function softmaxDescend(
   alpha: f64,
   iters: i32,
   hist: usize,
+  model: i32,
 ): i32 {
   const n = K * (d + 1);
   for (let t = 0; t < iters; t++) {
-    const J = softmaxEvaluate(xp, yp, nPairs, oddLast, d, K, theta, l2, invM, partials, scratch, grad);
+    const J = objectiveEvaluate(
+      xp,
+      yp,
+      nPairs,
+      oddLast,
+      d,
+      K,
+      theta,
+      l2,
+      invM,
+      partials,
+      scratch,
+      grad,
+      model,
+    );
     store<f64>(hist + <usize>t * 8, J);
     if (!(J - J === 0) || !allFinite(grad, n)) return t;
     for (let q: usize = 0; q < n; q++) {
@@ -449,7 +506,7 @@ export function softmaxDescend(
   }
   store<f64>(
     hist + <usize>iters * 8,
-    softmaxEvaluate(xp, yp, nPairs, oddLast, d, K, theta, l2, invM, partials, scratch, grad),
+    objectiveEvaluate(xp, yp, nPairs, oddLast, d, K, theta, l2, invM, partials, scratch, grad, model),
   );
   return iters;
 }
@@ -462,7 +519,8 @@ export function softmaxDescend(
 //
 // The problem is described by a block of 16 little fields at `desc` (written by the JS side):
 //   i32: [0] xp, [1] yp, [2] nPairs, [3] oddLast, [4] d, [5] K, [6] partials, [7] scratch,
-//        [8] threaded (1 = evaluate through the host import, which spreads chunks over threads)
+//        [8] threaded (1 = evaluate through the host import, which spreads chunks over threads),
+//        [9] model (0 softmax, 1 one-vs-rest)
 //   f64 at desc + 64: [0] l2, [1] invM
 // ---------------------------------------------------------------------------------------------
 
@@ -471,7 +529,7 @@ declare function hostEvaluate(x: usize, g: usize): f64;
 
 function evalAt(desc: usize, x: usize, g: usize): f64 {
   if (load<i32>(desc, 32) !== 0) return hostEvaluate(x, g);
-  return softmaxEvaluate(
+  return objectiveEvaluate(
     load<u32>(desc, 0),
     load<u32>(desc, 4),
     load<u32>(desc, 8),
@@ -484,6 +542,7 @@ function evalAt(desc: usize, x: usize, g: usize): f64 {
     load<u32>(desc, 24),
     load<u32>(desc, 28),
     g,
+    load<i32>(desc, 36),
   );
 }
 
@@ -664,7 +723,7 @@ function lbfgsIteration(
  *   0 converged at the top of an iteration, 1 line search failed, 2 maxIter reached,
  *   3 not finite at the start. Returns the number of history entries.
  */
-export function softmaxLbfgs(
+export function objectiveLbfgs(
   desc: usize,
   n: usize,
   x: usize,

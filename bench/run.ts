@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "csv-stringify/sync";
 import { temperatureScale } from "../src/calibration/recalibrators/temperature.js";
 import { createRng } from "../src/data/rng.js";
-import { wasmSoftmaxObjective } from "../src/kernels/wasmSoftmax.js";
+import { wasmSoftmaxObjective } from "../src/kernels/wasmObjective.js";
 import type { Matrix } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
 import { predictProba } from "../src/model/predict.js";

@@ -8,12 +8,16 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { instantiate, sharedMemory, wasmUnavailableReason } from "../src/kernels/wasmModule.js";
-import { type KernelTrainingData, wasmSoftmaxObjective } from "../src/kernels/wasmSoftmax.js";
+import {
+  type KernelTrainingData,
+  wasmOvrObjective,
+  wasmSoftmaxObjective,
+} from "../src/kernels/wasmObjective.js";
 import { fromRows } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
 import { gradientDescent, type OptimizerResult } from "../src/model/gradientDescent.js";
 import { lbfgs } from "../src/model/lbfgs.js";
-import { softmaxObjective } from "../src/model/objective.js";
+import { ovrObjective, softmaxObjective } from "../src/model/objective.js";
 import { type Problem, problemArb, problemThetaArb } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 
@@ -84,10 +88,17 @@ describe("wasm kernels", () => {
     });
   });
 
-  describe("softmax objective", () => {
+  const kernels = {
+    softmax: { wasm: wasmSoftmaxObjective, js: softmaxObjective },
+    ovr: { wasm: wasmOvrObjective, js: ovrObjective },
+  } as const;
+
+  describe.each(["softmax", "ovr"] as const)("%s objective", (kind) => {
+    const { wasm: wasmObj, js: jsObj } = kernels[kind];
     // The wasm kernel does each row's arithmetic exactly as the reference (same operations in the
     // same order, bit-identical exp), so only the order of the m-term sums differs (two lanes,
-    // then chunks), plus Σ log(sum_i) taken as the log of a product. Reordering a sum of m terms
+    // then chunks), plus the log terms (log Σ_k e^z, or OvR's log1p(e^−|z|)) taken as the log of a
+    // product — each factor rounds by ≤ ε, i.e. ≤ ε absolute per row and class in the loss. Reordering a sum of m terms
     // changes it by ≤ 2(m−1)·ε·Σ|terms|; with m ≤ 300, |x| ≤ 5, |r| ≤ 1, |θ| ≤ 3 the per-row terms
     // are ≤ 5 (gradient) and ≤ log K + 2·3·21 (loss), so after dividing by m the difference is
     // ≤ 600·ε·130 ≈ 2e-11 in the worst case and ~1e-14 in practice. A wrong index or a missing
@@ -111,7 +122,7 @@ describe("wasm kernels", () => {
     test.prop([problemThetaArb({ maxK: 5 })])(
       "analytic gradient = central finite differences",
       ({ p, theta, l2 }) => {
-        const f = wasmSoftmaxObjective(data(p), l2);
+        const f = wasmObj(data(p), l2);
         const g = new Float64Array(f.size);
         f.evaluate(theta, g);
         // The same derivation as for the reference (properties/objective.test.ts): h = 1e-5,
@@ -130,14 +141,17 @@ describe("wasm kernels", () => {
         expectClose(g, fd, { atol: 2e-8, rtol: 1e-7 }, "gradient");
       },
     );
+  });
 
-    it("is +∞ (not NaN) when logits overflow, like the reference", () => {
+  describe("overflow", () => {
+    it("is +∞ (not NaN) when logits overflow, like the reference (both models)", () => {
       const X = Float64Array.from([1e308, -1e308, 1e308, 1e308, 0.5, 2]);
       const y = Int32Array.from([0, 1, 2]);
       const d = { X, nSamples: 3, nFeatures: 2, y, nClasses: 3 };
       const theta = Float64Array.from([0, 10, 10, 0, -10, 10, 1, 1, 1]);
       expect(wasmSoftmaxObjective(d, 0).evaluate(theta, null)).toBe(Number.POSITIVE_INFINITY);
       expect(softmaxObjective(d, 0).evaluate(theta, null)).toBe(Number.POSITIVE_INFINITY);
+      expect(wasmOvrObjective(d, 0).evaluate(theta, null)).toBe(ovrObjective(d, 0).evaluate(theta, null));
     });
   });
 
@@ -190,10 +204,15 @@ describe("wasm kernels", () => {
     // (here: the wasm objective's own evaluate) every iterate must be the same double — exact
     // equality, no tolerance. λ = 0 on small problems is often separable, which exercises the
     // maxIter and "line search found no acceptable step" exits too.
-    test.prop([problemArb({ maxM: 60 }), fc.constantFrom(0, 1e-3, 0.1), fc.integer({ min: 1, max: 12 })])(
+    test.prop([
+      problemArb({ maxM: 60 }),
+      fc.constantFrom(0, 1e-3, 0.1),
+      fc.integer({ min: 1, max: 12 }),
+      fc.constantFrom(wasmSoftmaxObjective, wasmOvrObjective),
+    ])(
       "is bit-identical to lbfgs.ts on the same objective (iterates, history, stop reason)",
-      (p, l2, memory) => {
-        const f = wasmSoftmaxObjective(data(p), l2);
+      (p, l2, memory, make) => {
+        const f = make(data(p), l2);
         const opts = { tol: 1e-9, maxIter: 60, memory };
         expectSameRun(f.minimize(opts), lbfgs(f, opts));
       },
@@ -236,6 +255,14 @@ describe("wasm kernels", () => {
       const lbJ = fit(X, y, 3, { l2: 0.1, kernel: "js" });
       expect(lbW.converged && lbJ.converged).toBe(true);
       expectClose(lbW.theta, lbJ.theta, { atol: 6e-8 }, "lbfgs theta");
+      // The same for one-vs-rest (each binary objective is also 0.1-strongly convex).
+      const ovrW = fit(X, y, 3, { model: "ovr", l2: 0.1 });
+      const ovrJ = fit(X, y, 3, { model: "ovr", l2: 0.1, kernel: "js" });
+      expect(ovrW.converged && ovrJ.converged).toBe(true);
+      expectClose(ovrW.theta, ovrJ.theta, { atol: 6e-8 }, "ovr lbfgs theta");
+      const ovrGdW = fit(X, y, 3, { model: "ovr", optimizer: "gd" });
+      const ovrGdJ = fit(X, y, 3, { model: "ovr", optimizer: "gd", kernel: "js" });
+      expectClose(ovrGdW.theta, ovrGdJ.theta, { atol: 1e-10 }, "ovr gd theta");
     });
 
     it("rejects a bad thread count", () => {

@@ -5,7 +5,12 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { CHUNK_ROWS, defaultThreads, wasmSoftmaxObjective } from "../src/kernels/wasmSoftmax.js";
+import {
+  CHUNK_ROWS,
+  defaultThreads,
+  wasmOvrObjective,
+  wasmSoftmaxObjective,
+} from "../src/kernels/wasmObjective.js";
 import { thetaArb } from "./_shared/arbitraries.js";
 
 /** A deterministic problem spanning several chunks, with an odd row count (a padded last pair). */
@@ -56,6 +61,19 @@ describe("threads", () => {
       expect(r.stopReason).toBe(runs[0].stopReason);
     }
     expect(runs[0].iterations).toBeGreaterThan(3);
+  });
+
+  it("one-vs-rest: J, ∇J and L-BFGS are bit-identical for 1 and 2 threads", () => {
+    const [a, b] = [1, 2].map((threads) => wasmOvrObjective(data, 0.01, { threads }));
+    const theta = Float64Array.from({ length: K * (d + 1) }, (_, j) => Math.sin(3 * j));
+    const ga = new Float64Array(a.size);
+    const gb = new Float64Array(b.size);
+    expect(b.evaluate(theta, gb)).toBe(a.evaluate(theta, ga));
+    expect(Array.from(gb)).toEqual(Array.from(ga));
+    const ra = a.minimize({ maxIter: 20 });
+    const rb = b.minimize({ maxIter: 20 });
+    expect(Array.from(rb.theta)).toEqual(Array.from(ra.theta));
+    expect(rb.lossHistory).toEqual(ra.lossHistory);
   });
 
   it("objectives sharing the worker pool stay correct when used alternately", () => {

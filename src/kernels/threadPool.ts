@@ -16,7 +16,7 @@ export interface ChunkJob {
   module: WasmModule;
   /** Control block: 4 int32 (generation, done count, command, spare). */
   ctl: number;
-  /** Arguments of `softmaxChunks` other than the chunk range and scratch. */
+  /** Arguments of `objectiveChunks` other than the chunk range and scratch. */
   xp: number;
   yp: number;
   nPairs: number;
@@ -25,6 +25,8 @@ export interface ChunkJob {
   K: number;
   theta: number;
   partials: number;
+  /** 0 softmax, 1 one-vs-rest. */
+  model: number;
   nChunks: number;
   /** Scratch of thread t at scratch + t·scratchStride. */
   scratch: number;
@@ -48,7 +50,7 @@ parentPort.on("message", (m) => {
     Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
     if (Atomics.load(ctl, 2) === 2) break;
-    ex.softmaxChunks(j.xp, j.yp, j.nPairs, j.oddLast, j.d, j.K, j.theta, c0, c1, j.partials, scratch);
+    ex.objectiveChunks(j.xp, j.yp, j.nPairs, j.oddLast, j.d, j.K, j.theta, c0, c1, j.partials, scratch, j.model);
     Atomics.add(ctl, 1, 1);
     Atomics.notify(ctl, 1);
   }

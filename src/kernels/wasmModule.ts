@@ -32,7 +32,7 @@ export interface SoftcalWasmExports {
   chunkPairs(): number;
   heapBase(): number;
   expNegArray(src: number, dst: number, n: number): void;
-  softmaxChunks(
+  objectiveChunks(
     xp: number,
     yp: number,
     nPairs: number,
@@ -44,8 +44,9 @@ export interface SoftcalWasmExports {
     c1: number,
     partials: number,
     scratch: number,
+    model: number,
   ): void;
-  softmaxReduce(
+  objectiveReduce(
     nChunks: number,
     d: number,
     K: number,
@@ -55,7 +56,7 @@ export interface SoftcalWasmExports {
     partials: number,
     grad: number,
   ): number;
-  softmaxEvaluate(
+  objectiveEvaluate(
     xp: number,
     yp: number,
     nPairs: number,
@@ -68,9 +69,10 @@ export interface SoftcalWasmExports {
     partials: number,
     scratch: number,
     grad: number,
+    model: number,
   ): number;
   allFinite(v: number, n: number): number;
-  softmaxDescend(
+  objectiveDescend(
     xp: number,
     yp: number,
     nPairs: number,
@@ -86,8 +88,9 @@ export interface SoftcalWasmExports {
     alpha: number,
     iters: number,
     hist: number,
+    model: number,
   ): number;
-  softmaxLbfgs(
+  objectiveLbfgs(
     desc: number,
     n: number,
     x: number,

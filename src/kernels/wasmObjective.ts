@@ -1,14 +1,16 @@
 /**
- * The softmax-regression objective on the WebAssembly SIMD kernel (assembly/softcal.ts): the same
- * contract as the plain-TypeScript reference `softmaxObjective` (src/model/objective.ts),
- *   J(Θ) = (1/m) Σ_i [log Σ_k exp(z_ik) − z_{i,y_i}] + (λ/2) Σ_k Σ_{j≥1} Θ_kj²,
- *   ∇J = (P − Y)ᵀ X̃ / m + λ·[0 | W],
- * with the lesson's gradient descent also run entirely inside wasm.
+ * The training objectives on the WebAssembly SIMD kernel (assembly/softcal.ts), with the same
+ * contracts as the plain-TypeScript reference kernels (src/model/objective.ts):
+ *   softmax: J(Θ) = (1/m) Σ_i [log Σ_k exp(z_ik) − z_{i,y_i}] + (λ/2) Σ_k Σ_{j≥1} Θ_kj²,
+ *            ∇J = (P − Y)ᵀ X̃ / m + λ·[0 | W];
+ *   one-vs-rest: Σ_k of the binary objectives (1/m) Σ_i [softplus(z_ik) − t_ik z_ik] + (λ/2)‖w_k‖²;
+ * with the lesson's gradient descent and L-BFGS also run entirely inside wasm.
  *
  * Per row the arithmetic is the reference's operation for operation (its exp is bit-identical to
- * Math.exp); only the order in which the m rows are summed differs — two lanes, then fixed chunks
- * of 2048 rows added in chunk order — so J and ∇J agree with the reference to a few ulps of the
- * sums' magnitudes, and are bit-identical for every thread count.
+ * Math.exp; the log terms are summed as the log of a product); only the order in which the m rows
+ * are summed differs — two lanes, then fixed chunks of 2048 rows added in chunk order — so J and
+ * ∇J agree with the reference to a few ulps of the sums' magnitudes, and are bit-identical for
+ * every thread count.
  */
 import { type ChunkJob, runChunks } from "./threadPool.js";
 import { heapBase, instantiate, sharedMemory, softcalModule } from "./wasmModule.js";
@@ -91,9 +93,10 @@ export function defaultThreads(nSamples: number, nFeatures: number, nClasses: nu
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
 /**
- * Builds the softmax objective on the wasm kernel: repacks X into row pairs (O(m·d) time, 8·m·d
- * bytes + 8·m for labels) and owns its own shared memory. No validation (the model layer's `fit`
- * validates first). Throws Error when the wasm kernels are unavailable (see `wasmUnavailableReason`).
+ * The softmax-regression objective on the wasm kernel: repacks X into row pairs (O(m·d) time,
+ * 8·m·d bytes + 8·m for labels) and owns its own shared memory. No validation (the model layer's
+ * `fit` validates first). Throws Error when the wasm kernels are unavailable (see
+ * `wasmUnavailableReason`). Cost per evaluation O(m·K·d), spread over `threads`.
  * @example wasmSoftmaxObjective({ X: Float64Array.from([0, 1]), nSamples: 2, nFeatures: 1,
  *   y: Int32Array.from([0, 1]), nClasses: 2 }, 0).evaluate(new Float64Array(4), null) // 0.6931471805599453
  */
@@ -101,6 +104,29 @@ export function wasmSoftmaxObjective(
   data: KernelTrainingData,
   l2: number,
   options: WasmObjectiveOptions = {},
+): WasmObjective {
+  return wasmObjective(0, data, l2, options);
+}
+
+/**
+ * The one-vs-rest objective (sum of K binary logistic objectives) on the wasm kernel; as
+ * {@link wasmSoftmaxObjective} otherwise.
+ * @example wasmOvrObjective({ X: Float64Array.from([0, 1]), nSamples: 2, nFeatures: 1,
+ *   y: Int32Array.from([0, 1]), nClasses: 2 }, 0).evaluate(new Float64Array(4), null) // 1.3862943611198906
+ */
+export function wasmOvrObjective(
+  data: KernelTrainingData,
+  l2: number,
+  options: WasmObjectiveOptions = {},
+): WasmObjective {
+  return wasmObjective(1, data, l2, options);
+}
+
+function wasmObjective(
+  model: 0 | 1,
+  data: KernelTrainingData,
+  l2: number,
+  options: WasmObjectiveOptions,
 ): WasmObjective {
   const { X, nSamples: m, nFeatures: d, y, nClasses: K } = data;
   const module = softcalModule();
@@ -150,7 +176,7 @@ export function wasmSoftmaxObjective(
 
   const invM = 1 / m;
   const i32 = new Int32Array(memory.buffer, desc, 16);
-  i32.set([xp, yp, nPairs, oddLast, d, K, partials, scratch, threads > 1 ? 1 : 0]);
+  i32.set([xp, yp, nPairs, oddLast, d, K, partials, scratch, threads > 1 ? 1 : 0, model]);
   new Float64Array(memory.buffer, desc + 64, 2).set([l2, invM]);
   const job: ChunkJob | null =
     threads > 1
@@ -166,6 +192,7 @@ export function wasmSoftmaxObjective(
           K,
           theta,
           partials,
+          model,
           nChunks,
           scratch,
           scratchStride,
@@ -176,12 +203,26 @@ export function wasmSoftmaxObjective(
   /** J and ∇J at the Θ already in memory (∇J left at `grad`). */
   const evalInMemory = (wantGrad: boolean): number => {
     if (job === null) {
-      return ex.softmaxEvaluate(xp, yp, nPairs, oddLast, d, K, theta, l2, invM, partials, scratch, grad);
+      return ex.objectiveEvaluate(
+        xp,
+        yp,
+        nPairs,
+        oddLast,
+        d,
+        K,
+        theta,
+        l2,
+        invM,
+        partials,
+        scratch,
+        grad,
+        model,
+      );
     }
     runChunks(job, (c0, c1) =>
-      ex.softmaxChunks(xp, yp, nPairs, oddLast, d, K, theta, c0, c1, partials, scratch),
+      ex.objectiveChunks(xp, yp, nPairs, oddLast, d, K, theta, c0, c1, partials, scratch, model),
     );
-    return ex.softmaxReduce(nChunks, d, K, theta, l2, invM, partials, wantGrad ? grad : 0);
+    return ex.objectiveReduce(nChunks, d, K, theta, l2, invM, partials, wantGrad ? grad : 0);
   };
 
   const evaluate = (th: Float64Array, g: Float64Array | null): number => {
@@ -197,7 +238,7 @@ export function wasmSoftmaxObjective(
     else f64.fill(0, theta / 8, theta / 8 + n);
     let t: number;
     if (job === null) {
-      t = ex.softmaxDescend(
+      t = ex.objectiveDescend(
         xp,
         yp,
         nPairs,
@@ -213,6 +254,7 @@ export function wasmSoftmaxObjective(
         alpha,
         maxIter,
         hist,
+        model,
       );
     } else {
       t = descendThreaded(alpha, maxIter);
@@ -241,7 +283,7 @@ export function wasmSoftmaxObjective(
     return { ...common, stopReason: `completed ${maxIter} iterations`, finite: true };
   };
 
-  /** The same loop as the wasm `softmaxDescend`, with each evaluation spread over the threads. */
+  /** The same loop as the wasm `objectiveDescend`, with each evaluation spread over the threads. */
   const descendThreaded = (alpha: number, maxIter: number): number => {
     const th = f64.subarray(theta / 8, theta / 8 + n);
     const g = f64.subarray(grad / 8, grad / 8 + n);
@@ -274,7 +316,7 @@ export function wasmSoftmaxObjective(
     ensure(hp + 8 * (maxIter + 1));
     if (options.theta0) f64.set(options.theta0, x / 8);
     else f64.fill(0, x / 8, x / 8 + n);
-    const nHist = ex.softmaxLbfgs(desc, n, x, g, tol, maxIter, M, work, hp, status);
+    const nHist = ex.objectiveLbfgs(desc, n, x, g, tol, maxIter, M, work, hp, status);
     const [J, gmax, iterations, outcome] = f64.subarray(status / 8, status / 8 + 4);
     const result = {
       theta: f64.slice(x / 8, x / 8 + n),

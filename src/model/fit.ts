@@ -4,7 +4,7 @@
  */
 import { InputError, RunError } from "../errors.js";
 import { wasmUnavailableReason } from "../kernels/wasmModule.js";
-import { wasmSoftmaxObjective } from "../kernels/wasmSoftmax.js";
+import { wasmOvrObjective, wasmSoftmaxObjective } from "../kernels/wasmObjective.js";
 import type { Matrix } from "../linalg/matrix.js";
 import { gradientDescent, type OptimizerResult, risesAboveStart } from "./gradientDescent.js";
 import { type LbfgsOptions, lbfgs } from "./lbfgs.js";
@@ -48,13 +48,13 @@ export interface FitOptions {
   /** L-BFGS memory (default 10). */
   memory?: number;
   /**
-   * Builds the objective (default: the plain-TypeScript reference kernels). A faster kernel with
+   * Builds the objective (default: the kernel chosen by `kernel` below). Another kernel with
    * the same contract can be passed here.
    */
   objective?: (data: TrainingData, l2: number, model: ModelKind) => DifferentiableObjective;
   /**
-   * Kernel for the softmax model when `objective` is not given: "wasm" (WebAssembly SIMD, the
-   * default where available) or "js" (the plain-TypeScript reference). One-vs-rest always uses "js".
+   * Kernel when `objective` is not given: "wasm" (WebAssembly SIMD, the default where available)
+   * or "js" (the plain-TypeScript reference).
    */
   kernel?: "wasm" | "js";
   /** Threads for the wasm kernel (default: fastest for the problem size); results do not depend on it. */
@@ -114,7 +114,7 @@ function defaultObjective(
     return referenceObjective;
   }
   return (data, l2, model) =>
-    model === "softmax" ? wasmSoftmaxObjective(data, l2, { threads }) : referenceObjective(data, l2, model);
+    (model === "softmax" ? wasmSoftmaxObjective : wasmOvrObjective)(data, l2, { threads });
 }
 
 /**
