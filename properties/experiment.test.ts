@@ -8,13 +8,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hash32 } from "../src/data/rng.js";
 import { InputError } from "../src/errors.js";
 import type { Logger, WriteFile } from "../src/experiment/aggregate.js";
 import { buildConfig } from "../src/experiment/config.js";
 import { listRuns, mergeRuns } from "../src/experiment/merge.js";
 import { defaultProgress } from "../src/experiment/progress.js";
 import { type RunExperimentsOptions, runExperiments } from "../src/experiment/runner.js";
-import { deriveSeed, hash32, pointKey } from "../src/experiment/seeds.js";
+import { deriveRunSeed, pointKey } from "../src/experiment/seeds.js";
 import { inShard, parseShard } from "../src/experiment/shard.js";
 import { studentTQuantile, summarize } from "../src/experiment/stats.js";
 import type { Experiment, GridPoint } from "../src/experiment/types.js";
@@ -79,11 +80,11 @@ beforeAll(async () => {
 });
 
 describe("seeds", () => {
-  it("hash32 and deriveSeed match pinned vectors (computed independently in Python)", () => {
+  it("hash32 and deriveRunSeed match pinned vectors (computed independently in Python)", () => {
     expect(hash32("")).toBe(2872998923);
     expect(hash32("a")).toBe(444641715);
     expect(hash32("softcal")).toBe(3992118324);
-    expect(deriveSeed(0, "baseline", pointKey({ l2: 0 }), 0)).toBe(752861148);
+    expect(deriveRunSeed(0, "baseline", pointKey({ l2: 0 }), 0)).toBe(752861148);
   });
 
   test.prop([
@@ -97,15 +98,15 @@ describe("seeds", () => {
     expect(JSON.parse(pointKey(point))).toEqual(JSON.parse(JSON.stringify(point)));
   });
 
-  test.prop([fc.nat(), fc.string(), fc.nat({ max: 1000 })])("deriveSeed is a uint32", (root, key, s) => {
-    const seed = deriveSeed(root, "x", key, s);
+  test.prop([fc.nat(), fc.string(), fc.nat({ max: 1000 })])("deriveRunSeed is a uint32", (root, key, s) => {
+    const seed = deriveRunSeed(root, "x", key, s);
     expect(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32).toBe(true);
-    expect(deriveSeed(root, "x", key, s)).toBe(seed);
+    expect(deriveRunSeed(root, "x", key, s)).toBe(seed);
   });
 
-  it("deriveSeed rejects non-integer seeds", () => {
-    expect(() => deriveSeed(-1, "x", "{}", 0)).toThrow(RangeError);
-    expect(() => deriveSeed(0, "x", "{}", 0.5)).toThrow(RangeError);
+  it("deriveRunSeed rejects non-integer seeds", () => {
+    expect(() => deriveRunSeed(-1, "x", "{}", 0)).toThrow(RangeError);
+    expect(() => deriveRunSeed(0, "x", "{}", 0.5)).toThrow(RangeError);
   });
 });
 

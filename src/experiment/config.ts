@@ -4,13 +4,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors.js";
-import { deriveSeed, pointKey } from "./seeds.js";
+import { deriveRunSeed, pointKey } from "./seeds.js";
 import type { Experiment, GridPoint, RunResult } from "./types.js";
 
 /** Format tags written into config.json and unit files (bumped on incompatible changes). */
 export const CONFIG_FORMAT = "softcal-run/1";
 export const UNIT_FORMAT = "softcal-unit/1";
-/** How per-run seeds are derived (recorded in config.json; see `deriveSeed`). */
+/** How per-run seeds are derived (recorded in config.json; see `deriveRunSeed`). */
 export const SEED_DERIVATION =
   'fmix32(fnv1a32(utf8(rootSeed + "\\0" + experiment + "\\0" + pointKey + "\\0" + seedIndex)))';
 
@@ -125,7 +125,7 @@ export function buildConfig(
         key: `p${i}-s${s}`,
         point: i,
         seedIndex: s,
-        seed: deriveSeed(opts.rootSeed, exp.name, key, s),
+        seed: deriveRunSeed(opts.rootSeed, exp.name, key, s),
       });
     }
   });
@@ -232,7 +232,9 @@ export function unitFile(dir: string, key: string): string {
 
 /**
  * Reads the unit file of `plan` in `dir` and checks it belongs to this run; undefined if it is
- * missing, unparseable (never the case for files written atomically) or for another unit.
+ * missing, unparseable (never the case for files written atomically), for another unit, or its
+ * result breaks the experiment's contract ({@link checkResult}; e.g. a damaged file) — the unit
+ * is then run again.
  */
 export function readUnit(dir: string, config: RunConfig, plan: UnitPlan): UnitRecord | undefined {
   let text: string;
@@ -248,6 +250,8 @@ export function readUnit(dir: string, config: RunConfig, plan: UnitPlan): UnitRe
     return undefined;
   }
   if (
+    rec === null ||
+    typeof rec !== "object" ||
     rec.format !== UNIT_FORMAT ||
     rec.experiment !== config.experiment ||
     rec.key !== plan.key ||
@@ -256,7 +260,8 @@ export function readUnit(dir: string, config: RunConfig, plan: UnitPlan): UnitRe
     rec.pointIndex !== plan.point ||
     pointKey(rec.point ?? {}) !== pointKey(config.grid[plan.point]) ||
     rec.result === null ||
-    typeof rec.result !== "object"
+    typeof rec.result !== "object" ||
+    checkResult(config, rec.result) !== undefined
   ) {
     return undefined;
   }

@@ -1,6 +1,7 @@
 /**
  * Per-run seeds derived from one root seed, and the canonical key of a grid point.
  */
+import { hash32 } from "../data/rng.js";
 import type { GridPoint } from "./types.js";
 
 /**
@@ -17,35 +18,8 @@ export function pointKey(point: GridPoint): string {
 }
 
 /**
- * 32-bit FNV-1a over the UTF-8 bytes of `text`, finished with MurmurHash3's `fmix32` avalanche.
- *
- * FNV-1a: `h = 2166136261; for each byte b: h = (h XOR b) · 16777619 mod 2³²` (Fowler, Noll &
- * Vo; IETF draft-eastlake-fnv). fmix32: `h ^= h>>>16; h *= 0x85ebca6b; h ^= h>>>13;
- * h *= 0xc2b2ae35; h ^= h>>>16` (Appleby, MurmurHash3), so nearby inputs give unrelated seeds.
- * Returns an unsigned 32-bit integer. Cost: O(length).
- *
- * @example
- * hash32("") // 2872998923
- * hash32("softcal") // 3992118324
- */
-export function hash32(text: string): number {
-  const bytes = Buffer.from(text, "utf8");
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i];
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/**
  * The seed of one run: `hash32(rootSeed + "\0" + experiment + "\0" + pointKey + "\0" + seedIndex)`
- * with numbers in decimal and {@link hash32} as defined there — a uint32 in [0, 2³²).
+ * with numbers in decimal and {@link hash32} (src/data/rng.ts) — a uint32 in [0, 2³²).
  *
  * Deterministic across platforms and Node versions (integer arithmetic on UTF-8 bytes only).
  * Seeds depend on the point, so runs at different points are independent draws; the same
@@ -54,14 +28,14 @@ export function hash32(text: string): number {
  * Cost: O(length of the key).
  *
  * @example
- * deriveSeed(0, "baseline", pointKey({ l2: 0 }), 0) // 752861148
+ * deriveRunSeed(0, "baseline", pointKey({ l2: 0 }), 0) // 752861148
  */
-export function deriveSeed(rootSeed: number, experiment: string, key: string, seedIndex: number): number {
+export function deriveRunSeed(rootSeed: number, experiment: string, key: string, seedIndex: number): number {
   if (!Number.isSafeInteger(rootSeed) || rootSeed < 0) {
-    throw new RangeError(`deriveSeed: rootSeed must be a safe integer >= 0; got ${rootSeed}`);
+    throw new RangeError(`deriveRunSeed: rootSeed must be a safe integer >= 0; got ${rootSeed}`);
   }
   if (!Number.isSafeInteger(seedIndex) || seedIndex < 0) {
-    throw new RangeError(`deriveSeed: seedIndex must be a safe integer >= 0; got ${seedIndex}`);
+    throw new RangeError(`deriveRunSeed: seedIndex must be a safe integer >= 0; got ${seedIndex}`);
   }
   return hash32(`${rootSeed}\0${experiment}\0${key}\0${seedIndex}`);
 }

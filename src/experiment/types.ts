@@ -24,7 +24,7 @@ export interface Bin {
 
 /** What a run is given besides its grid point. */
 export interface RunContext {
-  /** The derived seed of this (point, seed index): a uint32 (see `deriveSeed`). */
+  /** The derived seed of this (point, seed index): a uint32 (see `deriveRunSeed`). */
   seed: number;
   /** 0-based index of the seed among the run's `seeds`. */
   seedIndex: number;
