@@ -28,7 +28,11 @@ import { predictProba } from "../src/model/predict.js";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "results", "bench");
 const DATA = join(OUT, "data");
-const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+/** /usr/bin/python3 (numpy + scikit-learn + scipy here) when it has numpy, else `python3` on PATH. */
+const PYTHON =
+  existsSync("/usr/bin/python3") && spawnSync("/usr/bin/python3", ["-c", "import numpy"]).status === 0
+    ? "/usr/bin/python3"
+    : "python3";
 
 // ----------------------------------------------------------------------------------------------
 // options

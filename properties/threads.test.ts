@@ -90,6 +90,7 @@ describe("threads", () => {
   it("small problems default to one thread", () => {
     expect(defaultThreads(180, 2, 3)).toBe(1);
     expect(defaultThreads(1797, 64, 10)).toBe(1);
-    expect(defaultThreads(1_000_000, 2, 3)).toBe(2);
+    expect(defaultThreads(1_000_000, 2, 3, 2)).toBe(2);
+    expect(defaultThreads(5000, 200, 3, 8)).toBe(2); // never more threads than 2048-row chunks
   });
 });

@@ -138,8 +138,10 @@ function load(): { module: WasmModule | null; reason: string | null } {
 }
 
 /**
- * Why the WebAssembly kernels cannot be used in this process, or null when they can.
- * Cost: reads and compiles the module on the first call (a few ms), then O(1).
+ * Why the WebAssembly kernels cannot be used in this process, or null when they can (the module
+ * was built and this runtime has WebAssembly SIMD and shared memory; Node ≥ 16.4 has both).
+ * Cost: reads and compiles the module on the first call (~1 ms), then O(1).
+ * @example wasmUnavailableReason() // null
  */
 export function wasmUnavailableReason(): string | null {
   return load().reason;

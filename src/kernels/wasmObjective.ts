@@ -12,6 +12,7 @@
  * ∇J agree with the reference to a few ulps of the sums' magnitudes, and are bit-identical for
  * every thread count.
  */
+import { availableParallelism } from "node:os";
 import { type ChunkJob, runChunks } from "./threadPool.js";
 import { heapBase, instantiate, sharedMemory, softcalModule } from "./wasmModule.js";
 
@@ -80,11 +81,20 @@ export const CHUNK_ROWS = 2048;
 const THREAD_WORK_THRESHOLD = 2_000_000;
 
 /**
- * The thread count that is fastest for a problem of this size: 1 for small problems (thread
- * synchronisation costs more than it saves), else 2 (this kernel scales to 2 cores; more only
- * where the machine has them). O(1).
+ * The thread count that is fastest for a problem of this size: 1 for small problems (below ~2·10⁶
+ * multiply-adds per evaluation, or fewer than two 2048-row chunks, thread synchronisation costs
+ * more than it saves), else one per core (`cores`, default the machine's, at most 8) but never
+ * more than there are chunks. Measured: 100k×20×10 and 1M×2×3 run 1.9–2.0× faster on 2 threads.
+ * O(1).
+ * @example defaultThreads(180, 2, 3) // 1
+ * @example defaultThreads(1_000_000, 2, 3, 2) // 2
  */
-export function defaultThreads(nSamples: number, nFeatures: number, nClasses: number, cores = 2): number {
+export function defaultThreads(
+  nSamples: number,
+  nFeatures: number,
+  nClasses: number,
+  cores = Math.min(availableParallelism(), 8),
+): number {
   const work = nSamples * nClasses * (nFeatures + 1);
   if (work < THREAD_WORK_THRESHOLD || nSamples < 2 * CHUNK_ROWS) return 1;
   return Math.max(1, Math.min(cores, Math.floor(nSamples / CHUNK_ROWS)));
