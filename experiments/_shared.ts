@@ -70,6 +70,19 @@ export function weightNorm(m: LinearModel): number {
   return Math.sqrt(s);
 }
 
+/** The metrics {@link heldOutMetrics} returns, in runs.csv's column order. */
+export const HELD_OUT_METRICS = [
+  "accuracy",
+  "nll",
+  "brier",
+  "ece",
+  "ece_lo",
+  "ece_hi",
+  "mce",
+  "classwise_ece",
+  "mean_confidence",
+] as const;
+
 /**
  * Metrics of probabilities (or, with `logits`, logits) on labels y — accuracy, NLL, Brier, ECE with a seeded bootstrap 95%
  * interval, MCE, class-wise ECE, mean confidence — and the top-label reliability bins.

@@ -17,7 +17,7 @@ import { lossCurveSpec } from "../src/plot/lossCurve.js";
 import { reliabilityDiagramSpec } from "../src/plot/reliability.js";
 import { decisionRegionsSpec, scatterSpec } from "../src/plot/scatter.js";
 import type { GridCell, ScatterPoint } from "../src/plot/types.js";
-import { decisionGrid, fitOn, heldOutMetrics, runData, scatterPoints } from "./_shared.js";
+import { decisionGrid, fitOn, HELD_OUT_METRICS, heldOutMetrics, runData, scatterPoints } from "./_shared.js";
 
 /** The lesson's gradient descent. */
 export const LESSON_GD = { optimizer: "gd" as const, alpha: 0.1, maxIter: 300 };
@@ -32,19 +32,7 @@ export const baseline: Experiment = {
     { data: "iris", split: "holdout" },
     { data: "penguins", split: "holdout" },
   ],
-  metrics: [
-    "final_loss",
-    "train_accuracy",
-    "accuracy",
-    "nll",
-    "brier",
-    "ece",
-    "ece_lo",
-    "ece_hi",
-    "mce",
-    "classwise_ece",
-    "mean_confidence",
-  ],
+  metrics: ["final_loss", "train_accuracy", ...HELD_OUT_METRICS],
   run(point, ctx) {
     const whole = point.split === "none";
     const parts = whole ? null : runData(String(point.data), ctx.seed);

@@ -9,7 +9,15 @@ import type { Experiment, Figure } from "../src/experiment/types.js";
 import { predictProba } from "../src/model/predict.js";
 import { metricSweepSpec } from "../src/plot/metricSweep.js";
 import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
-import { DATASETS, fitOn, heldOutMetrics, runData, sweepRows, weightNorm } from "./_shared.js";
+import {
+  DATASETS,
+  fitOn,
+  HELD_OUT_METRICS,
+  heldOutMetrics,
+  runData,
+  sweepRows,
+  weightNorm,
+} from "./_shared.js";
 
 const LAMBDAS = [0, 1e-4, 1e-3, 1e-2, 1e-1, 1];
 const QUICK_LAMBDAS = [0, 1e-2, 1];
@@ -32,21 +40,7 @@ export const l2Sweep: Experiment = {
   description: "exercise 1: test accuracy, NLL, Brier, ECE (bootstrap CI), MCE, confidence and ‖W‖ against λ",
   grid: ({ quick }) =>
     DATASETS.flatMap((data) => (quick ? QUICK_LAMBDAS : LAMBDAS).map((l2) => ({ data, l2 }))),
-  metrics: [
-    "accuracy",
-    "nll",
-    "brier",
-    "ece",
-    "ece_lo",
-    "ece_hi",
-    "mce",
-    "classwise_ece",
-    "mean_confidence",
-    "weight_norm",
-    "train_objective",
-    "converged",
-    "iterations",
-  ],
+  metrics: [...HELD_OUT_METRICS, "weight_norm", "train_objective", "converged", "iterations"],
   run(point, ctx) {
     const d = runData(String(point.data), ctx.seed);
     const model = fitOn(d.train, { l2: Number(point.l2), maxIter: ctx.quick ? 300 : 1000 });

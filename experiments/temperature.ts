@@ -18,7 +18,7 @@ import { barSpec } from "../src/plot/bar.js";
 import { metricSweepSpec } from "../src/plot/metricSweep.js";
 import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
 import type { BarRow } from "../src/plot/types.js";
-import { DATASETS, fitOn, heldOutMetrics, runData, sweepRows } from "./_shared.js";
+import { DATASETS, fitOn, HELD_OUT_METRICS, heldOutMetrics, runData, sweepRows } from "./_shared.js";
 
 const METHODS = ["none", "temperature", "vector", "histogram", "isotonic"] as const;
 const LAMBDAS = [0, 1e-3, 1e-1];
@@ -32,19 +32,7 @@ export const temperature: Experiment = {
     DATASETS.flatMap((data) =>
       (quick ? QUICK_LAMBDAS : LAMBDAS).flatMap((l2) => METHODS.map((method) => ({ data, l2, method }))),
     ),
-  metrics: [
-    "accuracy",
-    "nll",
-    "brier",
-    "ece",
-    "ece_lo",
-    "ece_hi",
-    "mce",
-    "classwise_ece",
-    "mean_confidence",
-    "temperature",
-    "failed",
-  ],
+  metrics: [...HELD_OUT_METRICS, "temperature", "failed"],
   run(point, ctx) {
     const d = runData(String(point.data), ctx.seed);
     const model = fitOn(d.train, { l2: Number(point.l2), maxIter: ctx.quick ? 300 : 1000 });

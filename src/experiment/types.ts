@@ -7,20 +7,16 @@
  * the same bytes whichever way the work was split.
  */
 
+import type { Bin as CalibrationBin } from "../calibration/bins.js";
+
 /** A parameter value: what a grid point may hold (finite numbers only). */
 export type ParamValue = string | number | boolean;
 
 /** One point of an experiment's grid: parameter name → value. */
 export type GridPoint = Record<string, ParamValue>;
 
-/** One reliability-diagram bin, as the calibration layer reports it (null = empty bin). */
-export interface Bin {
-  lower: number;
-  upper: number;
-  count: number;
-  meanPredicted: number | null;
-  observed: number | null;
-}
+/** One reliability-diagram bin, as the calibration layer reports it (null = empty bin; `gap` optional). */
+export type Bin = Pick<CalibrationBin, "lower" | "upper" | "count" | "meanPredicted" | "observed">;
 
 /** What a run is given besides its grid point. */
 export interface RunContext {

@@ -1,20 +1,15 @@
 /**
- * Plain-data shapes the plot layer draws. They mirror what the calibration and experiment layers
- * produce, so the plot layer depends on no other layer's code.
+ * Plain-data shapes the plot layer draws (bins come from the calibration layer below it).
  */
+import type { Bin as CalibrationBin } from "../calibration/bins.js";
 
 /**
- * One reliability bin (the calibration layer's shape): confidences in `[lower, upper]`, `count`
- * samples, their mean confidence `meanPredicted` and their accuracy `observed`. An empty bin has
- * `count` 0 and `meanPredicted` = `observed` = null; it is never drawn.
+ * One reliability bin as the plot layer draws it — the calibration layer's bin without its
+ * derived `gap`: confidences in `[lower, upper]`, `count` samples, their mean confidence
+ * `meanPredicted` and their accuracy `observed`. An empty bin has `count` 0 and
+ * `meanPredicted` = `observed` = null; it is never drawn.
  */
-export interface Bin {
-  lower: number;
-  upper: number;
-  count: number;
-  meanPredicted: number | null;
-  observed: number | null;
-}
+export type Bin = Pick<CalibrationBin, "lower" | "upper" | "count" | "meanPredicted" | "observed">;
 
 /** One panel of a side-by-side reliability figure. */
 export interface ReliabilityPanel {
