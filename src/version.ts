@@ -1,19 +1,33 @@
-/** softcal's version, read from package.json (two folders up from both src/ and dist/src/). */
+/**
+ * softcal's own package folder (found by walking up from this module, in src/ or dist/src/) and
+ * its version from package.json.
+ */
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-function readVersion(): string {
-  for (const rel of ["../package.json", "../../package.json"]) {
+function findPackageDir(start: string): { dir: string; version: string } | undefined {
+  let dir = start;
+  for (;;) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
         name?: string;
         version?: string;
       };
-      if (pkg.name === "softcal" && pkg.version) return pkg.version;
+      if (pkg.name === "softcal") return { dir, version: pkg.version ?? "0.0.0-unknown" };
     } catch {
-      // try the next candidate
+      // keep walking up
     }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
   }
-  return "0.0.0-unknown";
 }
 
-export const VERSION: string = readVersion();
+const found = findPackageDir(dirname(fileURLToPath(import.meta.url)));
+
+/** The folder holding softcal's package.json, or undefined if it cannot be found. */
+export const PACKAGE_DIR: string | undefined = found?.dir;
+
+/** softcal's version (package.json's `version`). */
+export const VERSION: string = found?.version ?? "0.0.0-unknown";

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_DIR, VERSION } from "../version.js";
 import type { Shard } from "./shard.js";
 
 /** How a run ended (RUNNING while it runs, or if the process died). */
@@ -62,28 +62,17 @@ let cached: Environment | undefined;
 /** softcal's version (package.json), git commit if any, node version, platform. */
 export function environment(): Environment {
   if (cached) return cached;
-  const pkgDir = findPackageDir(path.dirname(fileURLToPath(import.meta.url)));
-  let version = "unknown";
-  if (pkgDir) {
-    try {
-      version = (
-        JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8")) as { version: string }
-      ).version;
-    } catch {
-      // keep "unknown"
-    }
-  }
   const env: Environment = {
-    softcalVersion: version,
+    softcalVersion: VERSION,
     node: process.version,
     platform: process.platform,
     arch: process.arch,
     host: os.hostname(),
   };
-  if (pkgDir) {
+  if (PACKAGE_DIR) {
     const git = (args: string[]) =>
       execFileSync("git", args, {
-        cwd: pkgDir,
+        cwd: PACKAGE_DIR,
         encoding: "utf8",
         stdio: ["ignore", "pipe", "ignore"],
         timeout: 5000,
@@ -99,19 +88,23 @@ export function environment(): Environment {
   return env;
 }
 
-function findPackageDir(start: string): string | undefined {
-  let dir = start;
-  for (;;) {
-    const file = path.join(dir, "package.json");
-    try {
-      if ((JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string }).name === "softcal") return dir;
-    } catch {
-      // keep walking up
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+/** The manifest fields that describe the software and machine (the same for every manifest). */
+export function environmentFields(
+  argv: string[],
+): Pick<
+  Manifest,
+  "softcalVersion" | "gitCommit" | "gitDirty" | "node" | "platform" | "arch" | "host" | "argv"
+> {
+  const env = environment();
+  return {
+    softcalVersion: env.softcalVersion,
+    ...(env.gitCommit === undefined ? {} : { gitCommit: env.gitCommit, gitDirty: env.gitDirty }),
+    node: env.node,
+    platform: env.platform,
+    arch: env.arch,
+    host: env.host,
+    argv,
+  };
 }
 
 /** File name of the manifest: `manifest.json`, or `manifest.shard-I-of-N.json` for a shard. */

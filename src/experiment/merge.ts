@@ -18,7 +18,7 @@ import {
   unitFile,
   unitText,
 } from "./config.js";
-import { environment, type Manifest, readManifest } from "./manifest.js";
+import { environmentFields, type Manifest, readManifest } from "./manifest.js";
 import { checkOutFolder, stderrLogger } from "./runner.js";
 import type { Experiment } from "./types.js";
 
@@ -202,17 +202,10 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
         writeFile: write,
         ...(opts.render ? { render: opts.render } : {}),
       });
-      const env = environment();
       const manifest: Manifest = {
         experiment: job.name,
         status: "COMPLETED",
-        softcalVersion: env.softcalVersion,
-        ...(env.gitCommit === undefined ? {} : { gitCommit: env.gitCommit, gitDirty: env.gitDirty }),
-        node: env.node,
-        platform: env.platform,
-        arch: env.arch,
-        host: env.host,
-        argv: opts.argv ?? process.argv,
+        ...environmentFields(opts.argv ?? process.argv),
         rootSeed: job.config.rootSeed,
         seeds: job.config.seeds,
         jobs: 1,

@@ -38,7 +38,7 @@ import {
   unitFile,
   unitText,
 } from "./config.js";
-import { environment, type Manifest, manifestName, type RunStatus, readManifest } from "./manifest.js";
+import { environmentFields, type Manifest, manifestName, type RunStatus, readManifest } from "./manifest.js";
 import { defaultProgress, type ProgressCallback, type ProgressEvent } from "./progress.js";
 import { inShard, type Shard, shardTag } from "./shard.js";
 import type { Experiment, RunResult } from "./types.js";
@@ -382,18 +382,11 @@ async function runOne(
 
     const manifestFile = path.join(dir, manifestName(o.shard));
     const previous = readManifest(manifestFile);
-    const env = environment();
     const share = config.units.filter((_, i) => inShard(i, o.shard));
     const manifest: Manifest = {
       experiment: config.experiment,
       status: "RUNNING",
-      softcalVersion: env.softcalVersion,
-      ...(env.gitCommit === undefined ? {} : { gitCommit: env.gitCommit, gitDirty: env.gitDirty }),
-      node: env.node,
-      platform: env.platform,
-      arch: env.arch,
-      host: env.host,
-      argv: o.argv ?? process.argv,
+      ...environmentFields(o.argv ?? process.argv),
       rootSeed: config.rootSeed,
       seeds: config.seeds,
       ...(o.shard ? { shard: o.shard } : {}),
