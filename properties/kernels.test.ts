@@ -233,7 +233,7 @@ describe("wasm kernels", () => {
   });
 
   describe("fit", () => {
-    it('uses the wasm kernel by default and agrees with kernel: "js" (gd and lbfgs)', () => {
+    it('uses the wasm kernel (softmax by default) and agrees with kernel: "js" (gd and lbfgs)', () => {
       const rows = [
         [0.1, 1.2],
         [1.5, -0.3],
@@ -256,11 +256,11 @@ describe("wasm kernels", () => {
       expect(lbW.converged && lbJ.converged).toBe(true);
       expectClose(lbW.theta, lbJ.theta, { atol: 6e-8 }, "lbfgs theta");
       // The same for one-vs-rest (each binary objective is also 0.1-strongly convex).
-      const ovrW = fit(X, y, 3, { model: "ovr", l2: 0.1 });
+      const ovrW = fit(X, y, 3, { model: "ovr", l2: 0.1, kernel: "wasm" });
       const ovrJ = fit(X, y, 3, { model: "ovr", l2: 0.1, kernel: "js" });
       expect(ovrW.converged && ovrJ.converged).toBe(true);
       expectClose(ovrW.theta, ovrJ.theta, { atol: 6e-8 }, "ovr lbfgs theta");
-      const ovrGdW = fit(X, y, 3, { model: "ovr", optimizer: "gd" });
+      const ovrGdW = fit(X, y, 3, { model: "ovr", optimizer: "gd", kernel: "wasm" });
       const ovrGdJ = fit(X, y, 3, { model: "ovr", optimizer: "gd", kernel: "js" });
       expectClose(ovrGdW.theta, ovrGdJ.theta, { atol: 1e-10 }, "ovr gd theta");
     });

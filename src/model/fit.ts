@@ -53,8 +53,8 @@ export interface FitOptions {
    */
   objective?: (data: TrainingData, l2: number, model: ModelKind) => DifferentiableObjective;
   /**
-   * Kernel when `objective` is not given: "wasm" (WebAssembly SIMD, the default where available)
-   * or "js" (the plain-TypeScript reference).
+   * Kernel when `objective` is not given: "wasm" (WebAssembly SIMD; the default for softmax where
+   * available) or "js" (the plain-TypeScript reference; the default for one-vs-rest).
    */
   kernel?: "wasm" | "js";
   /** Threads for the wasm kernel (default: fastest for the problem size); results do not depend on it. */
@@ -97,7 +97,7 @@ function runLbfgs(f: DifferentiableObjective, options: LbfgsOptions): OptimizerR
   return lbfgs(f, options);
 }
 
-/** The objective factory for `kernel` (default "wasm" where WebAssembly SIMD is available). */
+/** The objective factory for `kernel` (default: "wasm" for softmax where WebAssembly SIMD is available). */
 function defaultObjective(
   kernel: "wasm" | "js" | undefined,
   threads: number | undefined,
@@ -113,8 +113,14 @@ function defaultObjective(
     if (kernel === "wasm") throw new RunError(`fit: the wasm kernel is unavailable: ${reason}`);
     return referenceObjective;
   }
+  // One-vs-rest runs on wasm only when asked for: its default stays the reference kernel while
+  // tests pin fit's OvR objective to the reference's bits.
   return (data, l2, model) =>
-    (model === "softmax" ? wasmSoftmaxObjective : wasmOvrObjective)(data, l2, { threads });
+    model === "softmax"
+      ? wasmSoftmaxObjective(data, l2, { threads })
+      : kernel === "wasm"
+        ? wasmOvrObjective(data, l2, { threads })
+        : referenceObjective(data, l2, model);
 }
 
 /**
