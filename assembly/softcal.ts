@@ -2,8 +2,12 @@
  * softcal's WebAssembly SIMD kernels (AssemblyScript, built by `npm run build:wasm` into
  * dist/wasm/softcal.wasm; never committed as a binary).
  *
+ * What is here: the softmax and one-vs-rest objectives with their gradients (J and ∇J of
+ * src/model/objective.ts), the lesson's gradient descent, and L-BFGS (a line-for-line port of
+ * src/model/lbfgs.ts) — so a whole fit runs inside wasm.
+ *
  * Everything works on raw pointers into one (shared) linear memory that the JavaScript side lays
- * out (src/kernels/wasmSoftmax.ts); nothing here allocates, so several instances (one per worker
+ * out (src/kernels/wasmObjective.ts); nothing here allocates, so several instances (one per worker
  * thread) can run on the same memory.
  *
  * Data layout — rows interleaved in pairs so one f64x2 vector holds the same quantity for two
@@ -92,7 +96,8 @@ export function expNegArray(src: usize, dst: usize, n: usize): void {
 
 // ---------------------------------------------------------------------------------------------
 // Softmax regression: J(Θ) = (1/m) Σ_i [log Σ_k exp(z_ik − max_k z_ik) − (z_{i,y_i} − max_k z_ik)]
-// + (λ/2) Σ_k Σ_{j≥1} Θ_kj², ∇J = (P − Y)ᵀ X̃ / m + λ[0 | W]. Per row, the arithmetic is the
+// + (λ/2) Σ_k Σ_{j≥1} Θ_kj², ∇J = (P − Y)ᵀ X̃ / m + λ[0 | W]; one-vs-rest: Σ_k of binary logistic
+// objectives, residuals σ(z_ik) − 1[y_i = k] in place of P − Y (see pairOvr). Per row, the arithmetic is the
 // reference kernel's (src/model/objective.ts) operation for operation: z_k = θ_k0 + Σ_j θ_kj x_j
 // in j order, e_k = exp(z_k − max), sum in k order, r_k = e_k·(1/sum) − 1[k = y]. Only the order in
 // which rows are added differs (two lanes, then chunks). Σ_i log(sum_i) is taken as the log of a
