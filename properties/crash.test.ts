@@ -21,6 +21,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../src/data/rng.js";
+import { RunError } from "../src/errors.js";
 import type { Logger } from "../src/experiment/aggregate.js";
 import { type RunExperimentsOptions, runExperiments } from "../src/experiment/runner.js";
 import { TEMP_FILE_PATTERN } from "../src/io/atomic.js";
@@ -228,9 +229,13 @@ describe("a full disk or an unwritable folder mid-run", () => {
       const out = path.join(disk, "out");
       const err = await runExperiments({ ...base, out }).then(
         () => undefined,
-        (e: NodeJS.ErrnoException) => e,
+        (e: Error) => e,
       );
-      expect(err?.code).toBe("ENOSPC");
+      expect(err).toBeInstanceOf(RunError);
+      expect(err?.message).toMatch(
+        /: cannot write: no space left on the device; the units already finished are kept/,
+      );
+      expect((err?.cause as NodeJS.ErrnoException).code).toBe("ENOSPC");
       const kept = expectEarlierResultsIntact(out);
       expect(kept).toBeGreaterThan(0);
       expect(kept).toBeLessThan(15);
@@ -239,13 +244,9 @@ describe("a full disk or an unwritable folder mid-run", () => {
   );
 
   (canMount ? it : it.skip)(
-    "`softcal run` on a full disk says so in one line, not 'internal error … a bug' (FAILS NOW)",
+    "`softcal run` on a full disk says so in one line, not 'internal error … a bug'",
     async () => {
-      // FAILS NOW: runCli reports the raw ENOSPC as "softcal: internal error: ENOSPC: no space left
-      // on device, write (a bug: please report it; …)" — it is not a bug, and no file is named. The
-      // runner (or runCli) should turn file-system errors of its writes into a SoftcalError naming
-      // the file, e.g. "<file>: cannot write: no space left on the device; finished units are kept
-      // — free space and pass --resume".
+      // A full disk is the machine's failure, not a bug: one line naming the file, exit 1.
       const disk = tinyDisk(24)!;
       const r = await cli(
         "run",
@@ -288,9 +289,11 @@ describe("a full disk or an unwritable folder mid-run", () => {
         },
       }).then(
         () => undefined,
-        (e: NodeJS.ErrnoException) => e,
+        (e: Error) => e,
       );
-      expect(["EROFS", "EACCES", "EPERM"]).toContain(err?.code);
+      expect(err).toBeInstanceOf(RunError);
+      expect(err?.message).toMatch(/: cannot write: (the file system is read-only|permission denied);/);
+      expect(["EROFS", "EACCES", "EPERM"]).toContain((err?.cause as NodeJS.ErrnoException).code);
       expect(expectEarlierResultsIntact(out)).toBe(4);
       if (canMount) spawnSync("mount", ["-o", "remount,rw", disk]);
       else fs.chmodSync(path.join(out, "toy", "units"), 0o755);

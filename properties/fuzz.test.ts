@@ -265,10 +265,8 @@ describe("fuzz: model loader", () => {
       loadModel(text);
     },
   );
-  // Found by the fuzz above. FAILS NOW: the loader accepts any finite Θ, but predictProba turns
-  // logits that overflow to ±Infinity (finite Θ and x, |Θ x̃| > 1.8e308) into NaN probabilities, and
-  // `softcal predict` writes them. Fix in src/model/predict.ts (or reject such a model with an
-  // InputError) — the limit of softmax as a logit → +∞ is one-hot.
+  // Found by the fuzz above: logits that overflow to ±Infinity (finite Θ and x, |Θ x̃| > 1.8e308)
+  // gave NaN probabilities. softmax now takes its limit (one-hot on +∞).
   it("a loaded model whose logits overflow still predicts probabilities (no NaN)", () => {
     const text = JSON.stringify({
       ...validModelObject,

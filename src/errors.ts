@@ -12,8 +12,8 @@
  */
 export class SoftcalError extends Error {
   readonly exitCode: 1 | 2;
-  constructor(message: string, exitCode: 1 | 2) {
-    super(message);
+  constructor(message: string, exitCode: 1 | 2, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = new.target.name;
     this.exitCode = exitCode;
   }
@@ -45,7 +45,7 @@ export class InputError extends SoftcalError {
 
 /** A valid input whose run or check failed: exit code 1. */
 export class RunError extends SoftcalError {
-  constructor(message: string) {
-    super(message, 1);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 1, options);
   }
 }

@@ -7,7 +7,7 @@ import { builtinNames, loadBuiltin } from "../data/builtin.js";
 import { readCsvFile } from "../data/csv.js";
 import { type Dataset, datasetFromTable } from "../data/dataset.js";
 import { InputError } from "../errors.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { fsErrorReason, writeFileAtomic } from "../io/atomic.js";
 
 /** Where a command's output goes: data on stdout, logs and warnings on stderr. */
 export interface CliIo {
@@ -75,17 +75,8 @@ export function writeOutput(file: string, data: string | Uint8Array, flag: strin
   try {
     writeFileAtomic(file, data);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? "an error";
-    const why =
-      code === "ENOENT"
-        ? "its folder does not exist"
-        : code === "ENOTDIR"
-          ? "a part of its folder path is a file"
-          : code === "EACCES" || code === "EPERM" || code === "EROFS"
-            ? "permission denied"
-            : code === "ENOSPC"
-              ? "no space left on the device"
-              : code;
+    const why = fsErrorReason(e);
+    if (why === undefined) throw e;
     throw new InputError(`${flag}: cannot write the file: ${why}`, { file });
   }
 }

@@ -19,8 +19,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { InputError } from "../errors.js";
-import { ensureDir, removeStaleTempFiles, writeFileAtomic } from "../io/atomic.js";
+import { InputError, RunError } from "../errors.js";
+import { ensureDir, fsErrorReason, removeStaleTempFiles, writeFileAtomic } from "../io/atomic.js";
 import { acquireLock, isProcessAlive, type Lock, readLock } from "../io/lock.js";
 import { type Logger, type RenderFigure, type WriteFile, writeAggregates } from "./aggregate.js";
 import {
@@ -160,7 +160,21 @@ export async function runExperiments(opts: RunExperimentsOptions): Promise<RunEx
   const jobs = opts.jobs ?? os.availableParallelism();
   const quick = opts.quick ?? false;
   const out = opts.out ?? "results";
-  const write = opts.writeFile ?? writeFileAtomic;
+  const rawWrite = opts.writeFile ?? writeFileAtomic;
+  // A file-system failure (disk full, read-only folder) is the machine's, not a bug: say which file,
+  // and that what is finished is kept.
+  const write: WriteFile = (file, data) => {
+    try {
+      rawWrite(file, data);
+    } catch (e) {
+      const why = fsErrorReason(e);
+      if (why === undefined) throw e;
+      throw new RunError(
+        `${file}: cannot write: ${why}; the units already finished are kept — fix that and run again with --resume`,
+        { cause: e },
+      );
+    }
+  };
   if (!Number.isSafeInteger(seeds) || seeds < 1)
     throw new InputError(`--seeds: expected an integer >= 1; got ${seeds}`);
   if (!Number.isSafeInteger(jobs) || jobs < 1)

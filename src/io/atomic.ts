@@ -186,3 +186,32 @@ export function ensureDir(dir: string): void {
   }
   if (!stat.isDirectory()) throw new InputError("expected a folder; got a file", { file: dir });
 }
+
+/**
+ * A file-system error in words, for one-line messages: "no space left on the device" for ENOSPC,
+ * and so on; undefined when `e` is not an error with an errno `code`.
+ * @example fsErrorReason(Object.assign(new Error(), { code: "ENOSPC" })) // "no space left on the device"
+ */
+export function fsErrorReason(e: unknown): string | undefined {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== "string") return undefined;
+  switch (code) {
+    case "ENOENT":
+      return "its folder does not exist";
+    case "ENOTDIR":
+      return "a part of its folder path is a file";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EROFS":
+      return "the file system is read-only";
+    case "ENOSPC":
+      return "no space left on the device";
+    case "EDQUOT":
+      return "the disk quota is exhausted";
+    case "EISDIR":
+      return "it is a folder";
+    default:
+      return code;
+  }
+}

@@ -7,7 +7,8 @@
  * [0, 1] and sums to 1 within K·ε (one rounding per term and per addition). A shift `z_j − max z`
  * may itself overflow to −∞ when |z| ≈ 1e308; its exp is then exactly 0, which is the right limit.
  *
- * Kernels do no validation and follow IEEE rules: a NaN in a row makes that whole row NaN.
+ * Kernels do no validation. An infinite logit (an overflowed Θ·x̃, say) gets softmax's limit: the
+ * +∞ entries share the mass (see infiniteRow); a NaN in a row makes that whole row NaN.
  */
 import type { Matrix } from "./matrix.js";
 
@@ -16,6 +17,10 @@ export function softmaxRowsKernel(z: Float64Array, n: number, K: number, out: Fl
   for (let i = 0, o = 0; i < n; i++, o += K) {
     let mx = z[o];
     for (let k = 1; k < K; k++) if (z[o + k] > mx) mx = z[o + k];
+    if (mx === Number.POSITIVE_INFINITY || mx === Number.NEGATIVE_INFINITY) {
+      infiniteRow(z, o, K, mx, out);
+      continue;
+    }
     let s = 0;
     for (let k = 0; k < K; k++) {
       const e = Math.exp(z[o + k] - mx);
@@ -25,6 +30,21 @@ export function softmaxRowsKernel(z: Float64Array, n: number, K: number, out: Fl
     const inv = 1 / s;
     for (let k = 0; k < K; k++) out[o + k] *= inv;
   }
+}
+
+/**
+ * A row whose largest logit is infinite, by the limit of softmax: the +∞ entries share the mass
+ * equally (one-hot for one); a row of −∞ only is uniform (every logit equal). A NaN in the row
+ * makes it NaN.
+ */
+function infiniteRow(z: Float64Array, o: number, K: number, mx: number, out: Float64Array): void {
+  let count = 0;
+  let nan = false;
+  for (let k = 0; k < K; k++) {
+    if (z[o + k] === mx) count++;
+    else if (Number.isNaN(z[o + k])) nan = true;
+  }
+  for (let k = 0; k < K; k++) out[o + k] = nan ? Number.NaN : z[o + k] === mx ? 1 / count : 0;
 }
 
 /** Kernel: `out[i,:] = logSoftmax(z[i,:])` for an n×K block; `out` may alias `z`. O(nK). */

@@ -3,6 +3,7 @@
  * Softmax: p = softmax(Θ x̃). One-vs-rest: p_k = σ(θ_k·x̃) / Σ_j σ(θ_j·x̃) (scikit-learn's OvR
  * normalization), computed as softmax(log σ(θ_k·x̃)) so it stays finite for any finite logits.
  */
+import { RunError } from "../errors.js";
 import type { Matrix } from "../linalg/matrix.js";
 import { softmaxRowsKernel } from "../linalg/softmax.js";
 import type { LinearModel } from "./fit.js";
@@ -42,9 +43,20 @@ export function decisionFunction(model: LinearModel, X: Matrix): Matrix {
   return { rows: X.rows, cols: model.nClasses, data: out };
 }
 
-/** The n×K matrix of class probabilities (rows on the simplex). O(n·K·d). */
+/**
+ * The n×K matrix of class probabilities (rows on the simplex). O(n·K·d).
+ * A logit that overflows to ±∞ gets softmax's limit (one-hot on +∞).
+ * @throws RunError when a logit is ∞ − ∞ (NaN): the weights are too large for these features.
+ */
 export function predictProba(model: LinearModel, X: Matrix): Matrix {
   const z = decisionFunction(model, X);
+  for (let i = 0; i < z.data.length; i++) {
+    if (Number.isNaN(z.data[i])) {
+      throw new RunError(
+        `predict: row ${Math.floor(i / z.cols)}: the logit of class ${i % z.cols} is ∞ − ∞ (Θ·x̃ overflows); the model's weights are too large for these features`,
+      );
+    }
+  }
   const K = model.nClasses;
   const p = z.data;
   if (model.model === "softmax") {
