@@ -1,0 +1,157 @@
+/**
+ * Properties of src/linalg/softmax.ts added to kill mutants that survived `npm run mutate`
+ * (docs/mutation.md): log-softmax and log-sum-exp against a naive reference, row independence of
+ * the kernels inside a larger buffer (rows of very different scales), the n×K block bound, and
+ * the exact validation errors.
+ */
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import { fromRows, type Matrix } from "../src/linalg/matrix.js";
+import {
+  logSoftmax,
+  logSoftmaxRowsKernel,
+  logSumExpKernel,
+  softmax,
+  softmaxRowsKernel,
+} from "../src/linalg/softmax.js";
+import { expectClose } from "./_shared/expectClose.js";
+
+/** Logits in [−30, 30]: exp never overflows, so the unshifted (naive) formulas are a valid reference. */
+const moderate = fc.double({ min: -30, max: 30, noNaN: true });
+const moderateMatrix = fc
+  .record({ n: fc.integer({ min: 1, max: 4 }), K: fc.integer({ min: 1, max: 6 }) })
+  .chain(({ n, K }) =>
+    fc.array(fc.array(moderate, { minLength: K, maxLength: K }), { minLength: n, maxLength: n }),
+  );
+
+/** Rows of very different scales: each row is moderate logits plus its own offset up to ±1e5. */
+const scaledMatrix = fc
+  .record({ n: fc.integer({ min: 2, max: 5 }), K: fc.integer({ min: 1, max: 6 }) })
+  .chain(({ n, K }) =>
+    fc.array(
+      fc
+        .tuple(
+          fc.array(moderate, { minLength: K, maxLength: K }),
+          fc.constantFrom(0, 1000, -1000, 1e5, -1e5, 745, -745),
+        )
+        .map(([row, c]) => row.map((v) => v + c)),
+      { minLength: n, maxLength: n },
+    ),
+  );
+
+const naiveLse = (row: number[]): number => Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+
+type Kernel = (z: Float64Array, n: number, K: number, out: Float64Array) => void;
+const kernels: [string, Kernel][] = [
+  ["softmaxRowsKernel", softmaxRowsKernel],
+  ["logSoftmaxRowsKernel", logSoftmaxRowsKernel],
+];
+
+describe("logSoftmax / logSumExp values", () => {
+  test.prop([moderateMatrix])("logSoftmax = z − log Σ exp z (naive, no overflow for |z| ≤ 30)", (rows) => {
+    const got = logSoftmax(fromRows(rows)).data;
+    const want = rows.flatMap((row) => row.map((v) => v - naiveLse(row)));
+    // |z| ≤ 30 and K ≤ 6: Σ exp ≤ 6e13, log of it ≤ 32; each side rounds the sum (K·ε relative ⇒
+    // ≤ 6ε absolute after the log), the log (≤ 32ε) and the subtraction (≤ 64ε): < 1e-13 apart.
+    expectClose(got, want, { atol: 1e-12 }, "logSoftmax");
+  });
+
+  test.prop([moderateMatrix])(
+    "logSumExpKernel of each row = log Σ exp (naive), at any row offset",
+    (rows) => {
+      const K = rows[0].length;
+      const z = Float64Array.from(rows.flat());
+      rows.forEach((row, i) => {
+        // Same error budget as above: both ≤ 32 in size, < 1e-13 apart.
+        expectClose(logSumExpKernel(z, i * K, K), naiveLse(row), { atol: 1e-12 }, `lse row ${i}`);
+      });
+    },
+  );
+
+  it("large gaps stay exact: the maximum dominates wherever it is in the row", () => {
+    const z = Float64Array.from([5, 0, 1000, -1000, 3, 2000, 7, -5]);
+    // Row [0, 1000]: 1000 + log(1 + e^−1000) = 1000 exactly in doubles.
+    expect(logSumExpKernel(z, 1, 2)).toBe(1000);
+    expect(logSumExpKernel(z, 3, 3)).toBe(2000);
+    expect(logSumExpKernel(z, 0, 1)).toBe(5);
+    expect(Array.from(logSoftmax(fromRows([[0, 1000]])).data)).toEqual([-1000, 0]);
+    expect(Array.from(logSoftmax(fromRows([[1000, 0, -1000]])).data)).toEqual([0, -1000, -2000]);
+  });
+
+  it("a single column: softmax is 1 and logSoftmax 0 (K = 1 is valid)", () => {
+    const z = fromRows([[3], [-7.5]]);
+    expect(Array.from(softmax(z).data)).toEqual([1, 1]);
+    expect(Array.from(logSoftmax(z).data)).toEqual([0, 0]);
+  });
+});
+
+describe.each(kernels)("%s works row by row on an n×K block", (_name, kernel) => {
+  test.prop([scaledMatrix])(
+    "each row's result = that row alone (bit for bit), whatever its neighbours",
+    (rows) => {
+      const n = rows.length;
+      const K = rows[0].length;
+      const out = new Float64Array(n * K);
+      kernel(Float64Array.from(rows.flat()), n, K, out);
+      rows.forEach((row, i) => {
+        const one = new Float64Array(K);
+        kernel(Float64Array.from(row), 1, K, one);
+        expect(Array.from(out.subarray(i * K, (i + 1) * K)), `row ${i}`).toEqual(Array.from(one));
+      });
+    },
+  );
+
+  test.prop([scaledMatrix, fc.integer({ min: 0, max: 4 })])(
+    "only the first n rows of larger buffers are read or written",
+    (rows, nRaw) => {
+      const K = rows[0].length;
+      const n = Math.min(nRaw, rows.length - 1);
+      const z = Float64Array.from(rows.flat());
+      const out = new Float64Array(z.length).fill(7);
+      kernel(z, n, K, out);
+      expect(Array.from(out.subarray(n * K))).toEqual(new Array(z.length - n * K).fill(7));
+      const alone = new Float64Array(n * K);
+      kernel(z.slice(0, n * K), n, K, alone);
+      expect(Array.from(out.subarray(0, n * K))).toEqual(Array.from(alone));
+    },
+  );
+});
+
+describe("validation", () => {
+  const bad = fc
+    .record({
+      n: fc.integer({ min: 1, max: 4 }),
+      K: fc.integer({ min: 1, max: 5 }),
+      value: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+    })
+    .chain(({ n, K, value }) =>
+      fc.record({
+        n: fc.constant(n),
+        K: fc.constant(K),
+        value: fc.constant(value),
+        at: fc.integer({ min: 0, max: n * K - 1 }),
+      }),
+    );
+
+  test.prop([bad])(
+    "a non-finite logit is a RangeError naming the function, value, row and column",
+    ({ n, K, value, at }) => {
+      const data = new Float64Array(n * K).fill(0.5);
+      data[at] = value;
+      // Make every later entry non-finite too: the message must name the first one.
+      for (let i = at + 1; i < data.length; i++) data[i] = Number.NaN;
+      const z: Matrix = { rows: n, cols: K, data };
+      const where = `got ${value} at row ${Math.floor(at / K)}, column ${at % K}`;
+      expect(() => softmax(z)).toThrow(new RangeError(`softmax: logits must be finite; ${where}`));
+      expect(() => logSoftmax(z)).toThrow(new RangeError(`logSoftmax: logits must be finite; ${where}`));
+    },
+  );
+
+  it("zero columns is a RangeError", () => {
+    const z: Matrix = { rows: 2, cols: 0, data: new Float64Array(0) };
+    expect(() => softmax(z)).toThrow(new RangeError("softmax: logits must have at least 1 column; got 0"));
+    expect(() => logSoftmax(z)).toThrow(
+      new RangeError("logSoftmax: logits must have at least 1 column; got 0"),
+    );
+  });
+});
