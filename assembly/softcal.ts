@@ -56,8 +56,6 @@ const TWOM1000: f64 = 9.332636185032189e-302; // 2^−1000
 
 /** exp(x) lane-wise for x ≤ 0 (also −∞ → 0, NaN → NaN). Matches fdlibm/V8 Math.exp. */
 function expNeg(x: v128): v128 {
-  // Below the underflow threshold fdlibm returns 0; −746 reproduces that through the scaling.
-  x = v128.bitselect(f64x2.splat(-746.0), x, f64x2.lt(x, f64x2.splat(U_THRESHOLD)));
   let kf = f64x2.trunc(f64x2.sub(f64x2.mul(x, f64x2.splat(INVLN2)), f64x2.splat(0.5)));
   kf = v128.and(kf, f64x2.le(x, f64x2.splat(-HALF_LN2_HW))); // k = 0 for |x| < ½ln2 (fdlibm's test)
   const hi = f64x2.sub(x, f64x2.mul(kf, f64x2.splat(LN2HI)));
@@ -82,7 +80,9 @@ function expNeg(x: v128): v128 {
     const k1 = f64x2.add(kf, v128.and(f64x2.splat(1000.0), small));
     const scaled = i64x2.add(y, i64x2.shl(f64x2.add(k1, f64x2.splat(MAGIC)), 52));
     const factor = v128.bitselect(f64x2.splat(TWOM1000), f64x2.splat(1.0), small);
-    return f64x2.mul(scaled, factor);
+    // Below the underflow threshold (x < −745.13…, also −∞) fdlibm returns 0; those lanes' k
+    // is out of range here, so they are set to 0 (NaN lanes compare false and stay NaN).
+    return v128.andnot(f64x2.mul(scaled, factor), f64x2.lt(x, f64x2.splat(U_THRESHOLD)));
   }
   return i64x2.add(y, i64x2.shl(f64x2.add(kf, f64x2.splat(MAGIC)), 52));
 }
