@@ -484,6 +484,7 @@ function printTable(): void {
     "softcal median [min, max]",
     "reference median [min, max]",
     "ratio",
+    "of minima",
     "target",
     "",
   ];
