@@ -79,6 +79,16 @@ export type {
   RunResult,
 } from "./experiment/types.js";
 export { writeFileAtomic } from "./io/atomic.js";
+export { wasmUnavailableReason } from "./kernels/wasmModule.js";
+// The WebAssembly SIMD kernels (the default for softmax fits; bit-identical for any thread count).
+export {
+  CHUNK_ROWS,
+  defaultThreads,
+  type WasmObjective,
+  type WasmObjectiveOptions,
+  wasmOvrObjective,
+  wasmSoftmaxObjective,
+} from "./kernels/wasmObjective.js";
 // Linear algebra: the matrix type and stable softmax.
 export { fromRows, type Matrix, matrix, toRows } from "./linalg/matrix.js";
 export { logSoftmax, softmax } from "./linalg/softmax.js";
