@@ -135,3 +135,83 @@ describe("calibrate --method temperature = scipy's bounded search (1e-6 relative
     expect(out.after.nll).toBeLessThanOrEqual(out.before.nll);
   });
 });
+
+describe("evaluate/calibrate: bad input → exit 2 and one line", () => {
+  const cases: [string, string, string[], string][] = [
+    [
+      "out of [0, 1]",
+      "p_a,p_b,label\n0.2,0.8,a\n1.2,-0.2,b\n",
+      ["evaluate"],
+      ':3:1: expected a probability in [0, 1]; got 1.2 (column "p_a")',
+    ],
+    [
+      "row not summing to 1",
+      "p_a,p_b,label\n0.2,0.8,a\n0.5,0.4,b\n",
+      ["evaluate"],
+      ":3: expected probabilities summing to 1 (within 0.000001); got sum 0.9 (rows are never renormalized)",
+    ],
+    [
+      "a label outside the columns' classes",
+      "p_a,p_b,label\n0.2,0.8,a\n0.5,0.5,c\n",
+      ["evaluate"],
+      ':3:3: expected labels that are all class names ("a", "b") or all integers in 0..1; got "c"',
+    ],
+    [
+      "an integer label beyond the columns",
+      "a,b,label\n0.2,0.8,1\n0.5,0.5,2\n",
+      ["evaluate"],
+      ':3:3: expected labels that are all class names ("a", "b") or all integers in 0..1; got "2"',
+    ],
+    [
+      "non-finite logit",
+      "z0,z1,label\n0.2,Inf,0\n",
+      ["evaluate", "--logits"],
+      ':2:2: expected a finite number in column "z1"; got "Inf"',
+    ],
+    [
+      "single-class calibration set",
+      "p_a,p_b,label\n0.2,0.8,a\n0.6,0.4,a\n",
+      ["calibrate", "--bins", "2"],
+      ": expected at least two classes among the calibration labels; got only class 0 — use a larger or stratified calibration split",
+    ],
+    [
+      "fewer rows than bins",
+      "p_a,p_b,label\n0.2,0.8,a\n0.6,0.4,b\n",
+      ["calibrate"],
+      ": expected at least as many calibration rows as bins (15); got 2 — use a larger calibration set or fewer --bins",
+    ],
+  ];
+  it.each(cases)("%s", async (name, text, [command, ...flags], message) => {
+    const file = join(dir, `bad-${name.replace(/\W+/g, "-")}.csv`);
+    writeFileSync(file, text);
+    const r = await cli(command, command === "evaluate" ? "--predictions" : "--fit", file, ...flags);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(`softcal: ${file}${message}\n`);
+  });
+
+  const flags: [string[], string][] = [
+    [["evaluate", "--bins", "0"], "--bins: expected an integer ≥ 1; got 0"],
+    [["evaluate", "--bins", "1.5"], '--bins: expected an integer; got "1.5"'],
+    [["evaluate", "--strategy", "median"], '--strategy: expected one of uniform, quantile; got "median"'],
+    [
+      ["calibrate", "--method", "magic"],
+      '--method: expected one of temperature, vector, histogram, isotonic, platt; got "magic"',
+    ],
+  ];
+  it.each(flags)("%j", async ([command, ...rest], message) => {
+    const file = join(dir, "ok.csv");
+    writeFileSync(file, "p_a,p_b,label\n0.2,0.8,a\n0.6,0.4,b\n");
+    const r = await cli(command, command === "evaluate" ? "--predictions" : "--fit", file, ...rest);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`softcal: ${message}\n`);
+  });
+
+  it("temperature scaling on separable logits: exit 1 with the reason", async () => {
+    const file = join(dir, "separable.csv");
+    writeFileSync(file, "z0,z1,label\n0,3,1\n2,0,0\n0,1,1\n5,1,0\n");
+    const r = await cli("calibrate", "--fit", file, "--logits", "--bins", "2");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^softcal: .*separable.*\n$/);
+  });
+});

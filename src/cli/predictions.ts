@@ -60,18 +60,20 @@ export function readPredictions(file: string, label: string, requireLabels: bool
     return { S: ds.X, y: null, classNames, source };
   }
   const labels = table.rows.map((r) => r[labelCol]);
-  const byName = labels.every((l) => classNames.includes(l));
-  const ds = datasetFromTable(table, { file, label, ...(byName ? { classNames } : {}) });
   const K = classNames.length;
+  const byName = labels.every((l) => classNames.includes(l));
   if (!byName) {
-    for (let i = 0; i < ds.y.length; i++) {
-      if (ds.y[i] >= K) {
-        throw new InputError(
-          `expected a label among the classes of the score columns (${classNames.map((c) => `"${c}"`).join(", ")}) or an integer in 0..${K - 1}; got "${labels[i]}"`,
-          { file, line: table.lines[i], column: labelCol + 1 },
-        );
-      }
+    // Not all class names: then every label must be an integer 0..K−1 (the column order).
+    const isIndex = (l: string) => /^\s*\d+\s*$/.test(l) && Number(l) < K;
+    let i = labels.findIndex((l) => !isIndex(l) && !classNames.includes(l));
+    if (i < 0) i = labels.findIndex((l) => !isIndex(l)); // names mixed with indices
+    if (i >= 0) {
+      throw new InputError(
+        `expected labels that are all class names (${classNames.map((c) => `"${c}"`).join(", ")}) or all integers in 0..${K - 1}; got "${labels[i]}"`,
+        { file, line: table.lines[i], column: labelCol + 1 },
+      );
     }
   }
+  const ds = datasetFromTable(table, { file, label, ...(byName ? { classNames } : {}) });
   return { S: ds.X, y: ds.y, classNames, source };
 }
