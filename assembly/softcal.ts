@@ -767,3 +767,123 @@ function finish(status: usize, J: f64, gmax: f64, iter: i32, outcome: i32, nHist
   store<f64>(status, <f64>outcome, 24);
   return nHist;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Temperature scaling: the moments pass of src/calibration/recalibrators/temperature.ts
+// (`nllDerivatives`), two rows per f64x2. Input: shifted logits s_ik = z_ik − max_k z_ik ≤ 0 in
+// row pairs, pair p, class k at sp + (p·K + k)·16 (lane 0 = row 2p, lane 1 = row 2p+1). A −∞
+// logit is stored as −Number.MAX_VALUE: for β > 0, β·s is −∞ or below −745, so w = exp(β·s) = 0
+// exactly and w·s = 0 — the reference's "skip −∞" with no test. An odd n pads the last pair's
+// lane 1 with zeros, masked out of every sum.
+// Per row, the reference's operations in its order: w = exp(β s_k), z = Σ w, m1 = Σ w s,
+// m2 = Σ w s², m3 = Σ w s³ (k order), e1 = m1/z, e2 = m2/z, var = e2 − e1², third central moment
+// m3/z − 3 e1 e2 + 2 e1³. Only the summation over rows differs (two lanes, then lane 0 + lane 1),
+// and Σ log z is taken as the log of a running product (z ∈ [1, K]; flushed before 2^600).
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Prepares n rows of K logits at src (row-major f64; finite or −∞, each row with a finite
+ * maximum) and their labels at lab (i32): writes the shifted logits s_ik = z_ik − max_k z_ik in
+ * the row-pair layout at sp, and at out + 32 the sums Σ_i (mean of row i's finite s_ik − s_{i,y_i})
+ * and −Σ_i s_{i,y_i} — NLL′ at β → 0⁺ and β → ∞ times n, computed row by row in the reference's
+ * order (bit-identical to it). Returns the first row whose label's logit is −∞, or −1. O(n·K).
+ */
+export function temperaturePrepare(src: usize, lab: usize, n: usize, K: usize, sp: usize, out: usize): i32 {
+  let g0: f64 = 0;
+  let gInf: f64 = 0;
+  for (let i: usize = 0; i < n; i++) {
+    const o = src + i * K * 8;
+    let mx = load<f64>(o);
+    for (let k: usize = 1; k < K; k++) {
+      const v = load<f64>(o + k * 8);
+      if (v > mx) mx = v;
+    }
+    const dst = sp + (i >> 1) * K * 16 + (i & 1) * 8;
+    let m: f64 = 0;
+    let c: f64 = 0;
+    for (let k: usize = 0; k < K; k++) {
+      const v = load<f64>(o + k * 8) - mx;
+      if (v === -Infinity) {
+        store<f64>(dst + k * 16, -f64.MAX_VALUE);
+      } else {
+        store<f64>(dst + k * 16, v);
+        m += v;
+        c += 1;
+      }
+    }
+    const sy = load<f64>(o + <usize>load<i32>(lab + i * 4) * 8) - mx;
+    if (sy === -Infinity) return <i32>i;
+    g0 += m / c - sy;
+    gInf -= sy;
+  }
+  if (n & 1) {
+    const dst = sp + (n >> 1) * K * 16 + 8;
+    for (let k: usize = 0; k < K; k++) store<f64>(dst + k * 16, 0);
+  }
+  store<f64>(out, g0, 32);
+  store<f64>(out, gInf, 40);
+  return -1;
+}
+
+/**
+ * Sums over rows at β > 0, written at out: [Σ log z_i, Σ e1_i, Σ var_i, Σ third_i] (four f64),
+ * over the pairs 0, stride, 2·stride, … (stride 1: every row). O(n·K / stride) vector-exp lanes.
+ */
+export function temperatureMoments(
+  sp: usize,
+  nPairs: usize,
+  oddLast: i32,
+  K: usize,
+  beta: f64,
+  out: usize,
+  stride: usize,
+): void {
+  const B = f64x2.splat(beta);
+  const ONE = f64x2.splat(1.0);
+  const THREE = f64x2.splat(3.0);
+  const TWO = f64x2.splat(2.0);
+  const ALL = i64x2.splat(-1);
+  const LANE0 = i64x2(-1, 0);
+  let lprod = ONE;
+  let lacc: f64 = 0;
+  let a1 = f64x2.splat(0);
+  let a2 = f64x2.splat(0);
+  let a3 = f64x2.splat(0);
+  for (let p: usize = 0; p < nPairs; p += stride) {
+    const row = sp + p * K * 16;
+    let z = f64x2.splat(0);
+    let m1 = z;
+    let m2 = z;
+    let m3 = z;
+    for (let k: usize = 0; k < K; k++) {
+      const v = v128.load(row + k * 16);
+      const w = inline.always(expNeg(f64x2.mul(B, v)));
+      const wv = f64x2.mul(w, v);
+      const wv2 = f64x2.mul(wv, v);
+      z = f64x2.add(z, w);
+      m1 = f64x2.add(m1, wv);
+      m2 = f64x2.add(m2, wv2);
+      m3 = f64x2.add(m3, f64x2.mul(wv2, v));
+    }
+    const mask = oddLast !== 0 && p === nPairs - 1 ? LANE0 : ALL;
+    const e1 = f64x2.div(m1, z);
+    const e2 = f64x2.div(m2, z);
+    a1 = f64x2.add(a1, v128.and(e1, mask));
+    a2 = f64x2.add(a2, v128.and(f64x2.sub(e2, f64x2.mul(e1, e1)), mask));
+    const third = f64x2.add(
+      f64x2.sub(f64x2.div(m3, z), f64x2.mul(f64x2.mul(THREE, e1), e2)),
+      f64x2.mul(f64x2.mul(f64x2.mul(TWO, e1), e1), e1),
+    );
+    a3 = f64x2.add(a3, v128.and(third, mask));
+    lprod = f64x2.mul(lprod, v128.bitselect(z, ONE, mask));
+    if (v128.any_true(f64x2.gt(lprod, f64x2.splat(FLUSH)))) {
+      lacc += Math.log(f64x2.extract_lane(lprod, 0)) + Math.log(f64x2.extract_lane(lprod, 1));
+      lprod = ONE;
+    }
+  }
+  lacc += Math.log(f64x2.extract_lane(lprod, 0)) + Math.log(f64x2.extract_lane(lprod, 1));
+  store<f64>(out, lacc);
+  store<f64>(out, f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1), 8);
+  store<f64>(out, f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1), 16);
+  store<f64>(out, f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1), 24);
+}

@@ -72,6 +72,16 @@ export interface SoftcalWasmExports {
     model: number,
   ): number;
   allFinite(v: number, n: number): number;
+  temperaturePrepare(src: number, lab: number, n: number, K: number, sp: number, out: number): number;
+  temperatureMoments(
+    sp: number,
+    nPairs: number,
+    oddLast: number,
+    K: number,
+    beta: number,
+    out: number,
+    stride: number,
+  ): void;
   objectiveDescend(
     xp: number,
     yp: number,
