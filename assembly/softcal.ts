@@ -774,7 +774,7 @@ function finish(status: usize, J: f64, gmax: f64, iter: i32, outcome: i32, nHist
 // row pairs, pair p, class k at sp + (p·K + k)·16 (lane 0 = row 2p, lane 1 = row 2p+1). A −∞
 // logit is stored as −Number.MAX_VALUE: for β > 0, β·s is −∞ or below −745, so w = exp(β·s) = 0
 // exactly and w·s = 0 — the reference's "skip −∞" with no test. An odd n pads the last pair's
-// lane 1 with zeros, masked out of every sum.
+// lane 1 with zeros (see temperatureMoments for why they add nothing).
 // Per row, the reference's operations in its order: w = exp(β s_k), z = Σ w, m1 = Σ w s,
 // m2 = Σ w s², m3 = Σ w s³ (k order), e1 = m1/z, e2 = m2/z, var = e2 − e1², third central moment
 // m3/z − 3 e1 e2 + 2 e1³. Only the summation over rows differs (two lanes, then lane 0 + lane 1),
@@ -868,13 +868,15 @@ export function temperatureMoments(
     const mask = oddLast !== 0 && p === nPairs - 1 ? LANE0 : ALL;
     const e1 = f64x2.div(m1, z);
     const e2 = f64x2.div(m2, z);
-    a1 = f64x2.add(a1, v128.and(e1, mask));
-    a2 = f64x2.add(a2, v128.and(f64x2.sub(e2, f64x2.mul(e1, e1)), mask));
+    // A padding lane (s = 0 in every class) has m1 = m2 = m3 = 0: it adds exactly 0 to these
+    // three sums; only its z = K must be kept out of the product.
+    a1 = f64x2.add(a1, e1);
+    a2 = f64x2.add(a2, f64x2.sub(e2, f64x2.mul(e1, e1)));
     const third = f64x2.add(
       f64x2.sub(f64x2.div(m3, z), f64x2.mul(f64x2.mul(THREE, e1), e2)),
       f64x2.mul(f64x2.mul(f64x2.mul(TWO, e1), e1), e1),
     );
-    a3 = f64x2.add(a3, v128.and(third, mask));
+    a3 = f64x2.add(a3, third);
     lprod = f64x2.mul(lprod, v128.bitselect(z, ONE, mask));
     if (v128.any_true(f64x2.gt(lprod, f64x2.splat(FLUSH)))) {
       lacc += Math.log(f64x2.extract_lane(lprod, 0)) + Math.log(f64x2.extract_lane(lprod, 1));
