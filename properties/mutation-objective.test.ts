@@ -4,7 +4,7 @@
  * buffer overwritten whatever it held, the bias column unpenalized, +∞ (never NaN) on overflow,
  * σ at both tails, and the Lipschitz bound's exact formula.
  */
-import { fc, test } from "@fast-check/vitest";
+import { test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {
   lipschitzBound,
