@@ -789,36 +789,47 @@ function finish(status: usize, J: f64, gmax: f64, iter: i32, outcome: i32, nHist
  * order (bit-identical to it). Returns the first row whose label's logit is −∞, or −1. O(n·K).
  */
 export function temperaturePrepare(src: usize, lab: usize, n: usize, K: usize, sp: usize, out: usize): i32 {
+  const NEG_INF = f64x2.splat(-Infinity);
+  const NEG_MAX = f64x2.splat(-f64.MAX_VALUE);
+  const ONE = f64x2.splat(1.0);
   let g0: f64 = 0;
   let gInf: f64 = 0;
-  for (let i: usize = 0; i < n; i++) {
-    const o = src + i * K * 8;
-    let mx = load<f64>(o);
+  const nPairs = (n + 1) >> 1;
+  for (let p: usize = 0; p < nPairs; p++) {
+    // Rows a = 2p and b = 2p + 1 in the two lanes (an odd n's missing row b reads row a again;
+    // its lane is overwritten with zeros below and its terms are not added).
+    const a = src + p * 2 * K * 8;
+    const hasB = p * 2 + 1 < n;
+    const b = hasB ? a + K * 8 : a;
+    let mx = v128.load64_lane(b, v128.load64_splat(a), 1);
     for (let k: usize = 1; k < K; k++) {
-      const v = load<f64>(o + k * 8);
-      if (v > mx) mx = v;
+      // pmax(mx, v) = mx < v ? v : mx — the reference's `if (v > mx) mx = v`.
+      mx = f64x2.pmax(mx, v128.load64_lane(b + k * 8, v128.load64_splat(a + k * 8), 1));
     }
-    const dst = sp + (i >> 1) * K * 16 + (i & 1) * 8;
-    let m: f64 = 0;
-    let c: f64 = 0;
+    const dst = sp + p * K * 16;
+    let m = f64x2.splat(0);
+    let c = m;
     for (let k: usize = 0; k < K; k++) {
-      const v = load<f64>(o + k * 8) - mx;
-      if (v === -Infinity) {
-        store<f64>(dst + k * 16, -f64.MAX_VALUE);
-      } else {
-        store<f64>(dst + k * 16, v);
-        m += v;
-        c += 1;
-      }
+      const v = f64x2.sub(v128.load64_lane(b + k * 8, v128.load64_splat(a + k * 8), 1), mx);
+      const inf = f64x2.eq(v, NEG_INF);
+      v128.store(dst + k * 16, v128.bitselect(NEG_MAX, v, inf));
+      m = f64x2.add(m, v128.andnot(v, inf));
+      c = f64x2.add(c, v128.andnot(ONE, inf));
     }
-    const sy = load<f64>(o + <usize>load<i32>(lab + i * 4) * 8) - mx;
-    if (sy === -Infinity) return <i32>i;
-    g0 += m / c - sy;
-    gInf -= sy;
-  }
-  if (n & 1) {
-    const dst = sp + (n >> 1) * K * 16 + 8;
-    for (let k: usize = 0; k < K; k++) store<f64>(dst + k * 16, 0);
+    const t = f64x2.div(m, c);
+    const ia = p * 2;
+    const sya = load<f64>(a + <usize>load<i32>(lab + ia * 4) * 8) - f64x2.extract_lane(mx, 0);
+    if (sya === -Infinity) return <i32>ia;
+    g0 += f64x2.extract_lane(t, 0) - sya;
+    gInf -= sya;
+    if (hasB) {
+      const syb = load<f64>(b + <usize>load<i32>(lab + (ia + 1) * 4) * 8) - f64x2.extract_lane(mx, 1);
+      if (syb === -Infinity) return <i32>(ia + 1);
+      g0 += f64x2.extract_lane(t, 1) - syb;
+      gInf -= syb;
+    } else {
+      for (let k: usize = 0; k < K; k++) store<f64>(dst + k * 16, 0, 8);
+    }
   }
   store<f64>(out, g0, 32);
   store<f64>(out, gInf, 40);
