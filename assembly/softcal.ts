@@ -836,18 +836,27 @@ export function temperaturePrepare(src: usize, lab: usize, n: usize, K: usize, s
   return -1;
 }
 
+/** Row pairs per chunk of the moments pass (512 rows): its unit of work and of ordered reduction. */
+const TEMP_CHUNK_PAIRS: usize = 256;
+
+export function temperatureChunkPairs(): i32 {
+  return <i32>TEMP_CHUNK_PAIRS;
+}
+
 /**
- * Sums over rows at β > 0, written at out: [Σ log z_i, Σ e1_i, Σ var_i, Σ third_i] (four f64),
- * over the pairs 0, stride, 2·stride, … (stride 1: every row). O(n·K / stride) vector-exp lanes.
+ * The moments of the row pairs p0, p0 + stride, … below p1, written at dst:
+ * [Σ log z_i, Σ e1_i, Σ var_i, Σ third_i] (four f64). O((p1 − p0)·K / stride) vector exps.
  */
-export function temperatureMoments(
+function momentsRange(
   sp: usize,
+  p0: usize,
+  p1: usize,
+  stride: usize,
   nPairs: usize,
   oddLast: i32,
   K: usize,
   beta: f64,
-  out: usize,
-  stride: usize,
+  dst: usize,
 ): void {
   const B = f64x2.splat(beta);
   const ONE = f64x2.splat(1.0);
@@ -860,7 +869,7 @@ export function temperatureMoments(
   let a1 = f64x2.splat(0);
   let a2 = f64x2.splat(0);
   let a3 = f64x2.splat(0);
-  for (let p: usize = 0; p < nPairs; p += stride) {
+  for (let p = p0; p < p1; p += stride) {
     const row = sp + p * K * 16;
     let z = f64x2.splat(0);
     let m1 = z;
@@ -895,8 +904,50 @@ export function temperatureMoments(
     }
   }
   lacc += Math.log(f64x2.extract_lane(lprod, 0)) + Math.log(f64x2.extract_lane(lprod, 1));
-  store<f64>(out, lacc);
-  store<f64>(out, f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1), 8);
-  store<f64>(out, f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1), 16);
-  store<f64>(out, f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1), 24);
+  store<f64>(dst, lacc);
+  store<f64>(dst, f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1), 8);
+  store<f64>(dst, f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1), 16);
+  store<f64>(dst, f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1), 24);
+}
+
+/**
+ * Sums over the row pairs 0, stride, 2·stride, … at β > 0 (a subsample for stride > 1), written
+ * at out: [Σ log z_i, Σ e1_i, Σ var_i, Σ third_i]. O(n·K / stride) vector-exp lanes.
+ */
+export function temperatureMoments(
+  sp: usize,
+  nPairs: usize,
+  oddLast: i32,
+  K: usize,
+  beta: f64,
+  out: usize,
+  stride: usize,
+): void {
+  momentsRange(sp, 0, nPairs, stride, nPairs, oddLast, K, beta, out);
+}
+
+/** The moments of chunks c0..c1−1 (TEMP_CHUNK_PAIRS pairs each) at β, chunk c's four sums at partials + c·32. */
+export function temperatureChunks(
+  sp: usize,
+  nPairs: usize,
+  oddLast: i32,
+  K: usize,
+  beta: f64,
+  c0: usize,
+  c1: usize,
+  partials: usize,
+): void {
+  for (let c = c0; c < c1; c++) {
+    const p0 = c * TEMP_CHUNK_PAIRS;
+    momentsRange(sp, p0, min(p0 + TEMP_CHUNK_PAIRS, nPairs), 1, nPairs, oddLast, K, beta, partials + c * 32);
+  }
+}
+
+/** Adds the chunks' four sums in chunk order into out (bit-identical for any split over threads). */
+export function temperatureReduce(nChunks: usize, partials: usize, out: usize): void {
+  for (let q: usize = 0; q < 4; q++) {
+    let s: f64 = 0;
+    for (let c: usize = 0; c < nChunks; c++) s += load<f64>(partials + c * 32 + q * 8);
+    store<f64>(out + q * 8, s);
+  }
 }

@@ -2,7 +2,8 @@
  * Properties of temperature scaling's WebAssembly pass (assembly/softcal.ts `temperaturePrepare` /
  * `temperatureMoments`, src/kernels/wasmTemperature.ts) against the plain-TypeScript kernel
  * (`nllDerivatives`, the reference and fallback): NLL(β) and its first three derivatives, the
- * slopes at β → 0⁺ and β → ∞, the strided subsample, and the label-with-probability-0 error.
+ * slopes at β → 0⁺ and β → ∞, the strided subsample, the label-with-probability-0 error, and
+ * bit-identical sums for any number of threads.
  *
  * Tolerance. Per row, the wasm kernel performs the reference's operations in the reference's order
  * (its exp is bit-identical to Math.exp, tested in kernels.test.ts; a −∞ logit stored as
@@ -27,6 +28,7 @@ import {
 import { createRng } from "../src/data/rng.js";
 import { RunError } from "../src/errors.js";
 import { wasmUnavailableReason } from "../src/kernels/wasmModule.js";
+import { TEMPERATURE_CHUNK_ROWS, wasmTemperaturePrepare } from "../src/kernels/wasmTemperature.js";
 import type { Matrix } from "../src/linalg/matrix.js";
 import { expectClose } from "./_shared/expectClose.js";
 
@@ -211,4 +213,30 @@ describe("temperature scaling's wasm pass", () => {
     expect(rows.length).toBeGreaterThanOrEqual(1024);
     expect(rows.length).toBeLessThan(n / 3);
   });
+
+  (available ? test : test.skip).prop(
+    [
+      fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      fc.integer({ min: 1, max: 6 * TEMPERATURE_CHUNK_ROWS + 1 }),
+      fc.integer({ min: 2, max: 4 }),
+      fc.double({ min: 0.05, max: 5, noNaN: true }),
+    ],
+    { numRuns: 20 },
+  )(
+    "the full pass is bit-identical on 1, 2 and 3 threads (chunks added in chunk order)",
+    (seed, n, threads, beta) => {
+      const K = 4;
+      const rng = createRng(seed);
+      const data = new Float64Array(n * K).map(() => 4 * rng.normal());
+      const y = Int32Array.from({ length: n }, () => rng.int(K));
+      const one = wasmTemperaturePrepare(data, y, n, K, { threads: 1 });
+      expect(one.threads).toBe(1);
+      const a = one.at(beta);
+      const many = wasmTemperaturePrepare(data, y, n, K, { threads });
+      expect(many.threads).toBe(Math.min(threads, Math.ceil(n / TEMPERATURE_CHUNK_ROWS)));
+      // Twice: the second pass reuses the bound workers.
+      expect(many.at(beta)).toEqual(a);
+      expect(many.at(beta)).toEqual(a);
+    },
+  );
 });

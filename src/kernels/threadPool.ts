@@ -14,7 +14,7 @@ import type { WasmMemory, WasmModule } from "./wasmModule.js";
 export interface ChunkJob {
   memory: WasmMemory;
   module: WasmModule;
-  /** Control block: 4 int32 (generation, done count, command, spare). */
+  /** Control block: 4 int32 (generation, done count, command, chunk claim counter of temperature jobs). */
   ctl: number;
   /** Arguments of `objectiveChunks` other than the chunk range and scratch. */
   xp: number;
@@ -32,6 +32,13 @@ export interface ChunkJob {
   scratch: number;
   scratchStride: number;
   nThreads: number;
+  /**
+   * Set for temperature scaling's moments pass instead of the objective: the byte offset of its
+   * descriptor — i32 [sp, nPairs, oddLast, K, nChunks, partials] then f64 β at +32 — read again at
+   * every generation, so one job serves every fit (`nChunks` here must be kept equal to the
+   * descriptor's).
+   */
+  temperatureDesc?: number;
 }
 
 // Plain JavaScript, run with { eval: true } so it needs no file next to the compiled sources.
@@ -45,11 +52,23 @@ parentPort.on("message", (m) => {
   const c0 = Math.floor((j.nChunks * m.id) / j.nThreads);
   const c1 = Math.floor((j.nChunks * (m.id + 1)) / j.nThreads);
   const scratch = j.scratch + m.id * j.scratchStride;
+  const td = j.temperatureDesc === undefined ? null : new Int32Array(j.memory.buffer, j.temperatureDesc, 6);
+  const tb = j.temperatureDesc === undefined ? null : new Float64Array(j.memory.buffer, j.temperatureDesc + 32, 1);
   let seen = m.generation;
   for (;;) {
     Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
     if (Atomics.load(ctl, 2) === 2) break;
+    if (td !== null) {
+      // Claim chunks one at a time (ctl[3]); ctl[1] counts finished chunks. The descriptor and β
+      // are read after each claim: they are written before the claim counter is reset.
+      for (let c = Atomics.add(ctl, 3, 1); c < td[4]; c = Atomics.add(ctl, 3, 1)) {
+        ex.temperatureChunks(td[0], td[1], td[2], td[3], tb[0], c, c + 1, td[5]);
+        Atomics.add(ctl, 1, 1);
+        Atomics.notify(ctl, 1);
+      }
+      continue;
+    }
     ex.objectiveChunks(j.xp, j.yp, j.nPairs, j.oddLast, j.d, j.K, j.theta, c0, c1, j.partials, scratch, j.model);
     Atomics.add(ctl, 1, 1);
     Atomics.notify(ctl, 1);
@@ -96,6 +115,29 @@ export function runChunks(job: ChunkJob, runOwn: (c0: number, c1: number) => voi
   runOwn(0, Math.floor(job.nChunks / job.nThreads));
   const others = job.nThreads - 1;
   for (let done = Atomics.load(ctl, 1); done < others; done = Atomics.load(ctl, 1)) {
+    Atomics.wait(ctl, 1, done);
+  }
+}
+
+/**
+ * Computes all chunks of a temperature job (`temperatureDesc` set): every thread, the calling one
+ * included, claims chunks one at a time until none is left, so the caller never waits for a
+ * worker that is still starting or was descheduled (it computes those chunks itself); returns
+ * when every chunk's partial sums are written. The descriptor and β must be written before.
+ */
+export function runClaimedChunks(job: ChunkJob, runOne: (c: number) => void): void {
+  bind(job);
+  const ctl = new Int32Array(job.memory.buffer, job.ctl, 4);
+  Atomics.store(ctl, 1, 0);
+  Atomics.store(ctl, 3, 0);
+  Atomics.store(ctl, 2, 1);
+  Atomics.add(ctl, 0, 1);
+  Atomics.notify(ctl, 0);
+  for (let c = Atomics.add(ctl, 3, 1); c < job.nChunks; c = Atomics.add(ctl, 3, 1)) {
+    runOne(c);
+    Atomics.add(ctl, 1, 1);
+  }
+  for (let done = Atomics.load(ctl, 1); done < job.nChunks; done = Atomics.load(ctl, 1)) {
     Atomics.wait(ctl, 1, done);
   }
 }

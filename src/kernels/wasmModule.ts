@@ -73,6 +73,18 @@ export interface SoftcalWasmExports {
   ): number;
   allFinite(v: number, n: number): number;
   temperaturePrepare(src: number, lab: number, n: number, K: number, sp: number, out: number): number;
+  temperatureChunkPairs(): number;
+  temperatureChunks(
+    sp: number,
+    nPairs: number,
+    oddLast: number,
+    K: number,
+    beta: number,
+    c0: number,
+    c1: number,
+    partials: number,
+  ): void;
+  temperatureReduce(nChunks: number, partials: number, out: number): void;
   temperatureMoments(
     sp: number,
     nPairs: number,

@@ -1,19 +1,24 @@
 /**
  * Temperature scaling's passes on the WebAssembly SIMD kernel (assembly/softcal.ts,
- * `temperaturePrepare` and `temperatureMoments`). For logits z (n×K) with labels y, shifted logits
- * s_ik = z_ik − max_k z_ik ≤ 0 and β > 0, with w_ik = exp(β s_ik), z_i = Σ_k w_ik and E_i the mean
- * under softmax(β s_i), one pass gives
+ * `temperaturePrepare`, `temperatureChunks`, `temperatureMoments`). For logits z (n×K) with labels
+ * y, shifted logits s_ik = z_ik − max_k z_ik ≤ 0 and β > 0, with w_ik = exp(β s_ik),
+ * z_i = Σ_k w_ik and E_i the mean under softmax(β s_i), one pass gives
  *   Σ_i log z_i,  Σ_i E_i[s],  Σ_i Var_i[s],  Σ_i E_i[(s − E_i[s])³]
  * — the row sums behind NLL(β) and its first three derivatives (src/calibration/recalibrators/
  * temperature.ts). Two rows per f64x2 vector with a vectorized exp bit-identical to Math.exp, so
  * each row's terms are the plain-TypeScript kernel's operation for operation; only the order in
- * which rows are summed differs (two interleaved lanes; Σ log z as the log of a running product).
+ * which rows are summed differs: two interleaved lanes within fixed chunks of 512 rows (Σ log z as
+ * the log of a running product), then the chunks in chunk order — so the sums are bit-identical
+ * for any number of threads.
  */
+import { availableParallelism } from "node:os";
+import { type ChunkJob, runClaimedChunks } from "./threadPool.js";
 import {
   heapBase,
   instantiate,
   type SoftcalWasmExports,
   sharedMemory,
+  softcalModule,
   type WasmMemory,
 } from "./wasmModule.js";
 
@@ -39,16 +44,57 @@ export interface TemperaturePasses {
   slopeAtInfinity: number;
   /** Row pairs ⌈n/2⌉. */
   nPairs: number;
+  /** Threads the full pass runs on (the calling one included). */
+  threads: number;
   /**
-   * The row sums at β > 0 (finite) over the row pairs 0, stride, 2·stride, … (default 1: all
-   * rows; a larger stride gives a subsample of about n/stride rows). O(n·K/stride), n·K/stride exps.
+   * The row sums at β > 0 (finite) over all rows, on `threads` threads (bit-identical for any
+   * number). O(n·K), n·K exps.
    */
-  at(beta: number, stride?: number): MomentSums;
+  at(beta: number): MomentSums;
+  /**
+   * The row sums over the row pairs 0, stride, 2·stride, … (a subsample of about n/stride rows),
+   * on the calling thread. O(n·K/stride).
+   */
+  subsample(beta: number, stride: number): MomentSums;
+}
+
+/** Options of {@link wasmTemperaturePrepare}. */
+export interface TemperatureKernelOptions {
+  /** Threads incl. the calling one (default {@link defaultTemperatureThreads}); results do not depend on it. */
+  threads?: number;
+}
+
+/** Rows per chunk of the moments pass (the wasm module's TEMP_CHUNK_PAIRS × 2). */
+export const TEMPERATURE_CHUNK_ROWS = 512;
+
+/** Below this many logits (n·K) one thread is fastest: a pass is then under ~0.2 ms. */
+const TEMPERATURE_THREAD_THRESHOLD = 50_000;
+
+/**
+ * The thread count for temperature passes over n×K logits: 1 below 50 000 logits (a pass takes
+ * less than ~0.2 ms, and waking a worker costs tens of µs), else one per core (`cores`, default
+ * the machine's, at most 8) but never more than there are 512-row chunks. O(1).
+ * @example defaultTemperatureThreads(1000, 10) // 1
+ * @example defaultTemperatureThreads(10_000, 10, 2) // 2
+ */
+export function defaultTemperatureThreads(
+  n: number,
+  K: number,
+  cores = Math.min(availableParallelism(), 8),
+): number {
+  if (n * K < TEMPERATURE_THREAD_THRESHOLD) return 1;
+  return Math.max(1, Math.min(cores, Math.ceil(n / TEMPERATURE_CHUNK_ROWS)));
 }
 
 // One memory and instance per thread (module-level), grown on demand and reused by every call: a
-// fit prepares its logits and runs its passes synchronously, so calls never interleave.
-let state: { memory: WasmMemory; ex: SoftcalWasmExports } | undefined;
+// fit prepares its logits and runs its passes synchronously, so calls never interleave. Layout:
+// out (6 f64) | descriptor (workers read it) | control block | partials | labels | logits | pairs.
+interface State {
+  memory: WasmMemory;
+  ex: SoftcalWasmExports;
+  jobs: Map<number, ChunkJob>;
+}
+let state: State | undefined;
 
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
@@ -66,18 +112,28 @@ export function wasmTemperaturePrepare(
   y: ArrayLike<number>,
   n: number,
   K: number,
+  options: TemperatureKernelOptions = {},
 ): TemperaturePasses {
   const nPairs = Math.ceil(n / 2);
   const oddLast = n % 2;
+  const chunkRows = TEMPERATURE_CHUNK_ROWS;
+  const nChunks = Math.ceil(n / chunkRows);
+  const threads = Math.max(
+    1,
+    Math.min(Math.floor(options.threads ?? defaultTemperatureThreads(n, K)), nChunks),
+  );
   const out = align(heapBase());
-  const lab = out + 64;
+  const desc = out + 64;
+  const ctl = desc + 64;
+  const partials = ctl + 64;
+  const lab = align(partials + 32 * nChunks);
   const src = align(lab + 4 * n);
   const sp = align(src + 8 * n * K);
   const bytes = sp + nPairs * K * 16;
   const need = Math.ceil(bytes / 65536);
   if (state === undefined) {
     const memory = sharedMemory(need);
-    state = { memory, ex: instantiate(memory) };
+    state = { memory, ex: instantiate(memory), jobs: new Map() };
   }
   const { memory, ex } = state;
   const have = memory.buffer.byteLength / 65536;
@@ -89,14 +145,59 @@ export function wasmTemperaturePrepare(
   else for (let i = 0; i < n; i++) labels[i] = y[i];
   const badRow = ex.temperaturePrepare(src, lab, n, K, sp, out);
   const r = new Float64Array(buf, out, 6);
+  const sums = (): MomentSums => ({ logZ: r[0], mean: r[1], variance: r[2], third: r[3] });
+  const d = new Int32Array(buf, desc, 6);
+  d.set([sp, nPairs, oddLast, K, nChunks, partials]);
+  const dBeta = new Float64Array(buf, desc + 32, 1);
+  let job: ChunkJob | null = null;
+  if (threads > 1) {
+    job = state.jobs.get(threads) ?? null;
+    if (job === null) {
+      job = {
+        memory,
+        module: softcalModule(),
+        ctl,
+        xp: 0,
+        yp: 0,
+        nPairs: 0,
+        oddLast: 0,
+        d: 0,
+        K: 0,
+        theta: 0,
+        partials: 0,
+        model: 0,
+        nChunks,
+        scratch: 0,
+        scratchStride: 0,
+        nThreads: threads,
+        temperatureDesc: desc,
+      };
+      state.jobs.set(threads, job);
+    }
+    job.nChunks = nChunks;
+  }
+  const bound = job;
   return {
     badRow,
     slopeAtZero: r[4],
     slopeAtInfinity: r[5],
     nPairs,
-    at(beta: number, stride = 1): MomentSums {
+    threads,
+    at(beta: number): MomentSums {
+      if (bound === null) {
+        ex.temperatureChunks(sp, nPairs, oddLast, K, beta, 0, nChunks, partials);
+      } else {
+        dBeta[0] = beta;
+        runClaimedChunks(bound, (c) =>
+          ex.temperatureChunks(sp, nPairs, oddLast, K, beta, c, c + 1, partials),
+        );
+      }
+      ex.temperatureReduce(nChunks, partials, out);
+      return sums();
+    },
+    subsample(beta: number, stride: number): MomentSums {
       ex.temperatureMoments(sp, nPairs, oddLast, K, beta, out, stride);
-      return { logZ: r[0], mean: r[1], variance: r[2], third: r[3] };
+      return sums();
     },
   };
 }

@@ -210,7 +210,7 @@ export function temperaturePasses(
         rows++;
       }
     }
-    subsample = (beta) => derivatives(w.at(beta, stride), beta, rows, sY);
+    subsample = (beta) => derivatives(w.subsample(beta, stride), beta, rows, sY);
   }
   return {
     slopeAtZero: w.slopeAtZero / n,
