@@ -9,7 +9,7 @@ export interface BootstrapOptions {
   resamples: number;
   /** Coverage as a fraction in (0, 1); default 0.95. */
   level?: number;
-  /** Seeded uniform source on [0, 1), e.g. `seedrandom.alea(seed)`; never Math.random. */
+  /** Seeded uniform source on [0, 1), e.g. `seedrandom.alea(seed)`; never an unseeded global one. */
   rng: () => number;
 }
 

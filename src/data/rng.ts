@@ -1,6 +1,6 @@
 /**
  * softcal's one source of randomness: a seeded Alea generator (seedrandom's `alea`), never
- * autoseeded and never installed as `Math.random`. Everything random in softcal (cluster draws,
+ * autoseeded and never installed as the global random source. Everything random in softcal (cluster draws,
  * splits, bootstrap resamples) takes an {@link Rng} made here, so the same seed gives the same bytes.
  *
  * References: J. Baagøe (2010), "Alea" PRNG (seedrandom 3.0.5 `lib/alea.js`);

@@ -4,7 +4,7 @@
  *
  * Every arbitrary returns softcal's {@link Matrix} (`{ rows, cols, data: Float64Array }`,
  * row-major), shrinks towards small shapes and small values, and is deterministic for a given
- * fast-check seed (no `Math.random`).
+ * fast-check seed (no unseeded global randomness).
  *
  * Reference: fast-check (N. Dubien), "Arbitraries" — https://fast-check.dev/docs/core-blocks/arbitraries/.
  */
