@@ -560,6 +560,81 @@ async function jobsRow() {
   });
 }
 
+/**
+ * The same sweep as {@link jobsRow} as a user runs it: a fresh `softcal run l2-sweep --seeds 10
+ * --no-figures --jobs N` process per sample (cold JIT on both sides) — from the sources through
+ * tsx ("jobs-cli", workers load TypeScript through tsx), or the compiled package ("jobs-dist",
+ * dist/src/cli/main.js as `npm run build` left it; skipped when absent).
+ */
+function jobsCliRow(id: "jobs-cli" | "jobs-dist") {
+  const dist = join(ROOT, "dist", "src", "cli", "main.js");
+  const name =
+    id === "jobs-cli"
+      ? "same, CLI process from source (node --import tsx), cold"
+      : "same, compiled CLI (dist/, no tsx), cold";
+  if (id === "jobs-dist" && !existsSync(dist))
+    return skipped(id, name, "--jobs 1", "≥ 1.7x", "dist/ not built (npm run build)");
+  const argvFor = (jobs: number, out: string) => [
+    ...(id === "jobs-cli" ? ["--import", "tsx", join(ROOT, "src", "cli", "main.ts")] : [dist]),
+    "run",
+    "l2-sweep",
+    "--seeds",
+    "10",
+    "--no-figures",
+    "--jobs",
+    String(jobs),
+    "--out",
+    out,
+  ];
+  const csvs = new Map<number, string>();
+  let identical = true;
+  const run = (jobs: number): number => {
+    const out = mkdtempSync(join(tmpdir(), `softcal-bench-${id}${jobs}-`));
+    try {
+      const t = performance.now();
+      const r = spawnSync(process.execPath, argvFor(jobs, out), { cwd: ROOT, encoding: "utf8" });
+      const ms = performance.now() - t;
+      if (r.status !== 0) throw new Error(`softcal run --jobs ${jobs} failed: ${r.stderr}`);
+      const text = ["runs.csv", "summary.csv", "reliability.csv"]
+        .map((f) => readFileSync(join(out, "l2-sweep", f), "utf8"))
+        .join("\u0000");
+      const other = csvs.get(jobs === 1 ? 2 : 1);
+      if (other !== undefined && other !== text) identical = false;
+      csvs.set(jobs, text);
+      return ms;
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  };
+  run(2); // the OS file cache, tsx's transform cache
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let r = 0; r < Math.max(3, Math.min(REPS, 5)); r++) {
+    if (r % 2 === 0) {
+      one.push(run(1));
+      two.push(run(2));
+    } else {
+      two.push(run(2));
+      one.push(run(1));
+    }
+  }
+  const S = stats(two);
+  const R = stats(one);
+  const ratio = R.median / S.median;
+  record({
+    id,
+    name,
+    unit: "ms",
+    softcal: S,
+    referenceName: "--jobs 1",
+    reference: R,
+    ratio,
+    target: "≥ 1.7x",
+    met: ratio >= 1.7,
+    note: `wall time of a fresh process per sample (start-up included), jobs 1/2 alternating; CSVs ${identical ? "byte-identical" : "DIFFER"} between --jobs 1 and --jobs 2`,
+  });
+}
+
 function memoryRow() {
   const [m, d, K] = QUICK ? [200_000, 2, 3] : [1_000_000, 2, 3];
   const out = spawnSync(
@@ -656,6 +731,8 @@ async function main(): Promise<void> {
     await convergedRows(ref, env.sklearn !== null);
     if (want("temperature")) await temperatureRow(ref, env.scipy !== null);
     if (want("jobs")) await jobsRow();
+    if (want("jobs-cli")) jobsCliRow("jobs-cli");
+    if (want("jobs-dist")) jobsCliRow("jobs-dist");
     if (want("memory")) memoryRow();
   } finally {
     ref.close();
