@@ -14,6 +14,7 @@ import {
   classwiseReliabilityBins,
   reliabilityBins,
   resolveBinOptions,
+  uniformBinIndex,
   uniformEdges,
 } from "../src/calibration/bins.js";
 import {
@@ -296,6 +297,65 @@ describe("metrics = their formulas over the naive bins", () => {
     const P: Matrix = { rows: 1, cols: 2, data: Float64Array.of(0.5, 0.5) };
     expect(() => sweepCalibrationError(P, [0], { norm: 3 as 1 })).toThrow(
       new InputError("norm: expected 1 or 2; got 3"),
+    );
+  });
+});
+
+/** The neighbouring doubles of x (x itself when it is 0 or 1 and the neighbour leaves [0, 1]). */
+function ulpNeighbours(x: number): number[] {
+  const f = new Float64Array(1);
+  const i = new BigInt64Array(f.buffer);
+  f[0] = x;
+  const at = (d: bigint) => {
+    i[0] += d;
+    const v = f[0];
+    i[0] -= d;
+    return v;
+  };
+  return [x, x > 0 ? at(-1n) : x, x < 1 ? at(1n) : x].filter((v) => v >= 0 && v <= 1);
+}
+
+describe("uniformBinIndex at and one ulp around every edge", () => {
+  it("agrees with the edge comparison for B = 1..60, both edge formulas, both rules", () => {
+    // Exhaustive: c·B rounding is where floor(c·B) and the edges disagree (e.g. (1/49)·49 < 1).
+    for (let B = 1; B <= 60; B++) {
+      for (const rule of ["softcal", "sklearn"] as const) {
+        const e = uniformEdges(B, rule);
+        const ref = edgesOf(B, rule);
+        for (let b = 0; b <= B; b++) {
+          for (const c of [...ulpNeighbours(b / B), ...ulpNeighbours(b * (1 / B))]) {
+            expect(uniformBinIndex(c, e, rule), `B=${B} ${rule} c=${c}`).toBe(uniformBin(c, ref, rule));
+          }
+        }
+      }
+    }
+  });
+});
+
+describe("default labels in messages", () => {
+  const P: Matrix = { rows: 1, cols: 2, data: Float64Array.of(2, -1) };
+  const msg = (where: string) =>
+    new InputError(`${where}: row 0, column 0: expected a probability in [0, 1]; got 2`);
+  it.each([
+    ["reliabilityBins", () => reliabilityBins(P, [0])],
+    ["classwiseReliabilityBins", () => classwiseReliabilityBins(P, [0])],
+    ["binaryReliabilityBins", () => binaryReliabilityBins([2], [0])],
+    ["expectedCalibrationError", () => expectedCalibrationError(P, [0])],
+    ["maxCalibrationError", () => maxCalibrationError(P, [0])],
+    ["rmsCalibrationError", () => rmsCalibrationError(P, [0])],
+    ["classwiseCalibrationError", () => classwiseCalibrationError(P, [0])],
+    ["debiasedL2CalibrationError", () => debiasedL2CalibrationError(P, [0])],
+    ["sweepCalibrationError", () => sweepCalibrationError(P, [0])],
+  ])("%s names itself", (where, call) => {
+    expect(call).toThrow(msg(where));
+  });
+
+  it("a bad rule or strategy names its option", () => {
+    expect(() => resolveBinOptions({ binRule: "x" as "softcal" })).toThrow(
+      new InputError('binRule: expected one of softcal, sklearn; got "x"'),
+    );
+    expect(() => resolveBinOptions({ strategy: "x" as "uniform" })).toThrow(
+      new InputError('strategy: expected one of uniform, quantile; got "x"'),
     );
   });
 });
