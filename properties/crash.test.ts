@@ -235,7 +235,7 @@ describe("a full disk or an unwritable folder mid-run", () => {
       expect(err?.message).toMatch(
         /: cannot write: no space left on the device; the units already finished are kept/,
       );
-      expect((err?.cause as NodeJS.ErrnoException).code).toBe("ENOSPC");
+      expect((err?.cause as NodeJS.ErrnoException | undefined)?.code).toBe("ENOSPC");
       const kept = expectEarlierResultsIntact(out);
       expect(kept).toBeGreaterThan(0);
       expect(kept).toBeLessThan(15);
@@ -293,7 +293,7 @@ describe("a full disk or an unwritable folder mid-run", () => {
       );
       expect(err).toBeInstanceOf(RunError);
       expect(err?.message).toMatch(/: cannot write: (the file system is read-only|permission denied);/);
-      expect(["EROFS", "EACCES", "EPERM"]).toContain((err?.cause as NodeJS.ErrnoException).code);
+      expect(["EROFS", "EACCES", "EPERM"]).toContain((err?.cause as NodeJS.ErrnoException | undefined)?.code);
       expect(expectEarlierResultsIntact(out)).toBe(4);
       if (canMount) spawnSync("mount", ["-o", "remount,rw", disk]);
       else fs.chmodSync(path.join(out, "toy", "units"), 0o755);
