@@ -94,7 +94,7 @@ describe("wasm kernels", () => {
   } as const;
 
   describe.each(["softmax", "ovr"] as const)("%s objective", (kind) => {
-    const { wasm: wasmObj, js: jsObj } = kernels[kind];
+    const { wasm: wasmObj } = kernels[kind];
     // The wasm kernel does each row's arithmetic exactly as the reference (same operations in the
     // same order, bit-identical exp), so only the order of the m-term sums differs (two lanes,
     // then chunks), plus the log terms (log Σ_k e^z, or OvR's log1p(e^−|z|)) taken as the log of a

@@ -3,7 +3,7 @@
  * (CHUNK_ROWS, a library constant) whose partial sums are added in chunk order, so J, ∇J and
  * every gradient-descent iterate must be bit-identical for 1, 2 or 3 threads — not merely close.
  */
-import { fc, test } from "@fast-check/vitest";
+import { test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {
   CHUNK_ROWS,

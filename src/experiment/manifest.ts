@@ -4,7 +4,6 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
-import * as path from "node:path";
 import { PACKAGE_DIR, VERSION } from "../version.js";
 import type { Shard } from "./shard.js";
 
