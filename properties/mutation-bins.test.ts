@@ -20,9 +20,13 @@ import {
 import {
   classwiseCalibrationError,
   debiasedL2CalibrationError,
+  debiasedSquaredErrorFromBins,
+  eceFromBins,
   expectedCalibrationError,
   maxCalibrationError,
+  mceFromBins,
   rmsCalibrationError,
+  rmsceFromBins,
   sweepCalibrationError,
 } from "../src/calibration/metrics.js";
 import { InputError } from "../src/errors.js";
@@ -292,6 +296,16 @@ describe("metrics = their formulas over the naive bins", () => {
       expectClose(got.value, value, { atol: 1e-13 }, "sweep ECE");
     },
   );
+
+  it("no samples (no bins, or only empty ones): every bin-level error is 0, not 0/0", () => {
+    const empty: Bin = { lower: 0, upper: 1, count: 0, meanPredicted: null, observed: null, gap: null };
+    for (const bins of [[], [empty, empty]]) {
+      expect(eceFromBins(bins)).toBe(0);
+      expect(mceFromBins(bins)).toBe(0);
+      expect(rmsceFromBins(bins)).toBe(0);
+      expect(debiasedSquaredErrorFromBins(bins)).toBe(0);
+    }
+  });
 
   it("sweep ECE rejects other norms with an exact message", () => {
     const P: Matrix = { rows: 1, cols: 2, data: Float64Array.of(0.5, 0.5) };

@@ -122,6 +122,22 @@ describe("overflow and tails", () => {
     expect(f.evaluate(theta, new Float64Array(6))).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it("softmax: the shift is the row's largest logit wherever it is (logits 1000 and 0)", () => {
+    const f = softmaxObjective(
+      { X: Float64Array.of(1), nSamples: 1, nFeatures: 1, y: Int32Array.of(0), nClasses: 2 },
+      0,
+    );
+    // z = [1000, 0]: J = log(1 + e^−1000) − 0 = 0 exactly; shifting by the other logit overflows.
+    const g = new Float64Array(4);
+    expect(f.evaluate(Float64Array.of(1000, 0, 0, 0), g)).toBe(0);
+    expect(Array.from(g)).toEqual([0, 0, 0, 0]);
+    const h = softmaxObjective(
+      { X: Float64Array.of(1), nSamples: 1, nFeatures: 1, y: Int32Array.of(1), nClasses: 2 },
+      0,
+    );
+    expect(h.evaluate(Float64Array.of(1000, 0, 0, 0), null)).toBe(1000);
+  });
+
   it("σ is exact at both tails and at 0 (no overflow to NaN)", () => {
     expect(sigmoid(0)).toBe(0.5);
     expect(sigmoid(800)).toBe(1);

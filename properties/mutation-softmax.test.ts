@@ -85,7 +85,37 @@ describe("logSoftmax / logSumExp values", () => {
   });
 });
 
+/** As scaledMatrix, with some entries replaced by ±∞ or NaN (the kernels' limits, see softmax.ts). */
+const specialMatrix = scaledMatrix.chain((rows) =>
+  fc
+    .array(fc.constantFrom(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, null), {
+      minLength: rows.length * rows[0].length,
+      maxLength: rows.length * rows[0].length,
+    })
+    .map((special) => rows.map((row, i) => row.map((v, k) => special[i * row.length + k] ?? v))),
+);
+
 describe.each(kernels)("%s works row by row on an n×K block", (_name, kernel) => {
+  test.prop([specialMatrix])("with ±∞ and NaN entries too, each row's result = that row alone", (rows) => {
+    const n = rows.length;
+    const K = rows[0].length;
+    const out = new Float64Array(n * K).fill(7);
+    kernel(Float64Array.from(rows.flat()), n - 1, K, out);
+    expect(Array.from(out.subarray((n - 1) * K))).toEqual(new Array(K).fill(7));
+    rows.slice(0, n - 1).forEach((row, i) => {
+      const one = new Float64Array(K);
+      kernel(Float64Array.from(row), 1, K, one);
+      expect(Array.from(out.subarray(i * K, (i + 1) * K)), `row ${i}`).toEqual(Array.from(one));
+    });
+  });
+
+  it("+∞ entries share the mass (softmax), whatever the next row holds", () => {
+    const z = Float64Array.of(Infinity, 0, Infinity, Infinity, 1, Number.NaN, -Infinity, -Infinity, Infinity);
+    const out = new Float64Array(9);
+    softmaxRowsKernel(z, 3, 3, out);
+    expect(Array.from(out)).toEqual([0.5, 0, 0.5, Number.NaN, Number.NaN, Number.NaN, 0, 0, 1]);
+  });
+
   test.prop([scaledMatrix])(
     "each row's result = that row alone (bit for bit), whatever its neighbours",
     (rows) => {
