@@ -11,6 +11,7 @@ import {
   type Bin,
   type BinOptions,
   binaryReliabilityBins,
+  binStatistics,
   classwiseReliabilityBins,
   reliabilityBins,
   resolveBinOptions,
@@ -305,6 +306,13 @@ describe("metrics = their formulas over the naive bins", () => {
       expect(rmsceFromBins(bins)).toBe(0);
       expect(debiasedSquaredErrorFromBins(bins)).toBe(0);
     }
+  });
+
+  it("quantile bins of no samples are empty with lower = upper = 0", () => {
+    const none = new Float64Array(0);
+    const bins = binStatistics(none, none, { bins: 3, strategy: "quantile", binRule: "softcal" });
+    const empty: Bin = { lower: 0, upper: 0, count: 0, meanPredicted: null, observed: null, gap: null };
+    expect(bins).toEqual([empty, empty, empty]);
   });
 
   it("sweep ECE rejects other norms with an exact message", () => {
