@@ -74,6 +74,8 @@ describe("logSoftmax / logSumExp values", () => {
     expect(logSumExpKernel(z, 1, 2)).toBe(1000);
     expect(logSumExpKernel(z, 3, 3)).toBe(2000);
     expect(logSumExpKernel(z, 0, 1)).toBe(5);
+    // The maximum first, a smaller last entry: shifting by the last one would overflow.
+    expect(logSumExpKernel(Float64Array.of(1000, 0), 0, 2)).toBe(1000);
     expect(Array.from(logSoftmax(fromRows([[0, 1000]])).data)).toEqual([-1000, 0]);
     expect(Array.from(logSoftmax(fromRows([[1000, 0, -1000]])).data)).toEqual([0, -1000, -2000]);
   });
