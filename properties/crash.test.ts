@@ -22,14 +22,12 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../src/data/rng.js";
 import { RunError } from "../src/errors.js";
-import type { Logger } from "../src/experiment/aggregate.js";
-import { type RunExperimentsOptions, runExperiments } from "../src/experiment/runner.js";
+import { runExperiments } from "../src/experiment/runner.js";
 import { TEMP_FILE_PATTERN } from "../src/io/atomic.js";
 import { cli } from "./_shared/cli.js";
 import { THOROUGH } from "./_shared/replay.js";
-import { toy, toy2 } from "./_shared/toyExperiments.js";
+import { snapshot, toyRun } from "./_shared/runs.js";
 
-const silent: Logger = { info() {}, warn() {} };
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const driver = path.join(repoRoot, "properties", "_shared", "toyDriver.ts");
 const SLEEP_MS = 30; // per toy unit, so a sweep lasts long enough to be killed in the middle
@@ -47,31 +45,7 @@ afterAll(() => {
   for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const base: RunExperimentsOptions = {
-  experiments: [toy, toy2],
-  seeds: 3,
-  jobs: 1,
-  figures: false,
-  progress: false,
-  logger: silent,
-  handleSignals: false,
-};
-
-/** Every file of a run folder except manifests (their times differ) and locks. */
-function snapshot(out: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (!e.name.startsWith("manifest") && !e.name.startsWith(".lock")) {
-        files[path.relative(out, full)] = fs.readFileSync(full, "latin1");
-      }
-    }
-  };
-  if (fs.existsSync(out)) walk(out);
-  return files;
-}
+const base = toyRun;
 
 function tempFiles(out: string): string[] {
   const found: string[] = [];

@@ -10,7 +10,7 @@ import { fc, test } from "@fast-check/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hash32 } from "../src/data/rng.js";
 import { InputError } from "../src/errors.js";
-import type { Logger, WriteFile } from "../src/experiment/aggregate.js";
+import type { WriteFile } from "../src/experiment/aggregate.js";
 import { buildConfig } from "../src/experiment/config.js";
 import { listRuns, mergeRuns } from "../src/experiment/merge.js";
 import { defaultProgress } from "../src/experiment/progress.js";
@@ -21,9 +21,9 @@ import { studentTQuantile, summarize } from "../src/experiment/stats.js";
 import type { Experiment, GridPoint } from "../src/experiment/types.js";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import { expectClose } from "./_shared/expectClose.js";
+import { silent, snapshot, toyRun } from "./_shared/runs.js";
 import { toy, toy2 } from "./_shared/toyExperiments.js";
 
-const silent: Logger = { info() {}, warn() {} };
 const registryUrl = new URL("./_shared/toyExperiments.ts", import.meta.url);
 const roots: string[] = [];
 function tmp(): string {
@@ -35,31 +35,7 @@ afterAll(() => {
   for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const base: RunExperimentsOptions = {
-  experiments: [toy, toy2],
-  seeds: 3,
-  jobs: 1,
-  figures: false,
-  progress: false,
-  logger: silent,
-  handleSignals: false,
-};
-
-/** Every file of a run folder except manifests and locks (these hold times and pids), path → bytes. */
-function snapshot(runDir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (!e.name.startsWith("manifest") && !e.name.startsWith(".lock")) {
-        out[path.relative(runDir, full)] = fs.readFileSync(full, "latin1");
-      }
-    }
-  };
-  walk(runDir);
-  return out;
-}
+const base = toyRun;
 
 function both(out: string): Record<string, string> {
   return {

@@ -11,8 +11,7 @@ import { fileURLToPath } from "node:url";
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../src/errors.js";
-import type { Logger } from "../src/experiment/aggregate.js";
-import { type RunExperimentsOptions, runExperiments } from "../src/experiment/runner.js";
+import { runExperiments } from "../src/experiment/runner.js";
 import {
   type AtomicFs,
   ensureDir,
@@ -22,9 +21,8 @@ import {
   writeFileAtomic,
 } from "../src/io/atomic.js";
 import { acquireLock } from "../src/io/lock.js";
-import { toy, toy2 } from "./_shared/toyExperiments.js";
+import { snapshot, toyRun } from "./_shared/runs.js";
 
-const silent: Logger = { info() {}, warn() {} };
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const driver = path.join(repoRoot, "properties", "_shared", "toyDriver.ts");
 const roots: string[] = [];
@@ -144,36 +142,13 @@ describe("lock", () => {
 });
 
 describe("real process deaths", () => {
-  const base: RunExperimentsOptions = {
-    experiments: [toy, toy2],
-    seeds: 3,
-    jobs: 1,
-    figures: false,
-    progress: false,
-    logger: silent,
-    handleSignals: false,
-  };
+  const base = toyRun;
   let reference: Record<string, string>;
   beforeAll(async () => {
     const out = tmp();
     await runExperiments({ ...base, out });
     reference = snapshot(out);
   });
-
-  function snapshot(out: string): Record<string, string> {
-    const files: Record<string, string> = {};
-    const walk = (d: string) => {
-      for (const e of nodeFs.readdirSync(d, { withFileTypes: true })) {
-        const full = path.join(d, e.name);
-        if (e.isDirectory()) walk(full);
-        else if (!e.name.startsWith("manifest") && !e.name.startsWith(".lock")) {
-          files[path.relative(out, full)] = nodeFs.readFileSync(full, "latin1");
-        }
-      }
-    };
-    walk(out);
-    return files;
-  }
 
   function startDriver(
     out: string,
