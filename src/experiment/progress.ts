@@ -32,6 +32,15 @@ export function defaultProgress(logger: Logger, tty: boolean): ProgressReporter 
   let bar: cliProgress.SingleBar | undefined;
   let current = "";
   let lastDecile = -1;
+  let started = 0;
+  let startDone = 0;
+  // cli-progress's own ETA prints "NFs" until the first unit arrives; this one says "…" instead.
+  const eta = (done: number, total: number): string => {
+    const n = done - startDone;
+    if (n <= 0) return "…";
+    const s = Math.round((((performance.now() - started) / n) * (total - done)) / 1000);
+    return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+  };
   return {
     update(e) {
       if (e.experiment !== current) {
@@ -42,16 +51,18 @@ export function defaultProgress(logger: Logger, tty: boolean): ProgressReporter 
         if (tty) {
           bar = new cliProgress.SingleBar(
             {
-              format: `${e.experiment} [{bar}] {value}/{total} units | {failed} failed | eta {eta_formatted}`,
+              format: `${e.experiment} [{bar}] {value}/{total} units | {failed} failed | eta {etaText}`,
               stream: process.stderr,
             },
             cliProgress.Presets.shades_classic,
           );
-          bar.start(e.total, e.done, { failed: e.failed });
+          started = performance.now();
+          startDone = e.done;
+          bar.start(e.total, e.done, { failed: e.failed, etaText: "…" });
         }
       }
       if (bar) {
-        bar.update(e.done, { failed: e.failed });
+        bar.update(e.done, { failed: e.failed, etaText: eta(e.done, e.total) });
         return;
       }
       const decile = e.total === 0 ? 10 : Math.floor((10 * e.done) / e.total);
