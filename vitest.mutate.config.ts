@@ -25,6 +25,7 @@ const core = [
   "properties/calibration.test.ts",
   "properties/calibration-reference.test.ts",
   "properties/recalibrators.test.ts",
+  "properties/kernels-temperature.test.ts",
 ];
 const all = [
   ...core,
