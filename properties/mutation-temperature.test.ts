@@ -61,6 +61,53 @@ function referenceBeta(rows: number[][], y: number[]): number {
   return lo + (hi - lo) / 2;
 }
 
+type Pass = (beta: number) => { f: number; g: number; h: number; t: number };
+
+/**
+ * The documented solver restated (module doc of temperature.ts): Halley's step on β from β = 1,
+ * else Newton's, else bisection (×4 / ÷4 while a side is open, geometric otherwise), stopping at
+ * |β·NLL′| ≤ 1e-11 or a bracket a few ulps wide; on large sets the first step is refined by
+ * Halley steps on the subsample (|β·NLL′| ≤ 1e-4, ≤ 8 passes). Returns β* and the step count.
+ */
+function restatedSolver(at: Pass, sub: Pass | null): { beta: number; iterations: number } {
+  let beta = 1;
+  let c = at(1);
+  let lo = 0;
+  let hi = Infinity;
+  for (let it = 0; it < 200; it++) {
+    if (c.g < 0) lo = beta;
+    else hi = beta;
+    if (Math.abs(beta * c.g) <= 1e-11 || (hi < Infinity && hi - lo <= 4 * Number.EPSILON * hi)) {
+      return { beta, iterations: it };
+    }
+    const den = 2 * c.h * c.h - c.g * c.t;
+    const halley = beta - (2 * c.g * c.h) / den;
+    const newton = beta - c.g / c.h;
+    let next = den > 0 && halley > lo && halley < hi ? halley : newton;
+    if (!(next > lo && next < hi)) next = hi === Infinity ? 4 * lo : lo === 0 ? hi / 4 : Math.sqrt(lo * hi);
+    if (it === 0 && sub !== null) {
+      let b = next;
+      let est = Number.NaN;
+      for (let i = 0; i < 8; i++) {
+        const d = sub(b);
+        if (Math.abs(b * d.g) <= 1e-4) {
+          est = b;
+          break;
+        }
+        const dd = 2 * d.h * d.h - d.g * d.t;
+        const nb = dd > 0 ? b - (2 * d.g * d.h) / dd : b - d.g / d.h;
+        if (!(nb > 0 && nb < Infinity)) break;
+        b = nb;
+      }
+      if (est > lo && est < hi) next = est;
+    }
+    if (next === beta) return { beta, iterations: it };
+    beta = next;
+    c = at(beta);
+  }
+  return { beta, iterations: 200 };
+}
+
 /** n×K logits in [−6, 6] (0.25 grid), some off-label entries −∞, labels not all at the maximum. */
 const setArb = fc
   .record({ n: fc.integer({ min: 2, max: 12 }), K: fc.integer({ min: 2, max: 5 }) })
@@ -231,6 +278,11 @@ describe("temperatureScale", () => {
       expectClose(r.nllBefore, naive(rows, y, 1).f, { rtol: 1e-12 }, "NLL at T = 1");
       expectClose(r.nllAfter, naive(rows, y, r.beta).f, { rtol: 1e-12 }, "NLL at T*");
       expect(r.nllAfter).toBeLessThanOrEqual(r.nllBefore);
+      // The same path as the documented solver (Halley ≫ 1e-11 → ≪ 1e-11 in one step, so the
+      // kernels' rounding differences do not move the stopping step).
+      const want = restatedSolver(temperaturePasses(m(rows), y, "t", "js").at, null);
+      expect(r.iterations).toBe(want.iterations);
+      expectClose(r.beta, want.beta, { rtol: 1e-12 }, "β* of the restated solver");
       const g = naive(rows, y, r.beta).g;
       // gradient = −β·NLL′ at T*: ≈ 0, same sign convention as −β·g.
       expect(Math.abs(r.gradient)).toBeLessThanOrEqual(1e-10);
@@ -254,12 +306,30 @@ describe("temperatureScale", () => {
     for (let i = 0; i < 5000; i++) {
       const a = ((i * 7919) % 101) / 25 - 2;
       const b = ((i * 104729) % 97) / 24 - 2;
-      rows.push([a, b, 0]);
+      rows.push([5 * a, 5 * b, 0]);
       yy.push((i * 31) % 7 < 4 ? (a > b ? (a > 0 ? 0 : 2) : b > 0 ? 1 : 2) : i % 3);
     }
     const r = temperatureScale(m(rows), yy, { logits: true });
     expectClose(r.beta, referenceBeta(rows, yy), { rtol: 1e-8 }, "β*");
     expect(r.converged).toBe(true);
+    if (!wasm) return;
+    // The subsample: row pairs 0, stride, … with stride = ⌊2500/512⌋ = 4.
+    const sub: number[][] = [];
+    const suby: number[] = [];
+    for (let q = 0; q < 2500; q += 4) {
+      for (const i of [2 * q, 2 * q + 1]) {
+        sub.push(rows[i]);
+        suby.push(yy[i]);
+      }
+    }
+    const want = restatedSolver(
+      temperaturePasses(m(rows), yy, "t", "js").at,
+      temperaturePasses(m(sub), suby, "t", "js").at,
+    );
+    expect(r.iterations).toBe(want.iterations);
+    const plain = restatedSolver(temperaturePasses(m(rows), yy, "t", "js").at, null);
+    // The subsample start saves a full pass here (β* ≈ 0.19, far from the start β = 1): 3 vs 4.
+    expect(want.iterations).toBeLessThan(plain.iterations);
   });
 
   it("takes probabilities as log p (binary n×1 = logits (0, z))", () => {
