@@ -425,11 +425,24 @@ describe("applyTemperature and TemperatureScaling", () => {
     );
     expect(() => ts.transformLogits(m(rows), { logits: true })).toThrowError(RangeError);
     expect(() => ts.toJSON()).toThrowError(RangeError);
-    expect(() => new TemperatureScaling(2).transform(m(rows), { logits: true })).toThrowError(RangeError);
-    expect(() => new TemperatureScaling(2).transformLogits(m(rows), { logits: true })).toThrowError(
-      RangeError,
+    // Half-fitted (a temperature without classes, or classes without a temperature): not fitted.
+    const nf = new RangeError("temperature: call fit() before transform() or toJSON()");
+    for (const half of [new TemperatureScaling(2), new TemperatureScaling(undefined, 3)]) {
+      expect(() => half.transform(m(rows), { logits: true })).toThrowError(nf);
+      expect(() => half.transformLogits(m(rows), { logits: true })).toThrowError(nf);
+      expect(() => half.toJSON()).toThrowError(nf);
+    }
+    // The default label in transform/transformLogits messages.
+    const two = m([[1, 2]]);
+    const cols = new InputError("temperature: expected 3 columns (one per class); got 2");
+    expect(() => new TemperatureScaling(2, 3).transform(two, { logits: true })).toThrowError(cols);
+    expect(() => new TemperatureScaling(2, 3).transformLogits(two, { logits: true })).toThrowError(cols);
+    expect(() => new TemperatureScaling(2, 3).transformLogits(two, { logits: true }, "x.csv")).toThrowError(
+      /^x\.csv: /,
     );
-    expect(() => new TemperatureScaling(2).toJSON()).toThrowError(RangeError);
+    expect(() => new TemperatureScaling().fit(m([[1, 2]]), [0], { logits: true })).toThrowError(
+      /^temperature: /,
+    );
     expect(ts.fit(m(rows), y, { logits: true })).toBe(ts);
     const T = ts.temperature ?? Number.NaN;
     expect(ts.classes).toBe(3);
