@@ -300,6 +300,33 @@ describe("temperatureScale", () => {
     expect(r.converged).toBe(true);
   });
 
+  test.prop([setArb])("takes the documented solver's steps (random sets)", ({ rows: r0, y: yy }) => {
+    const rows = r0.map((r) => r.map((v) => (v === -Infinity ? -7 : v)));
+    const p = temperaturePasses(m(rows), yy, "t", "js");
+    fc.pre(new Set(yy).size >= 2 && p.slopeAtZero < 0 && p.slopeAtInfinity > 0);
+    const r = temperatureScale(m(rows), yy, { logits: true });
+    const want = restatedSolver(p.at, null);
+    expect(r.iterations).toBe(want.iterations);
+    expectClose(r.beta, want.beta, { rtol: 1e-12 }, "β* of the restated solver");
+  });
+
+  it("gaps of 1000 (NLL″ underflows to 0 at T = 1): ÷4 then geometric bisection, same path", () => {
+    const rows = [
+      [0, 1000],
+      [0, 1000],
+      [0, 1000],
+    ];
+    const yy = [1, 1, 0];
+    const r = temperatureScale(m(rows), yy, { logits: true });
+    // sigmoid(1000 β*) = 2/3. The stop |β·NLL′| ≤ 1e-11 leaves |NLL′| ≤ 1.5e-8 and NLL″ = 1e6·2/9,
+    // so |β − β*| ≤ 7e-14 = 1e-10 relative.
+    expectClose(r.beta, Math.log(2) / 1000, { rtol: 1e-10 }, "β*");
+    expect(r.converged).toBe(true);
+    const want = restatedSolver(temperaturePasses(m(rows), yy, "t", "js").at, null);
+    expect(r.iterations).toBe(want.iterations);
+    expectClose(r.beta, want.beta, { rtol: 1e-14 }, "β* of the restated solver");
+  });
+
   it("on ≥ 4096 rows (subsample start) lands on the same β* as bisection", () => {
     const rows: number[][] = [];
     const yy: number[] = [];
