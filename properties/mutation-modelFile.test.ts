@@ -201,6 +201,15 @@ describe("modelToJson / modelFromJson", () => {
       );
     });
   }
+  it("rejects a number that JSON.parse reads as Infinity (1e999)", () => {
+    const t = JSON.stringify(valid).replace("[6,7,8]", "[6,1e999,8]");
+    expect(() => modelFromJson(t, "m.json")).toThrowError(
+      new InputError('expected "theta"[2]: 3 finite numbers (bias first); got [6,null,8]', {
+        file: "m.json",
+      }),
+    );
+  });
+
   it("a 60-character value is shown whole", () => {
     const v = "z".repeat(58); // JSON string of 60 characters.
     expect(() => modelFromJson(text({ ...valid, format: v }), "m.json")).toThrowError(
@@ -228,6 +237,14 @@ describe("modelToJson / modelFromJson", () => {
     expect(at('{"b": "}\\"}",\n "a": tru}')).toBe("m.json:2:10: expected a softcal model (valid JSON)");
     expect(at('{"b": "x\\\\",\n "a": tru}')).toBe("m.json:2:10: expected a softcal model (valid JSON)");
     expect(at("")).toBe("m.json: expected a softcal model (valid JSON); the file is empty or cut short");
+    // Cut short after some text: no position, no token (the token scan must not run).
+    expect(at('{"a": ')).toBe(
+      "m.json: expected a softcal model (valid JSON); the file is empty or cut short",
+    );
+    // The line is counted up to the error, not over the whole file.
+    expect(at('{"a": 1,}\n\n')).toBe("m.json:1:9: expected a softcal model (valid JSON)");
+    // A token inside a string (after its first character) is not the place.
+    expect(at('{"b": "x}y",\n "a": tru}')).toBe("m.json:2:10: expected a softcal model (valid JSON)");
     expect(at('{"a": [1, 2]')).toMatch(/^m\.json(:1:13)?: expected a softcal model \(valid JSON\)/);
   });
 });
