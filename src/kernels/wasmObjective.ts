@@ -25,15 +25,24 @@ export interface KernelTrainingData {
   nClasses: number;
 }
 
-/** The outcome of gradient descent, field for field the model layer's `OptimizerResult`. */
-export interface DescentResult {
+/** What an optimizer returns (gradient descent or L-BFGS, TypeScript or WebAssembly). */
+export interface OptimizerResult {
+  /** The final parameters Θ_T. */
   theta: Float64Array;
+  /** J(Θ_T). */
   objective: number;
+  /** J before each update (gradient descent) or at each iterate (L-BFGS), starting with J(Θ₀). */
   lossHistory: number[];
+  /** Number of updates made. */
   iterations: number;
+  /** max_j |∂J/∂Θ_j| at Θ_T. */
   gradMaxAbs: number;
+  /** L-BFGS: the gradient tolerance was met. Gradient descent: always false (it has no tolerance). */
   converged: boolean;
+  /** Why the optimizer stopped, in words. */
   stopReason: string;
+  /** J and ∇J stayed finite. When false, `stopReason` says what went wrong. (`fit` also treats a
+   * final J above the start as divergence: see `risesAboveStart` in src/model/gradientDescent.ts.) */
   finite: boolean;
 }
 
@@ -49,12 +58,12 @@ export interface WasmObjective {
    * The lesson's gradient descent from Θ₀ = 0 (or `theta0`): the same iterates, history and
    * divergence rules as the model layer's `gradientDescent`, with the loop inside wasm.
    */
-  descend(alpha: number, maxIter: number, theta0?: Float64Array): DescentResult;
+  descend(alpha: number, maxIter: number, theta0?: Float64Array): OptimizerResult;
   /**
    * L-BFGS entirely in wasm: a line-for-line port of the model layer's `lbfgs` (same iterates,
    * history, stop rules and messages given the same objective values).
    */
-  minimize(options?: MinimizeOptions): DescentResult;
+  minimize(options?: MinimizeOptions): OptimizerResult;
 }
 
 /** Options of {@link WasmObjective.minimize}, as the model layer's `LbfgsOptions`. */
@@ -242,7 +251,7 @@ function wasmObjective(
     return J;
   };
 
-  const descend = (alpha: number, maxIter: number, theta0?: Float64Array): DescentResult => {
+  const descend = (alpha: number, maxIter: number, theta0?: Float64Array): OptimizerResult => {
     ensure(hist + 8 * (maxIter + 1));
     if (theta0) f64.set(theta0, theta / 8);
     else f64.fill(0, theta / 8, theta / 8 + n);
@@ -315,7 +324,7 @@ function wasmObjective(
     return J;
   };
 
-  const minimize = (options: MinimizeOptions = {}): DescentResult => {
+  const minimize = (options: MinimizeOptions = {}): OptimizerResult => {
     const { tol = 1e-9, maxIter = 1000, memory: M = 10 } = options;
     // Work space: x, g, then the iteration state (2 doubles), xNew, gNew, p, S (M·n), Y (M·n),
     // ρ (M), α (M); then the history.

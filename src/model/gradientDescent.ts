@@ -2,6 +2,7 @@
  * The lesson's gradient descent: Θ₀ = 0, Θ_{t+1} = Θ_t − α ∇J(Θ_t), a fixed number of iterations.
  * `lossHistory[t]` is J(Θ_t), the loss *before* update t (the notebook's order).
  */
+import type { OptimizerResult } from "../kernels/wasmObjective.js";
 import type { DifferentiableObjective } from "./objective.js";
 
 export interface GradientDescentOptions {
@@ -13,25 +14,8 @@ export interface GradientDescentOptions {
   theta0?: Float64Array;
 }
 
-export interface OptimizerResult {
-  /** The final parameters Θ_T. */
-  theta: Float64Array;
-  /** J(Θ_T). */
-  objective: number;
-  /** J before each update (gradient descent) or at each iterate (L-BFGS), starting with J(Θ₀). */
-  lossHistory: number[];
-  /** Number of updates made. */
-  iterations: number;
-  /** max_j |∂J/∂Θ_j| at Θ_T. */
-  gradMaxAbs: number;
-  /** L-BFGS: the gradient tolerance was met. Gradient descent: always false (it has no tolerance). */
-  converged: boolean;
-  /** Why the optimizer stopped, in words. */
-  stopReason: string;
-  /** J and ∇J stayed finite. When false, `stopReason` says what went wrong. (`fit` also treats a
-   * final J above the start as divergence: see {@link risesAboveStart}.) */
-  finite: boolean;
-}
+/** What an optimizer returns — one shape for the TypeScript and the WebAssembly optimizers. */
+export type { OptimizerResult };
 
 /**
  * The divergence rule for fixed-step descent: the final objective is above the starting one by
