@@ -22,6 +22,7 @@ import {
   notFitted,
   type Recalibrator,
   type RecalibratorJSON,
+  recalibratorJson,
   renormalizeRows,
   validateCalibrationSet,
   validateTransformInput,
@@ -111,14 +112,7 @@ export class HistogramBinning implements Recalibrator {
 
   toJSON(): RecalibratorJSON {
     if (this.values === undefined || this.classes === undefined) throw notFitted(this.method);
-    return {
-      format: "softcal-recalibrator",
-      version: 1,
-      method: this.method,
-      classes: this.classes,
-      bins: this.bins,
-      values: this.values,
-    };
+    return recalibratorJson(this.method, this.classes, { bins: this.bins, values: this.values });
   }
 
   static fromJSON(o: Record<string, unknown>, classes: number, where: string): HistogramBinning {

@@ -21,6 +21,7 @@ import {
   notFitted,
   type Recalibrator,
   type RecalibratorJSON,
+  recalibratorJson,
   validateCalibrationSet,
   validateTransformInput,
 } from "./recalibrator.js";
@@ -147,13 +148,7 @@ export class IsotonicCalibration implements Recalibrator {
 
   toJSON(): RecalibratorJSON {
     if (this.maps === undefined || this.classes === undefined) throw notFitted(this.method);
-    return {
-      format: "softcal-recalibrator",
-      version: 1,
-      method: this.method,
-      classes: this.classes,
-      maps: this.maps,
-    };
+    return recalibratorJson(this.method, this.classes, { maps: this.maps });
   }
 
   static fromJSON(o: Record<string, unknown>, classes: number, where: string): IsotonicCalibration {

@@ -28,6 +28,7 @@ import {
   notFitted,
   type Recalibrator,
   type RecalibratorJSON,
+  recalibratorJson,
   validateCalibrationSet,
   validateTransformInput,
 } from "./recalibrator.js";
@@ -178,15 +179,7 @@ export class PlattScaling implements Recalibrator {
 
   toJSON(): RecalibratorJSON {
     if (this.a === undefined || this.b === undefined) throw notFitted(this.method);
-    return {
-      format: "softcal-recalibrator",
-      version: 1,
-      method: this.method,
-      classes: 2,
-      a: this.a,
-      b: this.b,
-      targetSmoothing: this.targetSmoothing,
-    };
+    return recalibratorJson(this.method, 2, { a: this.a, b: this.b, targetSmoothing: this.targetSmoothing });
   }
 
   static fromJSON(o: Record<string, unknown>, where: string): PlattScaling {

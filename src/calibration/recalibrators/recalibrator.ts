@@ -30,6 +30,10 @@ export const RECALIBRATION_METHODS: readonly RecalibrationMethod[] = [
   "platt",
 ];
 
+/** The format tag and version every recalibrator JSON carries. */
+export const RECALIBRATOR_FORMAT = "softcal-recalibrator";
+export const RECALIBRATOR_VERSION = 1;
+
 /** The JSON form of a fitted recalibrator (see each method for its extra fields). */
 export interface RecalibratorJSON {
   format: "softcal-recalibrator";
@@ -96,6 +100,15 @@ export function validateTransformInput(S: Matrix, K: number, opts: ScoreOptions,
   }
   validateProbabilities(S, where);
   return expandBinaryProbabilities(S);
+}
+
+/** A fitted recalibrator's JSON: the common header (format, version, method, classes), then its parameters. */
+export function recalibratorJson(
+  method: RecalibrationMethod,
+  classes: number,
+  parameters: Record<string, unknown>,
+): RecalibratorJSON {
+  return { format: RECALIBRATOR_FORMAT, version: RECALIBRATOR_VERSION, method, classes, ...parameters };
 }
 
 /** A RangeError for using an unfitted recalibrator (a programming error). */

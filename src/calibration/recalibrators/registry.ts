@@ -6,7 +6,13 @@ import { validateChoice } from "../validate.js";
 import { HistogramBinning } from "./histogram.js";
 import { IsotonicCalibration } from "./isotonic.js";
 import { PlattScaling } from "./platt.js";
-import { RECALIBRATION_METHODS, type RecalibrationMethod, type Recalibrator } from "./recalibrator.js";
+import {
+  RECALIBRATION_METHODS,
+  RECALIBRATOR_FORMAT,
+  RECALIBRATOR_VERSION,
+  type RecalibrationMethod,
+  type Recalibrator,
+} from "./recalibrator.js";
 import { TemperatureScaling } from "./temperature.js";
 import { VectorScaling } from "./vector.js";
 
@@ -63,7 +69,7 @@ export function recalibratorFromJSON(json: unknown, where = "recalibrator JSON")
     throw new InputError(`${where}: expected a JSON object; got ${JSON.stringify(o)?.slice(0, 40)}`);
   }
   const r = o as Record<string, unknown>;
-  if (r["format"] !== "softcal-recalibrator" || r["version"] !== 1) {
+  if (r["format"] !== RECALIBRATOR_FORMAT || r["version"] !== RECALIBRATOR_VERSION) {
     throw new InputError(
       `${where}: expected format "softcal-recalibrator" version 1; got format ${JSON.stringify(r["format"])} version ${JSON.stringify(r["version"])}`,
     );

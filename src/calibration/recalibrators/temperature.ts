@@ -37,6 +37,7 @@ import {
   notFitted,
   type Recalibrator,
   type RecalibratorJSON,
+  recalibratorJson,
   validateCalibrationSet,
   validateTransformInput,
 } from "./recalibrator.js";
@@ -384,13 +385,7 @@ export class TemperatureScaling implements Recalibrator {
 
   toJSON(): RecalibratorJSON {
     if (this.temperature === undefined || this.classes === undefined) throw notFitted(this.method);
-    return {
-      format: "softcal-recalibrator",
-      version: 1,
-      method: this.method,
-      classes: this.classes,
-      temperature: this.temperature,
-    };
+    return recalibratorJson(this.method, this.classes, { temperature: this.temperature });
   }
 
   /** From {@link toJSON}'s output (already checked for format/method/classes by the registry). */

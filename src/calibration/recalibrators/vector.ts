@@ -24,6 +24,7 @@ import {
   notFitted,
   type Recalibrator,
   type RecalibratorJSON,
+  recalibratorJson,
   validateCalibrationSet,
   validateTransformInput,
 } from "./recalibrator.js";
@@ -133,14 +134,7 @@ export class VectorScaling implements Recalibrator {
 
   toJSON(): RecalibratorJSON {
     if (this.scale === undefined || this.bias === undefined) throw notFitted(this.method);
-    return {
-      format: "softcal-recalibrator",
-      version: 1,
-      method: this.method,
-      classes: this.scale.length,
-      scale: this.scale,
-      bias: this.bias,
-    };
+    return recalibratorJson(this.method, this.scale.length, { scale: this.scale, bias: this.bias });
   }
 
   static fromJSON(o: Record<string, unknown>, classes: number, where: string): VectorScaling {
