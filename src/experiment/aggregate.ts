@@ -7,7 +7,7 @@ import { stringify } from "csv-stringify/sync";
 import type { TopLevelSpec } from "vega-lite";
 import { ensureDir, writeFileAtomic } from "../io/atomic.js";
 import { renderFigure } from "../plot/render.js";
-import type { RunConfig, UnitRecord } from "./config.js";
+import { BIN_COLUMNS, RUN_COLUMNS, type RunConfig, type UnitRecord } from "./config.js";
 import { summarize } from "./stats.js";
 import type { CompletedRun, Experiment, Figure, ParamValue } from "./types.js";
 
@@ -38,7 +38,7 @@ function csv(rows: string[][]): string {
 
 /** runs.csv: one row per unit (grid order, then seed): parameters, seed_index, seed, metrics. */
 export function runsCsv(config: RunConfig, units: readonly UnitRecord[]): string {
-  const rows: string[][] = [[...config.parameters, "seed_index", "seed", ...config.metrics]];
+  const rows: string[][] = [[...config.parameters, ...RUN_COLUMNS, ...config.metrics]];
   for (const u of units) {
     rows.push([
       ...config.parameters.map((p) => formatCell(config.grid[u.pointIndex][p])),
@@ -76,20 +76,7 @@ export function summaryCsv(config: RunConfig, units: readonly UnitRecord[]): str
  * lower, upper, count, mean_predicted, observed (empty for an empty bin).
  */
 export function reliabilityCsv(config: RunConfig, units: readonly UnitRecord[]): string {
-  const rows: string[][] = [
-    [
-      ...config.parameters,
-      "seed_index",
-      "seed",
-      "view",
-      "bin",
-      "lower",
-      "upper",
-      "count",
-      "mean_predicted",
-      "observed",
-    ],
-  ];
+  const rows: string[][] = [[...config.parameters, ...RUN_COLUMNS, ...BIN_COLUMNS]];
   for (const u of units) {
     const params = config.parameters.map((p) => formatCell(config.grid[u.pointIndex][p]));
     for (const view of u.result.reliability ?? []) {

@@ -53,19 +53,12 @@ export interface UnitRecord {
   result: RunResult;
 }
 
-/** Column names the engine itself writes; parameters and metrics may not use them. */
-export const RESERVED_COLUMNS = [
-  "seed_index",
-  "seed",
-  "n",
-  "view",
-  "bin",
-  "lower",
-  "upper",
-  "count",
-  "mean_predicted",
-  "observed",
-];
+/** The columns runs.csv and reliability.csv add after the parameters to name a run. */
+export const RUN_COLUMNS = ["seed_index", "seed"] as const;
+/** The columns reliability.csv gives each bin. */
+export const BIN_COLUMNS = ["view", "bin", "lower", "upper", "count", "mean_predicted", "observed"] as const;
+/** Column names the engine itself writes (summary.csv adds `n`); parameters and metrics may not use them. */
+export const RESERVED_COLUMNS: readonly string[] = [...RUN_COLUMNS, "n", ...BIN_COLUMNS];
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

@@ -46,30 +46,19 @@ export interface Manifest {
 }
 
 /** Static facts about the running softcal and machine (computed once per process). */
-export interface Environment {
-  softcalVersion: string;
-  gitCommit?: string;
-  gitDirty?: boolean;
-  node: string;
-  platform: string;
-  arch: string;
-  host: string;
-}
+export type Environment = Pick<
+  Manifest,
+  "softcalVersion" | "gitCommit" | "gitDirty" | "node" | "platform" | "arch" | "host"
+>;
 
 let cached: Environment | undefined;
 
 /** softcal's version (package.json), git commit if any, node version, platform. */
 export function environment(): Environment {
   if (cached) return cached;
-  const env: Environment = {
-    softcalVersion: VERSION,
-    node: process.version,
-    platform: process.platform,
-    arch: process.arch,
-    host: os.hostname(),
-  };
+  let git: Pick<Environment, "gitCommit" | "gitDirty"> = {};
   if (PACKAGE_DIR) {
-    const git = (args: string[]) =>
+    const run = (args: string[]) =>
       execFileSync("git", args, {
         cwd: PACKAGE_DIR,
         encoding: "utf8",
@@ -77,33 +66,28 @@ export function environment(): Environment {
         timeout: 5000,
       });
     try {
-      env.gitCommit = git(["rev-parse", "HEAD"]).trim();
-      env.gitDirty = git(["status", "--porcelain", "--untracked-files=no"]).trim() !== "";
+      git = {
+        gitCommit: run(["rev-parse", "HEAD"]).trim(),
+        gitDirty: run(["status", "--porcelain", "--untracked-files=no"]).trim() !== "",
+      };
     } catch {
       // not a git checkout, or no git: silently absent
     }
   }
-  cached = env;
-  return env;
+  cached = {
+    softcalVersion: VERSION,
+    ...git,
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    host: os.hostname(),
+  };
+  return cached;
 }
 
 /** The manifest fields that describe the software and machine (the same for every manifest). */
-export function environmentFields(
-  argv: string[],
-): Pick<
-  Manifest,
-  "softcalVersion" | "gitCommit" | "gitDirty" | "node" | "platform" | "arch" | "host" | "argv"
-> {
-  const env = environment();
-  return {
-    softcalVersion: env.softcalVersion,
-    ...(env.gitCommit === undefined ? {} : { gitCommit: env.gitCommit, gitDirty: env.gitDirty }),
-    node: env.node,
-    platform: env.platform,
-    arch: env.arch,
-    host: env.host,
-    argv,
-  };
+export function environmentFields(argv: string[]): Environment & { argv: string[] } {
+  return { ...environment(), argv };
 }
 
 /** File name of the manifest: `manifest.json`, or `manifest.shard-I-of-N.json` for a shard. */
