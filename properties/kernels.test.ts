@@ -19,6 +19,7 @@ import { gradientDescent, type OptimizerResult } from "../src/model/gradientDesc
 import { lbfgs } from "../src/model/lbfgs.js";
 import { ovrObjective, softmaxObjective } from "../src/model/objective.js";
 import { type Problem, problemArb, problemThetaArb } from "./_shared/arbitraries.js";
+import { centralDifferences } from "./_shared/centralDifferences.js";
 import { expectClose } from "./_shared/expectClose.js";
 
 const data = (p: Problem): KernelTrainingData => ({
@@ -127,17 +128,7 @@ describe("wasm kernels", () => {
         f.evaluate(theta, g);
         // The same derivation as for the reference (properties/objective.test.ts): h = 1e-5,
         // truncation ≤ h²/6·216 ≈ 3.6e-9, rounding ≤ ε·|J|/h ≲ 6e-9.
-        const h = 1e-5;
-        const fd = new Float64Array(f.size);
-        const t = Float64Array.from(theta);
-        for (let j = 0; j < f.size; j++) {
-          t[j] = theta[j] + h;
-          const jp = f.evaluate(t, null);
-          t[j] = theta[j] - h;
-          const jm = f.evaluate(t, null);
-          t[j] = theta[j];
-          fd[j] = (jp - jm) / (2 * h);
-        }
+        const fd = centralDifferences(f, theta, 1e-5);
         expectClose(g, fd, { atol: 2e-8, rtol: 1e-7 }, "gradient");
       },
     );

@@ -6,6 +6,7 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { lipschitzBound, ovrObjective, softmaxObjective, type TrainingData } from "../src/model/objective.js";
 import { type Problem, problemArb, problemThetaArb, thetaArb } from "./_shared/arbitraries.js";
+import { centralDifferences } from "./_shared/centralDifferences.js";
 import { expectClose } from "./_shared/expectClose.js";
 
 const data = (p: Problem): TrainingData => ({ X: p.X, nSamples: p.m, nFeatures: p.d, y: p.y, nClasses: p.K });
@@ -25,17 +26,7 @@ describe.each(["softmax", "ovr"] as const)("%s objective", (kind) => {
       // log-sum-exp / softplus brings a factor x̃_j and its third derivative is bounded by 1),
       // so truncation ≤ 3.6e-9; |J| ≤ log K + 2·|z| ≤ 2 + 2·3·(1 + 4·5) + λ‖W‖² ≲ 300 ⇒
       // rounding ≤ 6e-9. Tolerance 2e-8 absolute, plus 1e-7 relative for large gradients.
-      const h = 1e-5;
-      const fd = new Float64Array(f.size);
-      const t = Float64Array.from(theta);
-      for (let j = 0; j < f.size; j++) {
-        t[j] = theta[j] + h;
-        const jp = f.evaluate(t, null);
-        t[j] = theta[j] - h;
-        const jm = f.evaluate(t, null);
-        t[j] = theta[j];
-        fd[j] = (jp - jm) / (2 * h);
-      }
+      const fd = centralDifferences(f, theta, 1e-5);
       expect(Number.isFinite(J)).toBe(true);
       expectClose(g, fd, { atol: 2e-8, rtol: 1e-7 }, "gradient");
     },
