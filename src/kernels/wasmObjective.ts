@@ -63,11 +63,11 @@ export interface WasmObjective {
    * L-BFGS entirely in wasm: a line-for-line port of the model layer's `lbfgs` (same iterates,
    * history, stop rules and messages given the same objective values).
    */
-  minimize(options?: MinimizeOptions): OptimizerResult;
+  minimize(options?: LbfgsOptions): OptimizerResult;
 }
 
-/** Options of {@link WasmObjective.minimize}, as the model layer's `LbfgsOptions`. */
-export interface MinimizeOptions {
+/** L-BFGS options, for `lbfgs` (src/model/lbfgs.ts) and {@link WasmObjective.minimize} alike. */
+export interface LbfgsOptions {
   /** Stop when max_j |∂J/∂θ_j| ≤ tol (default 1e-9). */
   tol?: number;
   /** Maximum number of iterations (default 1000). */
@@ -324,7 +324,7 @@ function wasmObjective(
     return J;
   };
 
-  const minimize = (options: MinimizeOptions = {}): OptimizerResult => {
+  const minimize = (options: LbfgsOptions = {}): OptimizerResult => {
     const { tol = 1e-9, maxIter = 1000, memory: M = 10 } = options;
     // Work space: x, g, then the iteration state (2 doubles), xNew, gNew, p, S (M·n), Y (M·n),
     // ρ (M), α (M); then the history.

@@ -91,10 +91,7 @@ export function referenceObjective(
 
 /** L-BFGS: inside wasm when the objective offers it (`minimize`, same iterates), else lbfgs.ts. */
 function runLbfgs(f: DifferentiableObjective, options: LbfgsOptions): OptimizerResult {
-  if ("minimize" in f && typeof f.minimize === "function") {
-    return (f.minimize as (o: LbfgsOptions) => OptimizerResult)(options);
-  }
-  return lbfgs(f, options);
+  return f.minimize ? f.minimize(options) : lbfgs(f, options);
 }
 
 /** The objective factory for `kernel` (default: "wasm" for softmax where WebAssembly SIMD is available). */
@@ -150,8 +147,8 @@ export function fit(X: Matrix, y: Int32Array, nClasses: number, options: FitOpti
   const f = (options.objective ?? defaultObjective(options.kernel, options.threads))(data, l2, model);
   let r: OptimizerResult =
     optimizer === "gd"
-      ? "descend" in f && typeof f.descend === "function"
-        ? (f.descend as (alpha: number, maxIter: number) => OptimizerResult)(alpha, maxIter)
+      ? f.descend
+        ? f.descend(alpha, maxIter)
         : gradientDescent(f, { alpha, maxIter })
       : runLbfgs(f, { tol, maxIter, memory });
   if (optimizer === "lbfgs" && r.finite && l2 === 0 && separates(model, data, r.theta)) {

@@ -10,19 +10,12 @@
  * which stay accurate (the "approximate Wolfe" conditions of Hager & Zhang 2005, §4). That is what
  * lets the gradient reach 1e-10 instead of stalling at the noise floor of J.
  */
+import type { LbfgsOptions } from "../kernels/wasmObjective.js";
 import { maxAbs, type OptimizerResult } from "./gradientDescent.js";
 import type { DifferentiableObjective } from "./objective.js";
 
-export interface LbfgsOptions {
-  /** Stop when max_j |∂J/∂θ_j| ≤ tol (default 1e-9). */
-  tol?: number;
-  /** Maximum number of iterations (default 1000). */
-  maxIter?: number;
-  /** Number of correction pairs kept (default 10). */
-  memory?: number;
-  /** Starting point (default zeros); copied. */
-  theta0?: Float64Array;
-}
+/** L-BFGS options (tol, maxIter, memory, theta0): one type for this and the wasm optimizer. */
+export type { LbfgsOptions };
 
 const C1 = 1e-4;
 const C2 = 0.9;
