@@ -9,6 +9,10 @@
  * MUTATE_SCOPE=core narrows the files to the direct properties of the most important modules
  * (softmax, objective, bins/metrics, temperature scaling): no optimizer/fit/model-file/kernel
  * suites, whose module imports dominate each mutant's run time.
+ *
+ * MUTATE_TESTS=a,b,… (comma-separated test files or globs) replaces the file list altogether: a
+ * run over one module then loads only that module's properties, and concurrent runs over
+ * different modules do not see each other's test files.
  */
 import { defineConfig } from "vitest/config";
 
@@ -40,7 +44,11 @@ const all = [
 
 export default defineConfig({
   test: {
-    include: process.env.MUTATE_SCOPE === "core" ? core : all,
+    include: process.env.MUTATE_TESTS
+      ? process.env.MUTATE_TESTS.split(",").map((f) => f.trim())
+      : process.env.MUTATE_SCOPE === "core"
+        ? core
+        : all,
     setupFiles: ["properties/setup.ts"],
     env: { FC_SEED, FC_NUM_RUNS },
     // Modules stay loaded between test files (mutant switching reads the active mutant at run
