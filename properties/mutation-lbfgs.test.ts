@@ -1,0 +1,437 @@
+/**
+ * Properties of src/model/lbfgs.ts added to kill mutants that survived `npm run mutate`
+ * (docs/mutation.md): every iterate, the loss history, the final J and max |∇J|, the iteration
+ * count, the stop reason and the number of objective evaluations equal a restatement of the
+ * documented algorithm — the two-loop recursion of Nocedal & Wright (2006) Alg. 7.4 with
+ * γ = sᵀy/yᵀy (first step scaled to length ≤ 1), a bracketing weak-Wolfe line search (c₁ = 1e-4,
+ * c₂ = 0.9, ×4 expansion, N&W's safeguarded cubic interpolation (3.59) clamped to the middle 80 %
+ * of the bracket, ≤ 40 trials, the approximate-Armijo allowance 1e-10·(1 + |J|) when
+ * φ′(α) ≤ (2c₁ − 1)φ′(0)), the memory of the last `memory` pairs with sᵀy > 1e-300, and the
+ * stop when max |∇J| ≤ tol. The restatement does the same floating-point operations in the same
+ * order, so the comparison is bit for bit: any change to the arithmetic, the bookkeeping or a
+ * constant shows up as a different double somewhere along the path.
+ */
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import { lbfgs } from "../src/model/lbfgs.js";
+import type { DifferentiableObjective } from "../src/model/objective.js";
+
+type Obj = DifferentiableObjective & { calls: number };
+
+/** J = ½ Σ c_j (θ_j − a_j)² + q Σ (θ_j − a_j)⁴/4 (q = 0: a quadratic); ∇J accordingly; counts calls. */
+function poly(c: number[], a: number[], q = 0): Obj {
+  return {
+    size: c.length,
+    calls: 0,
+    evaluate(theta, grad) {
+      this.calls++;
+      let J = 0;
+      for (let j = 0; j < c.length; j++) {
+        const r = theta[j] - a[j];
+        J += 0.5 * c[j] * r * r + (q * r * r * r * r) / 4;
+        if (grad) grad[j] = c[j] * r + q * r * r * r;
+      }
+      return J;
+    },
+  };
+}
+
+interface Ref {
+  theta: number[];
+  J: number;
+  hist: number[];
+  iter: number;
+  gmax: number;
+  converged: boolean;
+  reason: string;
+  finite: boolean;
+  evals: number;
+  restarts: number;
+  /** Number of stored pairs after each iteration. */
+  memLen: number[];
+}
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+};
+const maxAbsOf = (g: number[]): number => {
+  let m = 0;
+  for (const v of g) if (Math.abs(v) > m || Number.isNaN(v)) m = Math.abs(v);
+  return m;
+};
+
+/** N&W (3.59): the minimizer of the cubic through (lo, fLo, dLo), (hi, fHi, dHi), kept in [lo + w/10, hi − w/10]. */
+function cubic(lo: number, fLo: number, dLo: number, hi: number, fHi: number, dHi: number): number {
+  const w = hi - lo;
+  let t = lo + 0.5 * w; // bisection unless the cubic has a finite minimizer
+  if (Number.isFinite(fHi) && Number.isFinite(dHi)) {
+    const d1 = dLo + dHi - (3 * (fLo - fHi)) / (lo - hi);
+    const disc = d1 * d1 - dLo * dHi;
+    if (disc >= 0) {
+      const d2 = Math.sqrt(disc);
+      const c = hi - w * ((dHi + d2 - d1) / (dHi - dLo + 2 * d2));
+      if (Number.isFinite(c)) t = c;
+    }
+  }
+  return Math.min(Math.max(t, lo + 0.1 * w), hi - 0.1 * w);
+}
+
+/** The documented algorithm, restated on plain arrays. */
+function refLbfgs(
+  f: DifferentiableObjective,
+  opts: { tol?: number; maxIter?: number; memory?: number; theta0?: number[] } = {},
+): Ref {
+  const tol = opts.tol ?? 1e-9;
+  const maxIter = opts.maxIter ?? 1000;
+  const M = opts.memory ?? 10;
+  const n = f.size;
+  let evals = 0;
+  const ev = (x: number[], g: number[]): number => {
+    evals++;
+    const gb = new Float64Array(n);
+    const J = f.evaluate(Float64Array.from(x), gb);
+    for (let j = 0; j < n; j++) g[j] = gb[j];
+    return J;
+  };
+  let x = opts.theta0 ? [...opts.theta0] : new Array<number>(n).fill(0);
+  let g = new Array<number>(n).fill(0);
+  let J = ev(x, g);
+  const hist = [J];
+  const mem: { s: number[]; y: number[]; rho: number }[] = [];
+  const memLen: number[] = [];
+  let restarts = 0;
+  const out = (iter: number, converged: boolean, reason: string, finite = true): Ref => ({
+    theta: x,
+    J,
+    hist,
+    iter,
+    gmax: maxAbsOf(g),
+    converged,
+    reason,
+    finite,
+    evals,
+    restarts,
+    memLen,
+  });
+  if (!Number.isFinite(J) || !Number.isFinite(maxAbsOf(g))) {
+    return out(0, false, "the objective is not finite at the starting point", false);
+  }
+  for (let iter = 0; iter < maxIter; iter++) {
+    const gm = maxAbsOf(g);
+    if (gm <= tol) return out(iter, true, `gradient max-abs ${gm} ≤ tol ${tol}`);
+    // p = −H g by the two-loop recursion, H₀ = γI.
+    const p = g.map((v) => -v);
+    const al: number[] = [];
+    for (let i = mem.length - 1; i >= 0; i--) {
+      al[i] = mem[i].rho * dot(mem[i].s, p);
+      for (let j = 0; j < n; j++) p[j] += -al[i] * mem[i].y[j];
+    }
+    const gamma =
+      mem.length > 0
+        ? 1 / (mem[mem.length - 1].rho * dot(mem[mem.length - 1].y, mem[mem.length - 1].y))
+        : 1 / Math.max(1, Math.sqrt(dot(g, g)));
+    for (let j = 0; j < n; j++) p[j] *= gamma;
+    for (let i = 0; i < mem.length; i++) {
+      const b = mem[i].rho * dot(mem[i].y, p);
+      for (let j = 0; j < n; j++) p[j] += (al[i] - b) * mem[i].s[j];
+    }
+    let d0 = dot(g, p);
+    if (!(d0 < 0)) {
+      restarts++;
+      mem.length = 0;
+      for (let j = 0; j < n; j++) p[j] = -g[j] / Math.max(1, Math.sqrt(dot(g, g)));
+      d0 = dot(g, p);
+    }
+    // Weak-Wolfe bracketing search.
+    let lo = 0;
+    let hi = Infinity;
+    let fLo = J;
+    let dLo = d0;
+    let fHi = Number.NaN;
+    let dHi = Number.NaN;
+    let alpha = 1;
+    let ok = false;
+    let xn: number[] = x;
+    const gn = new Array<number>(n).fill(0);
+    let Jn = J;
+    const allowance = 1e-10 * (1 + Math.abs(J));
+    for (let t = 0; t < 40; t++) {
+      xn = x.map((v, j) => v + alpha * p[j]);
+      Jn = ev(xn, gn);
+      const d = dot(gn, p);
+      const fin = Number.isFinite(Jn) && Number.isFinite(d);
+      const sufficient =
+        fin && (Jn <= J + 1e-4 * alpha * d0 || (Jn <= J + allowance && d <= (2 * 1e-4 - 1) * d0));
+      if (!sufficient) {
+        hi = alpha;
+        fHi = Jn;
+        dHi = d;
+      } else if (d < 0.9 * d0) {
+        lo = alpha;
+        fLo = Jn;
+        dLo = d;
+      } else {
+        ok = true;
+        break;
+      }
+      if (hi === Infinity) alpha *= 4;
+      else {
+        if (hi - lo <= 1e-16 * hi) break;
+        alpha = cubic(lo, fLo, dLo, hi, fHi, dHi);
+      }
+    }
+    if (!ok) {
+      const gm2 = maxAbsOf(g);
+      return out(
+        iter,
+        gm2 <= tol,
+        `line search found no acceptable step at gradient max-abs ${gm2} (the objective is at its rounding floor)`,
+      );
+    }
+    const s = xn.map((v, j) => v - x[j]);
+    const y = gn.map((v, j) => v - g[j]);
+    const sy = dot(s, y);
+    if (sy > 1e-300) {
+      if (mem.length === M) mem.shift();
+      mem.push({ s, y, rho: 1 / sy });
+    } else if (mem.length === M) {
+      mem.shift(); // a full memory drops its oldest pair even when the new one is rejected
+    }
+    memLen.push(mem.length);
+    x = xn;
+    g = [...gn];
+    J = Jn;
+    hist.push(J);
+  }
+  const gm = maxAbsOf(g);
+  return out(
+    maxIter,
+    gm <= tol,
+    gm <= tol
+      ? `gradient max-abs ${gm} ≤ tol ${tol}`
+      : `reached ${maxIter} iterations (gradient max-abs ${gm})`,
+  );
+}
+
+function expectSame(r: ReturnType<typeof lbfgs>, w: Ref, calls: number): void {
+  expect(Array.from(r.theta)).toEqual(w.theta);
+  expect(r.lossHistory).toEqual(w.hist);
+  expect(r.objective).toBe(w.J);
+  expect(r.iterations).toBe(w.iter);
+  expect(r.gradMaxAbs).toBe(w.gmax);
+  expect(r.converged).toBe(w.converged);
+  expect(r.stopReason).toBe(w.reason);
+  expect(r.finite).toBe(w.finite);
+  expect(calls).toBe(w.evals);
+}
+
+const small = (lo: number, hi: number, den: number) => fc.integer({ min: lo, max: hi }).map((v) => v / den);
+
+/** Quadratics and quartics in 1–12 dimensions with curvatures spread over three decades. */
+const caseArb = fc.integer({ min: 1, max: 12 }).chain((n) =>
+  fc.record({
+    c: fc.array(
+      fc.integer({ min: 0, max: 30 }).map((e) => 10 ** (e / 10 - 1.5)),
+      { minLength: n, maxLength: n },
+    ),
+    a: fc.array(small(-40, 40, 8), { minLength: n, maxLength: n }),
+    theta0: fc.option(fc.array(small(-40, 40, 8), { minLength: n, maxLength: n }), { nil: undefined }),
+    q: fc.constantFrom(0, 0, 0.01, 1),
+    memory: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+    maxIter: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
+    tol: fc.option(fc.constantFrom(1e-3, 1e-6, 1e-12), { nil: undefined }),
+  }),
+);
+
+describe("lbfgs against the restated algorithm", () => {
+  test.prop([caseArb])("iterates, history, counts and stop reason are bit for bit the restatement's", (k) => {
+    const f = poly(k.c, k.a, k.q);
+    const t0 = k.theta0 ? Float64Array.from(k.theta0) : undefined;
+    const r = lbfgs(f, { tol: k.tol, maxIter: k.maxIter, memory: k.memory, theta0: t0 });
+    const w = refLbfgs(poly(k.c, k.a, k.q), {
+      tol: k.tol,
+      maxIter: k.maxIter,
+      memory: k.memory,
+      theta0: k.theta0,
+    });
+    expectSame(r, w, f.calls);
+    // theta0 is copied, never written.
+    if (t0) {
+      expect(Array.from(t0)).toEqual(k.theta0);
+      expect(r.theta).not.toBe(t0);
+    }
+  });
+
+  it("defaults: Θ₀ = 0, tol 1e-9, at most 1000 iterations, memory 10 (15 curvatures need > 10 pairs)", () => {
+    const c = Array.from({ length: 15 }, (_, j) => 1.6 ** j / 100);
+    const a = Array.from({ length: 15 }, (_, j) => ((j % 5) - 2) / 2);
+    const f = poly(c, a);
+    const r = lbfgs(f);
+    const w = refLbfgs(poly(c, a));
+    expectSame(r, w, f.calls);
+    expect(w.converged).toBe(true);
+    // The memory filled up (so the default of 10 was reached and respected).
+    expect(Math.max(...w.memLen)).toBe(10);
+    expect(w.iter).toBeGreaterThan(11);
+    // A different memory takes a different path on this problem.
+    expect(refLbfgs(poly(c, a), { memory: 11 }).hist).not.toEqual(w.hist);
+    expect(refLbfgs(poly(c, a), { memory: 9 }).hist).not.toEqual(w.hist);
+    // tol 1e-9 by default: a looser tol stops earlier, a tighter one later.
+    expect(refLbfgs(poly(c, a), { tol: 1e-8 }).iter).toBeLessThan(w.iter);
+    expect(refLbfgs(poly(c, a), { tol: 1e-10 }).iter).toBeGreaterThan(w.iter);
+  });
+
+  it("maxIter 1000 by default: a run that does not settle stops at 1000 with the exact reason", () => {
+    // J = cos θ − θ/100 (smooth, non-convex, unbounded below): from 0 the iterates wander between
+    // wells (the pairs with sᵀy ≤ 1e-300 are skipped) and tol 0 is never met.
+    const wave = (): Obj => ({
+      size: 1,
+      calls: 0,
+      evaluate(t, g) {
+        this.calls++;
+        if (g) g[0] = -Math.sin(t[0]) - 0.01;
+        return Math.cos(t[0]) - 0.01 * t[0];
+      },
+    });
+    const f = wave();
+    const r = lbfgs(f, { tol: 0 });
+    const w = refLbfgs(wave(), { tol: 0 });
+    expectSame(r, w, f.calls);
+    expect(r.iterations).toBe(1000);
+    expect(r.lossHistory.length).toBe(1001);
+    expect(r.stopReason).toBe(`reached 1000 iterations (gradient max-abs ${r.gradMaxAbs})`);
+  });
+
+  it("stops when max |∇J| ≤ tol, equality included, before any step", () => {
+    // ∇J(0) = c·(0 − a) = (−0.5, 0.25): max-abs exactly 0.5.
+    const f = poly([1, 1], [0.5, -0.25]);
+    const r = lbfgs(f, { tol: 0.5 });
+    expect(r.iterations).toBe(0);
+    expect(r.converged).toBe(true);
+    expect(r.stopReason).toBe("gradient max-abs 0.5 ≤ tol 0.5");
+    expect(r.lossHistory).toEqual([0.15625]);
+    expect(r.gradMaxAbs).toBe(0.5);
+    expect(f.calls).toBe(1);
+    expect(Array.from(r.theta)).toEqual([0, 0]);
+    // Just above the tolerance: it steps.
+    expect(lbfgs(poly([1, 1], [0.5, -0.25]), { tol: 0.4999999999 }).iterations).toBeGreaterThan(0);
+  });
+
+  it("the first step has length min(1, ‖g‖)·… : p = −g/max(1, ‖g‖), trial α = 1", () => {
+    // ‖g‖ = 0.5 < 1: the first trial point is θ − g exactly (the Newton step for c = 1).
+    const seen: number[][] = [];
+    const f: DifferentiableObjective = {
+      size: 1,
+      evaluate(t, g) {
+        seen.push(Array.from(t));
+        if (g) g[0] = t[0] - 0.5;
+        return 0.5 * (t[0] - 0.5) ** 2;
+      },
+    };
+    lbfgs(f, { maxIter: 1 });
+    expect(seen).toEqual([[0], [0.5]]);
+    // ‖g‖ = 4 > 1: the first trial point is at distance 1.
+    seen.length = 0;
+    const f4: DifferentiableObjective = {
+      size: 1,
+      evaluate(t, g) {
+        seen.push(Array.from(t));
+        if (g) g[0] = t[0] - 4;
+        return 0.5 * (t[0] - 4) ** 2;
+      },
+    };
+    lbfgs(f4, { maxIter: 1 });
+    expect(seen[1]).toEqual([1]);
+  });
+
+  it("a non-finite start stops at once: finite false, iteration 0, the exact reason", () => {
+    for (const [J, g] of [
+      [Number.NaN, 1],
+      [Infinity, 1],
+      [1, Infinity],
+      [1, Number.NaN],
+    ]) {
+      let calls = 0;
+      const f: DifferentiableObjective = {
+        size: 2,
+        evaluate(_t, grad) {
+          calls++;
+          if (grad) {
+            grad[0] = 2;
+            grad[1] = g;
+          }
+          return J;
+        },
+      };
+      const r = lbfgs(f);
+      expect(r.finite).toBe(false);
+      expect(r.converged).toBe(false);
+      expect(r.iterations).toBe(0);
+      expect(r.stopReason).toBe("the objective is not finite at the starting point");
+      expect(r.lossHistory).toEqual([J]);
+      expect(Object.is(r.objective, J)).toBe(true);
+      expect(calls).toBe(1);
+    }
+  });
+
+  it("maxIter reached: the exact reason, converged false, and the count", () => {
+    const c = [1, 0.01, 3];
+    const a = [1, -2, 0.5];
+    const f = poly(c, a);
+    const r = lbfgs(f, { maxIter: 2 });
+    const w = refLbfgs(poly(c, a), { maxIter: 2 });
+    expectSame(r, w, f.calls);
+    expect(r.iterations).toBe(2);
+    expect(r.stopReason).toMatch(/^reached 2 iterations \(gradient max-abs [0-9.e-]+\)$/);
+    expect(r.converged).toBe(false);
+  });
+});
+
+describe("line search", () => {
+  it("a linear J (no minimum along p) expands ×4 forty times and then gives up with the exact reason", () => {
+    const trials: number[] = [];
+    const f: DifferentiableObjective = {
+      size: 1,
+      evaluate(t, g) {
+        trials.push(t[0]);
+        if (g) g[0] = -2;
+        return -2 * t[0];
+      },
+    };
+    const r = lbfgs(f, { tol: 1e-3 });
+    expect(trials.length).toBe(41);
+    // p = −g/‖g‖ = 1; trials at α = 1, 4, 16, …, 4³⁹.
+    expect(trials.slice(1)).toEqual(Array.from({ length: 40 }, (_, i) => 4 ** i));
+    expect(r.iterations).toBe(0);
+    expect(r.converged).toBe(false);
+    expect(r.finite).toBe(true);
+    expect(r.stopReason).toBe(
+      "line search found no acceptable step at gradient max-abs 2 (the objective is at its rounding floor)",
+    );
+    expect(r.lossHistory).toEqual([-0]);
+    // The same give-up with a gradient within tol counts as converged.
+    expect(lbfgs(f, { tol: 2 }).stopReason).toBe("gradient max-abs 2 ≤ tol 2");
+  });
+
+  it("a collapsed bracket stops the search; non-finite trials shrink the step (bisection)", () => {
+    // J rises whatever the step (a gradient that lies): every trial is rejected, the bracket
+    // [0, α] shrinks by the clamped interpolation until hi − lo ≤ 1e-16·hi or 40 trials.
+    const f = {
+      size: 1,
+      calls: 0,
+      evaluate(t: Float64Array, g: Float64Array | null) {
+        this.calls++;
+        if (g) g[0] = -1;
+        return t[0] === 0 ? 0 : Number.NaN;
+      },
+    };
+    const r = lbfgs(f, { maxIter: 3 });
+    const w = refLbfgs({ size: 1, evaluate: f.evaluate.bind({ calls: 0 }) }, { maxIter: 3 });
+    expect(r.stopReason).toBe(w.reason);
+    expect(f.calls).toBe(w.evals);
+    expect(r.iterations).toBe(0);
+    expect(r.finite).toBe(true);
+  });
+});
