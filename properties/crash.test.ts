@@ -30,6 +30,7 @@ import { snapshot, toyRun } from "./_shared/runs.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const driver = path.join(repoRoot, "properties", "_shared", "toyDriver.ts");
+const toyRegistry = new URL("./_shared/toyExperiments.ts", import.meta.url);
 const SLEEP_MS = 30; // per toy unit, so a sweep lasts long enough to be killed in the middle
 const roots: string[] = [];
 const children: ChildProcess[] = [];
@@ -205,6 +206,34 @@ describe("a full disk or an unwritable folder mid-run", () => {
         () => undefined,
         (e: Error) => e,
       );
+      expect(err).toBeInstanceOf(RunError);
+      expect(err?.message).toMatch(
+        /: cannot write: no space left on the device; the units already finished are kept/,
+      );
+      expect((err?.cause as NodeJS.ErrnoException | undefined)?.code).toBe("ENOSPC");
+      const kept = expectEarlierResultsIntact(out);
+      expect(kept).toBeGreaterThan(0);
+      expect(kept).toBeLessThan(15);
+      await resumeElsewhere(out);
+    },
+  );
+
+  (canMount ? it : it.skip)(
+    "disk full with --jobs 2 (a worker writing its own unit files): the same one-line error, units intact, resume completes",
+    async () => {
+      const disk = tinyDisk(48)!;
+      const out = path.join(disk, "out");
+      // The main thread's first unit waits for the worker's first unit file, so the worker writes.
+      process.env.TOY_MAIN_WAITS = path.join(out, "toy", "units");
+      let err: Error | undefined;
+      try {
+        err = await runExperiments({ ...base, out, jobs: 2, registryUrl: toyRegistry }).then(
+          () => undefined,
+          (e: Error) => e,
+        );
+      } finally {
+        delete process.env.TOY_MAIN_WAITS;
+      }
       expect(err).toBeInstanceOf(RunError);
       expect(err?.message).toMatch(
         /: cannot write: no space left on the device; the units already finished are kept/,

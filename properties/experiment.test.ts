@@ -140,11 +140,57 @@ describe("determinism", () => {
     expect(a.split("\n")[0]).toBe(reference["toy/runs.csv"].split("\n")[0]);
   });
 
-  it("jobs = 1 and jobs = 2 (worker threads) write identical bytes", async () => {
+  it("jobs = 1 and jobs = 2 (this thread and a worker, each writing unit files) write identical bytes", async () => {
     const out = tmp();
-    const r = await runExperiments({ ...base, out, jobs: 2, registryUrl });
+    // The main thread's first toy unit waits for a unit file from the worker: both threads write.
+    process.env.TOY_MAIN_WAITS = path.join(out, "toy", "units");
+    try {
+      const r = await runExperiments({ ...base, out, jobs: 2, registryUrl });
+      expect(r.exitCode).toBe(0);
+      expect(r.experiments[0].unitsRun).toBe(15);
+    } finally {
+      delete process.env.TOY_MAIN_WAITS;
+    }
+    expect(both(out)).toEqual(reference);
+  });
+
+  it("a worker that dies mid-unit: that unit fails (FAILED, exit 1), a new worker takes the rest; resume completes", async () => {
+    const out = tmp();
+    process.env.TOY_MAIN_WAITS = path.join(out, "toy", "units");
+    process.env.TOY_WORKER_EXIT = path.join(out, "worker-exited");
+    let r: Awaited<ReturnType<typeof runExperiments>>;
+    try {
+      r = await runExperiments({ ...base, out, jobs: 2, registryUrl });
+    } finally {
+      delete process.env.TOY_MAIN_WAITS;
+      delete process.env.TOY_WORKER_EXIT;
+    }
+    expect(r.exitCode).toBe(1);
+    expect(r.experiments[0].failures).toHaveLength(1);
+    expect(r.experiments[0].failures[0].message).toBe("worker exited while running the unit");
+    expect(r.experiments[0].unitsRun).toBe(14);
+    expect(fs.readdirSync(path.join(out, "toy", "units"))).toHaveLength(14);
+    const again = await runExperiments({ ...base, out, resume: true });
+    expect(again.exitCode).toBe(0);
+    expect(again.experiments[0].unitsSkipped).toBe(14);
+    expect(both(out)).toEqual(reference);
+  });
+
+  it("a worker that cannot load the experiments: one warning, the other threads run its units, same bytes", async () => {
+    const out = tmp();
+    const warnings: string[] = [];
+    const r = await runExperiments({
+      ...base,
+      out,
+      jobs: 3,
+      registryUrl: "data:text/javascript,export const experiments = [];",
+      logger: { info() {}, warn: (m) => warnings.push(m) },
+    });
     expect(r.exitCode).toBe(0);
     expect(both(out)).toEqual(reference);
+    expect(warnings.filter((w) => w.startsWith("toy: "))).toEqual([
+      'toy: a worker thread could not load the experiments (data:text/javascript,export const experiments = []; exports no experiment named "toy"); its units run on the other threads',
+    ]);
   });
 
   it("runs.csv holds every parameter, seed and metric, numbers in shortest round-trip form", () => {
@@ -321,6 +367,22 @@ describe("resume", () => {
       expect(both(out)).toEqual(reference);
     },
   );
+
+  it("jobs 2 with an injected writer (workers send the text here): crash after 5 unit files, then --resume", async () => {
+    const out = tmp();
+    process.env.TOY_MAIN_WAITS = path.join(out, "toy", "units");
+    try {
+      await expect(
+        runExperiments({ ...base, out, jobs: 2, registryUrl, writeFile: crashingWriter(isUnit, 5) }),
+      ).rejects.toThrow(/simulated crash/);
+    } finally {
+      delete process.env.TOY_MAIN_WAITS;
+    }
+    expect(fs.readdirSync(path.join(out, "toy", "units"))).toHaveLength(4);
+    const r = await runExperiments({ ...base, out, resume: true });
+    expect(r.experiments[0].unitsSkipped).toBe(4);
+    expect(both(out)).toEqual(reference);
+  });
 
   it.each(["runs.csv", "summary.csv", "reliability.csv"])(
     "crash writing %s (before / mid aggregates), then --resume ⇒ the same bytes",

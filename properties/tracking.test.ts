@@ -187,7 +187,7 @@ describe("real process deaths", () => {
     }
   };
 
-  it("kill -9 mid-sweep (2 workers): a second process is refused while it lives; resume gives the uninterrupted bytes", async () => {
+  it("kill -9 mid-sweep (--jobs 2): a second process is refused while it lives; resume gives the uninterrupted bytes", async () => {
     const out = tmp();
     const d = startDriver(out, ["--jobs", "2"]);
     await until(() => unitCount(out) >= 3, "3 finished units");

@@ -7,8 +7,33 @@
  * Environment knobs (read at run time, so worker threads see them too):
  * - TOY_SLEEP_MS: sleep this long in every unit (kill/interrupt tests).
  * - TOY_FAIL: `<a>:<seedIndex>` makes the unit with that `a` and seed index throw.
+ * - TOY_MAIN_WAITS: a folder; a unit run on the main thread first waits (≤ 20 s) until a `.json`
+ *   file is in it — with the run's `units/` folder, a worker thread must have finished a unit, so
+ *   a `--jobs 2` test really exercises the workers (the main thread would otherwise finish these
+ *   microsecond units before a worker has loaded). The results do not change.
+ * - TOY_WORKER_EXIT: a file path; the first unit a worker thread runs while that file does not
+ *   exist creates it and ends the thread (`process.exit` in a worker): exactly one worker dies,
+ *   mid-unit.
  */
+import * as fs from "node:fs";
+import { isMainThread } from "node:worker_threads";
 import seedrandom from "seedrandom";
+
+async function waitForWorkerUnit(dir: string): Promise<void> {
+  const until = Date.now() + 20_000;
+  const done = () => {
+    try {
+      return fs.readdirSync(dir).some((f) => f.endsWith(".json"));
+    } catch {
+      return false;
+    }
+  };
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`TOY_MAIN_WAITS: no .json file in ${dir} after 20 s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 import type { Experiment, GridPoint } from "../../src/experiment/types.js";
 
 const fullGrid: GridPoint[] = [
@@ -27,6 +52,13 @@ export const toy: Experiment = {
   async run(point, ctx) {
     const sleep = Number(process.env.TOY_SLEEP_MS ?? "0");
     if (sleep > 0) await new Promise((r) => setTimeout(r, sleep));
+    const waitDir = process.env.TOY_MAIN_WAITS;
+    if (waitDir && isMainThread) await waitForWorkerUnit(waitDir);
+    const exitMarker = process.env.TOY_WORKER_EXIT;
+    if (exitMarker && !isMainThread && !fs.existsSync(exitMarker)) {
+      fs.writeFileSync(exitMarker, "");
+      process.exit(3);
+    }
     if (process.env.TOY_FAIL === `${point.a}:${ctx.seedIndex}`)
       throw new Error(`toy failure at a=${point.a}`);
     const rng = seedrandom.alea(String(ctx.seed));

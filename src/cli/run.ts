@@ -48,7 +48,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("--out <dir>", "output folder", "results")
     .option("--seeds <N>", "seeds per grid point", "10")
     .option("--root-seed <S>", "the root seed every run's seed is derived from", "0")
-    .option("--jobs <N>", "worker threads (default: the number of cores)")
+    .option("--jobs <N>", "threads running units: this one and N-1 workers (default: the number of cores)")
     .option(
       "--shard <I/N>",
       "run only shard I of N (also auto/N: index from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or SOFTCAL_SHARD_INDEX)",

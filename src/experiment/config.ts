@@ -213,6 +213,44 @@ export function unitText(record: UnitRecord): string {
   return `${JSON.stringify(record, encodeReplacer)}\n`;
 }
 
+/**
+ * The unit file text for `plan`'s result, or why the result cannot be kept: the result is first
+ * structured-cloned (as if posted by a worker thread, so a unit's bytes do not depend on the thread
+ * that ran it), then checked against the experiment's contract ({@link checkResult}), serialized
+ * and parsed back. Used by every thread that writes unit files.
+ */
+export function unitRecordText(
+  config: RunConfig,
+  plan: UnitPlan,
+  result: unknown,
+): { text: string } | { message: string } {
+  let cloned: unknown;
+  try {
+    cloned = structuredClone(result);
+  } catch (err) {
+    return { message: `result is not transferable: ${(err as Error).message}` };
+  }
+  const problem = checkResult(config, cloned);
+  if (problem !== undefined) return { message: problem };
+  const record: UnitRecord = {
+    format: UNIT_FORMAT,
+    experiment: config.experiment,
+    key: plan.key,
+    pointIndex: plan.point,
+    seedIndex: plan.seedIndex,
+    seed: plan.seed,
+    point: config.grid[plan.point],
+    result: cloned as RunResult,
+  };
+  try {
+    const text = unitText(record);
+    parseUnit(text);
+    return { text };
+  } catch (err) {
+    return { message: `result is not JSON-serializable: ${(err as Error).message}` };
+  }
+}
+
 /** Parses a unit file's text (inverse of {@link unitText}). */
 export function parseUnit(text: string): UnitRecord {
   return JSON.parse(text, decodeReviver) as UnitRecord;

@@ -8,8 +8,8 @@
  * - `manifest.json` (`manifest.shard-I-of-N.json` for a shard) — softcal version, git commit,
  *   node, platform, argv, seeds, times, counts, failures; status RUNNING → COMPLETED / FAILED /
  *   INTERRUPTED, written last.
- * - `units/p<point>-s<seed>.json` — one file per finished unit, written atomically by the main
- *   thread only (the single writer); they make `--resume` and sharding work.
+ * - `units/p<point>-s<seed>.json` — one file per finished unit, written atomically by the thread
+ *   that ran it (each unit has one file and one writer); they make `--resume` and sharding work.
  * - `runs.csv`, `summary.csv`, `reliability.csv`, `figures/*.svg|png` — computed from the unit files
  *   in unit order once every unit is present, hence byte-identical for any --jobs, shards or resume.
  * - `.lock` (`.lock.shard-I-of-N`) — held while a process writes the folder.
@@ -25,24 +25,28 @@ import { acquireLock, isProcessAlive, type Lock, readLock } from "../io/lock.js"
 import { type Logger, type RenderFigure, type WriteFile, writeAggregates } from "./aggregate.js";
 import {
   buildConfig,
-  checkResult,
   configDifference,
   configText,
-  parseUnit,
   type RunConfig,
   readConfig,
   readUnit,
-  UNIT_FORMAT,
   type UnitPlan,
   type UnitRecord,
   unitFile,
-  unitText,
+  unitRecordText,
 } from "./config.js";
 import { environmentFields, type Manifest, manifestName, type RunStatus, readManifest } from "./manifest.js";
 import { defaultProgress, type ProgressCallback, type ProgressEvent } from "./progress.js";
 import { inShard, type Shard, shardTag } from "./shard.js";
-import type { Experiment, RunResult } from "./types.js";
-import type { WorkerReply, WorkerTask } from "./worker.js";
+import type { Experiment } from "./types.js";
+import {
+  QUEUE_NEXT,
+  QUEUE_SLOTS,
+  QUEUE_STOP,
+  WORKER_ROLE,
+  type WorkerReply,
+  type WorkerSetup,
+} from "./worker.js";
 
 /** Options of {@link runExperiments}. */
 export interface RunExperimentsOptions {
@@ -59,7 +63,10 @@ export interface RunExperimentsOptions {
   seeds?: number;
   /** Root seed every per-run seed is derived from (default 0). */
   rootSeed?: number;
-  /** Worker threads (default `os.availableParallelism()`); 1 runs in-process. */
+  /**
+   * Threads running units (default `os.availableParallelism()`): this thread and jobs − 1 worker
+   * threads, all taking units from one shared queue; 1 runs everything in-process.
+   */
   jobs?: number;
   /** Run only this shard's units (see `parseShard`); aggregates are written once all shards' units are present. */
   shard?: Shard;
@@ -125,7 +132,26 @@ const RUN_DIRS = ["units", "figures"];
 interface AbortState {
   stopping: boolean;
   hard: boolean;
+  /** Called when `stopping` becomes true (the unit queue stops handing out units). */
+  onStop?: () => void;
+  /** Called on a hard stop (running units are abandoned). */
   onHard?: () => void;
+}
+
+/** Stops handing out units (running ones finish). */
+function requestStop(abort: AbortState): void {
+  abort.stopping = true;
+  abort.onStop?.();
+}
+
+/** A write failure in words: a file-system error becomes a one-line RunError naming the file. */
+function writeFailure(file: string, e: unknown): unknown {
+  const why = fsErrorReason(e);
+  if (why === undefined) return e;
+  return new RunError(
+    `${file}: cannot write: ${why}; the units already finished are kept — fix that and run again with --resume`,
+    { cause: e },
+  );
 }
 
 /**
@@ -135,8 +161,8 @@ interface AbortState {
  * Order of work: validate everything and check every run folder first (nothing is written if
  * any check fails), then per experiment: create the folder, take its lock, (`--force`: remove the
  * old run), write config.json and a RUNNING manifest, run the missing units of this share on
- * `jobs` worker threads (results are written by this thread only, as they arrive), and once
- * every unit of the grid is on disk write the aggregates, then the final manifest.
+ * `jobs` threads (this one and jobs − 1 workers, each writing the unit files it finishes), and
+ * once every unit of the grid is on disk write the aggregates, then the final manifest.
  *
  * Errors (InputError, exit 2, nothing written): seeds/jobs not integers ≥ 1, rootSeed not a safe
  * integer ≥ 0; `--out` a file, under a file, or not writable; an existing run without
@@ -147,7 +173,8 @@ interface AbortState {
  * `signal`) → INTERRUPTED, exitCode 130. A failing write (disk full) is rethrown after the
  * manifest is marked FAILED where possible.
  *
- * Cost: the units' own cost / jobs, plus one small atomic file write per unit.
+ * Cost: the units' own cost / jobs, plus one small atomic file write (with fsync) per unit and
+ * the workers' start-up (module loading, ~0.1–0.3 s, overlapped with this thread's units).
  *
  * @example
  * const r = await runExperiments({ experiments, registryUrl: new URL("./registry.js", import.meta.url), out: "results" });
@@ -167,12 +194,7 @@ export async function runExperiments(opts: RunExperimentsOptions): Promise<RunEx
     try {
       rawWrite(file, data);
     } catch (e) {
-      const why = fsErrorReason(e);
-      if (why === undefined) throw e;
-      throw new RunError(
-        `${file}: cannot write: ${why}; the units already finished are kept — fix that and run again with --resume`,
-        { cause: e },
-      );
+      throw writeFailure(file, e);
     }
   };
   if (!Number.isSafeInteger(seeds) || seeds < 1)
@@ -213,7 +235,7 @@ export async function runExperiments(opts: RunExperimentsOptions): Promise<RunEx
       abort.onHard?.();
       logger.warn("interrupted again: abandoning the units in progress");
     } else {
-      abort.stopping = true;
+      requestStop(abort);
       logger.warn("interrupted: finishing the units in progress (interrupt again to abandon them)");
     }
   };
@@ -439,35 +461,22 @@ async function runOne(
       });
     emit();
 
-    const onResult = (
-      plan: UnitPlan,
-      reply: { ok: true; result: unknown } | { ok: false; message: string },
-    ) => {
+    const onResult = (plan: UnitPlan, outcome: UnitOutcome) => {
       counts.done++;
-      let message = reply.ok ? checkResult(config, reply.result) : reply.message;
-      if (message === undefined) {
-        const record: UnitRecord = {
-          format: UNIT_FORMAT,
-          experiment: config.experiment,
-          key: plan.key,
-          pointIndex: plan.point,
-          seedIndex: plan.seedIndex,
-          seed: plan.seed,
-          point: config.grid[plan.point],
-          result: (reply as { result: RunResult }).result,
-        };
-        let text: string;
-        try {
-          text = unitText(record);
-          parseUnit(text);
-        } catch (err) {
-          message = `result is not JSON-serializable: ${(err as Error).message}`;
-          text = "";
-        }
-        if (message === undefined) {
-          o.write(unitFile(dir, plan.key), text);
+      let message: string | undefined;
+      switch (outcome.kind) {
+        case "text":
+          o.write(unitFile(dir, plan.key), outcome.text);
           manifest.unitsRun++;
-        }
+          break;
+        case "written":
+          manifest.unitsRun++;
+          break;
+        case "failed":
+          message = outcome.message;
+          break;
+        case "writeFailed":
+          throw writeFailure(outcome.file, outcome.error);
       }
       if (message !== undefined) {
         counts.failed++;
@@ -480,35 +489,29 @@ async function runOne(
     };
 
     let writeError: unknown;
-    const guarded = (plan: UnitPlan, reply: Parameters<typeof onResult>[1]) => {
+    const guarded = (plan: UnitPlan, outcome: UnitOutcome) => {
       if (writeError !== undefined) return;
       try {
-        onResult(plan, reply);
+        onResult(plan, outcome);
       } catch (err) {
         writeError = err;
-        o.abort.stopping = true;
+        requestStop(o.abort);
         o.abort.onHard?.();
       }
     };
 
-    const useWorkers = o.jobs > 1 && pending.length > 1 && o.registryUrl !== undefined;
     if (o.jobs > 1 && o.registryUrl === undefined && pending.length > 1) {
       o.logger.warn(`${exp.name}: no registryUrl given, running units in-process (jobs = 1)`);
     }
-    if (useWorkers) {
-      await runInWorkers(
-        exp,
-        config,
-        pending,
-        Math.min(o.jobs, pending.length),
-        o.registryUrl!,
-        o.quick,
-        guarded,
-        o.abort,
-      );
-    } else {
-      await runInProcess(exp, config, pending, o.quick, guarded, o.abort);
-    }
+    await runUnits(exp, config, dir, pending, {
+      threads: o.registryUrl === undefined ? 1 : o.jobs,
+      registryUrl: o.registryUrl,
+      quick: o.quick,
+      workersWrite: o.writeFile === undefined,
+      logger: o.logger,
+      onResult: guarded,
+      abort: o.abort,
+    });
 
     let figures: string[] = [];
     const finish = (status: Exclude<RunStatus, "RUNNING">): ExperimentOutcome => {
@@ -588,31 +591,91 @@ export function loadAll(dir: string, config: RunConfig, mustExist = false): Unit
   return records;
 }
 
-type Reply = { ok: true; result: unknown } | { ok: false; message: string };
+/** How one unit ended, as the thread that ran it reports it. */
+type UnitOutcome =
+  /** A worker wrote the unit file. */
+  | { kind: "written" }
+  /** The unit file's text, for this thread to write. */
+  | { kind: "text"; text: string }
+  | { kind: "failed"; message: string }
+  /** A worker could not write the unit file. */
+  | { kind: "writeFailed"; file: string; error: Error };
 
-async function runInProcess(
+interface RunUnitsOptions {
+  /** Threads taking units: this one and threads − 1 workers (none without a registry URL). */
+  threads: number;
+  registryUrl: string | undefined;
+  quick: boolean;
+  /** Workers write their unit files themselves (false: they send the text here). */
+  workersWrite: boolean;
+  logger: Logger;
+  onResult: (plan: UnitPlan, outcome: UnitOutcome) => void;
+  abort: AbortState;
+}
+
+/**
+ * Runs `pending` on this thread and `threads − 1` worker threads. Every thread takes the next
+ * unit from one shared atomic counter, so none waits for another between units; workers write
+ * their own unit files (the same atomic temp-file-and-rename, the same bytes) and report each
+ * unit with one message. This thread starts at once, while the workers load. `onResult` is called
+ * exactly once per unit that ended (none for units abandoned by a stop).
+ */
+async function runUnits(
   exp: Experiment,
   config: RunConfig,
+  dir: string,
   pending: UnitPlan[],
-  quick: boolean,
-  onResult: (plan: UnitPlan, reply: Reply) => void,
-  abort: AbortState,
+  o: RunUnitsOptions,
 ): Promise<void> {
-  for (const plan of pending) {
-    if (abort.stopping) return;
-    let reply: Reply;
-    try {
-      const result = await exp.run(
-        { ...config.grid[plan.point] },
-        { seed: plan.seed, seedIndex: plan.seedIndex, quick },
-      );
-      reply = { ok: true, result: structuredClone(result) };
-    } catch (err) {
-      reply = { ok: false, message: (err as Error)?.message ?? String(err) };
+  const nWorkers = o.registryUrl === undefined ? 0 : Math.max(0, Math.min(o.threads - 1, pending.length - 1));
+  const queue = new Int32Array(new SharedArrayBuffer(4 * (QUEUE_SLOTS + nWorkers)));
+  queue.fill(-1, QUEUE_SLOTS);
+  const reported = new Uint8Array(pending.length);
+  const report = (index: number, outcome: UnitOutcome) => {
+    if (reported[index]) return;
+    reported[index] = 1;
+    o.onResult(pending[index], outcome);
+  };
+  o.abort.onStop = () => Atomics.store(queue, QUEUE_STOP, 1);
+  if (o.abort.stopping) Atomics.store(queue, QUEUE_STOP, 1);
+  try {
+    const workersDone =
+      nWorkers > 0 ? startWorkers(exp, config, dir, pending, nWorkers, queue, report, o) : Promise.resolve();
+    const runHere = async (index: number) => {
+      report(index, await runUnit(exp, config, pending[index], o.quick));
+      // Let worker messages and signal handlers run between units.
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    while (!o.abort.stopping) {
+      const index = Atomics.add(queue, QUEUE_NEXT, 1);
+      if (index >= pending.length) break;
+      await runHere(index);
     }
-    onResult(plan, reply);
-    // Let signal handlers run between units.
-    await new Promise((resolve) => setImmediate(resolve));
+    await workersDone;
+    // A worker that died between claiming a unit and marking it running leaves it unreported.
+    for (let i = 0; i < pending.length && !o.abort.stopping; i++) if (!reported[i]) await runHere(i);
+  } finally {
+    o.abort.onStop = undefined;
+    o.abort.onHard = undefined;
+  }
+}
+
+/** Runs one unit in this thread; its file text or why it failed. */
+async function runUnit(
+  exp: Experiment,
+  config: RunConfig,
+  plan: UnitPlan,
+  quick: boolean,
+): Promise<UnitOutcome> {
+  try {
+    const result = await exp.run(
+      { ...config.grid[plan.point] },
+      { seed: plan.seed, seedIndex: plan.seedIndex, quick },
+    );
+    const unit = unitRecordText(config, plan, result);
+    return "message" in unit ? { kind: "failed", message: unit.message } : { kind: "text", text: unit.text };
+  } catch (err) {
+    return { kind: "failed", message: (err as Error)?.message ?? String(err) };
   }
 }
 
@@ -635,74 +698,89 @@ function workerUrlAndBootstrap(registryUrl: string): { url: URL; eval?: string }
   return { url, eval: code };
 }
 
-function runInWorkers(
+/**
+ * Starts `n` workers on the shared queue; resolves when all have exited. A worker that crashes
+ * reports its running unit as failed and is replaced while units remain; one that cannot load the
+ * registry is not (its share goes to the other threads, with a warning).
+ */
+function startWorkers(
   exp: Experiment,
   config: RunConfig,
+  dir: string,
   pending: UnitPlan[],
-  nWorkers: number,
-  registryUrl: string,
-  quick: boolean,
-  onResult: (plan: UnitPlan, reply: Reply) => void,
-  abort: AbortState,
+  n: number,
+  queue: Int32Array,
+  report: (index: number, outcome: UnitOutcome) => void,
+  o: RunUnitsOptions,
 ): Promise<void> {
+  const registryUrl = o.registryUrl!;
   const boot = workerUrlAndBootstrap(registryUrl);
-  const workerData = { registryUrl, experiment: exp.name };
-  let next = 0;
-  let taskId = 0;
   const workers = new Set<Worker>();
+  let warned = false;
   return new Promise<void>((resolve) => {
-    abort.onHard = () => {
+    o.abort.onHard = () => {
       for (const w of workers) void w.terminate();
     };
-    const spawn = () => {
+    const spawn = (slot: number) => {
+      const workerData: WorkerSetup = {
+        role: WORKER_ROLE,
+        registryUrl,
+        experiment: exp.name,
+        config,
+        pending,
+        dir,
+        quick: o.quick,
+        queue: queue.buffer as SharedArrayBuffer,
+        slot,
+        writeHere: o.workersWrite,
+      };
       const w = boot.eval
         ? new Worker(boot.eval, { eval: true, workerData })
         : new Worker(boot.url, { workerData });
-      let current: { plan: UnitPlan; id: number } | undefined;
-      let closing = false;
-      const dispatch = () => {
-        if (abort.stopping || next >= pending.length) {
-          current = undefined;
-          closing = true;
-          void w.terminate();
-          return;
-        }
-        const plan = pending[next++];
-        current = { plan, id: taskId++ };
-        const task: WorkerTask = {
-          id: current.id,
-          point: config.grid[plan.point],
-          ctx: { seed: plan.seed, seedIndex: plan.seedIndex, quick },
-        };
-        w.postMessage(task);
+      let fatal = false;
+      /** The unit this worker was running, if any, ends as failed. */
+      const lost = (message: string) => {
+        const index = Atomics.exchange(queue, QUEUE_SLOTS + slot, -1);
+        if (index >= 0) report(index, { kind: "failed", message });
       };
-      w.on("message", (reply: WorkerReply) => {
-        if (!current || reply.id !== current.id) return;
-        const { plan } = current;
-        current = undefined;
-        onResult(plan, reply.ok ? { ok: true, result: reply.result } : { ok: false, message: reply.message });
-        dispatch();
-      });
-      w.on("error", (err) => {
-        if (current) {
-          const { plan } = current;
-          current = undefined;
-          onResult(plan, { ok: false, message: `worker crashed: ${err.message}` });
+      w.on("message", (m: WorkerReply) => {
+        switch (m.kind) {
+          case "written":
+            report(m.index, { kind: "written" });
+            break;
+          case "text":
+            report(m.index, { kind: "text", text: m.text });
+            break;
+          case "failed":
+            report(m.index, { kind: "failed", message: m.message });
+            break;
+          case "writeFailed":
+            report(m.index, {
+              kind: "writeFailed",
+              file: m.file,
+              error: Object.assign(new Error(m.message), m.code === undefined ? {} : { code: m.code }),
+            });
+            break;
+          case "fatal":
+            fatal = true;
+            if (!warned) {
+              warned = true;
+              o.logger.warn(
+                `${exp.name}: a worker thread could not load the experiments (${m.message}); its units run on the other threads`,
+              );
+            }
+            break;
         }
       });
+      w.on("error", (err) => lost(`worker crashed: ${err.message}`));
       w.on("exit", () => {
         workers.delete(w);
-        if (current) {
-          const { plan } = current;
-          current = undefined;
-          if (!abort.hard) onResult(plan, { ok: false, message: "worker exited while running the unit" });
-        }
-        if (!closing && !abort.stopping && next < pending.length) spawn();
+        if (!o.abort.hard) lost("worker exited while running the unit");
+        if (!fatal && !o.abort.stopping && Atomics.load(queue, QUEUE_NEXT) < pending.length) spawn(slot);
         if (workers.size === 0) resolve();
       });
       workers.add(w);
-      dispatch();
     };
-    for (let i = 0; i < nWorkers; i++) spawn();
+    for (let slot = 0; slot < n; slot++) spawn(slot);
   });
 }

@@ -1,51 +1,112 @@
 /**
  * Worker-thread entry of the runner: imports the experiment registry (a module exporting
- * `experiments: Experiment[]`), then runs the units the main thread sends, one at a time, and
- * posts each result back. It writes no files: the main thread is the only writer.
+ * `experiments: Experiment[]`), then claims units itself from the run's shared queue — an atomic
+ * counter over the pending units, shared with the main thread and the other workers — runs each,
+ * writes its unit file (atomically, the same bytes any thread would write) and tells the main
+ * thread. No message round trip sits between two units, so a worker never waits for the main
+ * thread.
+ *
+ * With `writeHere: false` (the caller injected its own file writer) the worker posts the unit
+ * file's text instead and the main thread writes it.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import type { Experiment, GridPoint, RunContext } from "./types.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { type RunConfig, type UnitPlan, unitFile, unitRecordText } from "./config.js";
+import type { Experiment } from "./types.js";
 
-/** Message main → worker. */
-export interface WorkerTask {
-  id: number;
-  point: GridPoint;
-  ctx: RunContext;
+/** Layout of the shared Int32Array: next unit index to claim, stop flag, one "running" slot per worker. */
+export const QUEUE_NEXT = 0;
+export const QUEUE_STOP = 1;
+export const QUEUE_SLOTS = 2;
+/** `workerData.role` of a unit worker: importing this module anywhere else runs nothing. */
+export const WORKER_ROLE = "softcal-unit-worker";
+
+/** What the main thread gives a worker when it starts it. */
+export interface WorkerSetup {
+  /** Marks the setup (this module runs only in a thread started with it). */
+  role: typeof WORKER_ROLE;
+  registryUrl: string;
+  experiment: string;
+  config: RunConfig;
+  /** The units to run (indices into this list are claimed from the queue). */
+  pending: UnitPlan[];
+  /** The run folder (unit files go to `dir/units/`). */
+  dir: string;
+  quick: boolean;
+  /** Int32Array over it: see QUEUE_NEXT, QUEUE_STOP, QUEUE_SLOTS. */
+  queue: SharedArrayBuffer;
+  /** This worker's slot: `queue[QUEUE_SLOTS + slot]` holds the unit it runs, −1 when none. */
+  slot: number;
+  /** Write unit files here (true) or post their text to the main thread (false). */
+  writeHere: boolean;
 }
 
 /** Message worker → main. */
 export type WorkerReply =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; message: string };
+  | { kind: "written"; index: number }
+  | { kind: "text"; index: number; text: string }
+  | { kind: "failed"; index: number; message: string }
+  | { kind: "writeFailed"; index: number; file: string; code?: string; message: string }
+  | { kind: "fatal"; message: string };
 
-const { registryUrl, experiment } = workerData as { registryUrl: string; experiment: string };
-
-const loaded: Promise<Experiment> = import(registryUrl).then((mod: { experiments?: Experiment[] }) => {
-  if (!Array.isArray(mod.experiments))
-    throw new TypeError(`${registryUrl} does not export experiments: Experiment[]`);
-  const exp = mod.experiments.find((e) => e.name === experiment);
-  if (!exp) throw new TypeError(`${registryUrl} exports no experiment named "${experiment}"`);
-  return exp;
-});
-loaded.catch(() => {}); // reported per task below
-
-parentPort?.on("message", async (task: WorkerTask) => {
-  let reply: WorkerReply;
+async function main(setup: WorkerSetup): Promise<void> {
+  const port = parentPort!;
+  const { config, pending, dir, quick } = setup;
+  const queue = new Int32Array(setup.queue);
+  let exp: Experiment;
   try {
-    const exp = await loaded;
-    const result = await exp.run(task.point, task.ctx);
-    reply = { id: task.id, ok: true, result };
+    const mod = (await import(setup.registryUrl)) as { experiments?: Experiment[] };
+    if (!Array.isArray(mod.experiments))
+      throw new TypeError(`${setup.registryUrl} does not export experiments: Experiment[]`);
+    const found = mod.experiments.find((e) => e.name === setup.experiment);
+    if (!found) throw new TypeError(`${setup.registryUrl} exports no experiment named "${setup.experiment}"`);
+    exp = found;
   } catch (err) {
-    const e = err as Error;
-    reply = { id: task.id, ok: false, message: e?.message ?? String(err) };
+    port.postMessage({
+      kind: "fatal",
+      message: (err as Error)?.message ?? String(err),
+    } satisfies WorkerReply);
+    return;
   }
-  try {
-    parentPort?.postMessage(reply);
-  } catch (err) {
-    parentPort?.postMessage({
-      id: task.id,
-      ok: false,
-      message: `result is not transferable: ${(err as Error).message}`,
-    });
+  while (Atomics.load(queue, QUEUE_STOP) === 0) {
+    const index = Atomics.add(queue, QUEUE_NEXT, 1);
+    if (index >= pending.length) break;
+    Atomics.store(queue, QUEUE_SLOTS + setup.slot, index);
+    const plan = pending[index];
+    let reply: WorkerReply;
+    try {
+      const result = await exp.run(
+        { ...config.grid[plan.point] },
+        { seed: plan.seed, seedIndex: plan.seedIndex, quick },
+      );
+      const unit = unitRecordText(config, plan, result);
+      if ("message" in unit) reply = { kind: "failed", index, message: unit.message };
+      else if (!setup.writeHere) reply = { kind: "text", index, text: unit.text };
+      else {
+        const file = unitFile(dir, plan.key);
+        try {
+          writeFileAtomic(file, unit.text);
+          reply = { kind: "written", index };
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          reply = {
+            kind: "writeFailed",
+            index,
+            file,
+            ...(typeof e?.code === "string" ? { code: e.code } : {}),
+            message: e?.message ?? String(err),
+          };
+        }
+      }
+    } catch (err) {
+      reply = { kind: "failed", index, message: (err as Error)?.message ?? String(err) };
+    }
+    port.postMessage(reply);
+    Atomics.store(queue, QUEUE_SLOTS + setup.slot, -1);
+    if (reply.kind === "writeFailed") break;
   }
-});
+}
+
+if (parentPort && (workerData as Partial<WorkerSetup> | null)?.role === WORKER_ROLE) {
+  void main(workerData as WorkerSetup);
+}
