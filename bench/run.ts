@@ -492,16 +492,10 @@ async function jobsRow() {
   const silent = { info: () => {}, warn: (m: string) => process.stderr.write(`warning: ${m}\n`) };
   const csvs = new Map<number, string[]>();
   let identical = true;
-  /** Per jobs: ms until the first unit's result arrived (worker start-up for jobs 2), per run. */
-  const firstUnit = new Map<number, number[]>([
-    [1, []],
-    [2, []],
-  ]);
   const run = async (jobs: number): Promise<number> => {
     const out = mkdtempSync(join(tmpdir(), `softcal-bench-jobs${jobs}-`));
     try {
       const t = performance.now();
-      let first = 0;
       const r = await runExperiments({
         experiments: sweep,
         registryUrl,
@@ -509,15 +503,12 @@ async function jobsRow() {
         seeds: 10,
         jobs,
         figures: false,
-        progress: (e) => {
-          if (e.unit !== undefined && first === 0) first = performance.now() - t;
-        },
+        progress: false,
         handleSignals: false,
         logger: silent,
         argv: ["softcal", "run", "l2-sweep", "--seeds", "10", "--jobs", String(jobs)],
       });
       const ms = performance.now() - t;
-      firstUnit.get(jobs)?.push(first);
       if (r.status !== "COMPLETED") throw new Error(`l2-sweep --jobs ${jobs}: ${r.status}`);
       const files = CSVS.map((f) => readFileSync(join(out, "l2-sweep", f), "utf8"));
       const other = csvs.get(jobs === 1 ? 2 : 1);
@@ -533,8 +524,6 @@ async function jobsRow() {
   // One unmeasured run each first (JIT for jobs 1; the OS file cache for the workers' tsx).
   await run(1);
   await run(2);
-  firstUnit.set(1, []);
-  firstUnit.set(2, []);
   const [one, two] = await interleave(
     reps,
     () => run(1),
@@ -555,7 +544,7 @@ async function jobsRow() {
     met: ratio >= 1.7,
     note:
       `runExperiments, figures off, temp folders, jobs 1/2 alternating; runs.csv, summary.csv, reliability.csv ${identical ? "byte-identical" : "DIFFER"} between --jobs 1 and --jobs 2; ` +
-      `first unit back after ${fmt(stats(firstUnit.get(2) ?? []).median)} ms with --jobs 2 (worker start-up: tsx + experiment registry) vs ${fmt(stats(firstUnit.get(1) ?? []).median)} ms in-process; ` +
+      "--jobs 2 = the main thread and one worker (which loads the registry's TypeScript through tsx while the main thread works); " +
       `this machine ran two CPU-bound threads ${parallelism.toFixed(2)}x as fast as one just before (2.00 = two free cores)`,
   });
 }
