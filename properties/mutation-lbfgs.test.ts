@@ -18,18 +18,22 @@ import type { DifferentiableObjective } from "../src/model/objective.js";
 
 type Obj = DifferentiableObjective & { calls: number };
 
-/** J = ½ Σ c_j (θ_j − a_j)² + q Σ (θ_j − a_j)⁴/4 (q = 0: a quadratic); ∇J accordingly; counts calls. */
-function poly(c: number[], a: number[], q = 0): Obj {
+/**
+ * J = off + Σ_j [½ c_j r_j² + q r_j⁴/4 + b (1 − cos r_j)], r = θ − a; ∇J accordingly; counts calls.
+ * q = b = 0 is a quadratic; b > c_j makes it non-convex (wells of cos); a large offset puts J's
+ * rounding above the decrease of the last steps, where the approximate-Armijo allowance decides.
+ */
+function poly(c: number[], a: number[], q = 0, b = 0, off = 0): Obj {
   return {
     size: c.length,
     calls: 0,
     evaluate(theta, grad) {
       this.calls++;
-      let J = 0;
+      let J = off;
       for (let j = 0; j < c.length; j++) {
         const r = theta[j] - a[j];
-        J += 0.5 * c[j] * r * r + (q * r * r * r * r) / 4;
-        if (grad) grad[j] = c[j] * r + q * r * r * r;
+        J += 0.5 * c[j] * r * r + (q * r * r * r * r) / 4 + b * (1 - Math.cos(r));
+        if (grad) grad[j] = c[j] * r + q * r * r * r + b * Math.sin(r);
       }
       return J;
     },
@@ -229,7 +233,7 @@ function expectSame(r: ReturnType<typeof lbfgs>, w: Ref, calls: number): void {
 
 const small = (lo: number, hi: number, den: number) => fc.integer({ min: lo, max: hi }).map((v) => v / den);
 
-/** Quadratics and quartics in 1–12 dimensions with curvatures spread over three decades. */
+/** Quadratics, quartics and wells in 1–12 dimensions, curvatures spread over three decades. */
 const caseArb = fc.integer({ min: 1, max: 12 }).chain((n) =>
   fc.record({
     c: fc.array(
@@ -239,6 +243,8 @@ const caseArb = fc.integer({ min: 1, max: 12 }).chain((n) =>
     a: fc.array(small(-40, 40, 8), { minLength: n, maxLength: n }),
     theta0: fc.option(fc.array(small(-40, 40, 8), { minLength: n, maxLength: n }), { nil: undefined }),
     q: fc.constantFrom(0, 0, 0.01, 1),
+    b: fc.constantFrom(0, 0, 3, 10),
+    off: fc.constantFrom(0, 0, 1000, -1e6),
     memory: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
     maxIter: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
     tol: fc.option(fc.constantFrom(1e-3, 1e-6, 1e-12), { nil: undefined }),
@@ -247,10 +253,10 @@ const caseArb = fc.integer({ min: 1, max: 12 }).chain((n) =>
 
 describe("lbfgs against the restated algorithm", () => {
   test.prop([caseArb])("iterates, history, counts and stop reason are bit for bit the restatement's", (k) => {
-    const f = poly(k.c, k.a, k.q);
+    const f = poly(k.c, k.a, k.q, k.b, k.off);
     const t0 = k.theta0 ? Float64Array.from(k.theta0) : undefined;
     const r = lbfgs(f, { tol: k.tol, maxIter: k.maxIter, memory: k.memory, theta0: t0 });
-    const w = refLbfgs(poly(k.c, k.a, k.q), {
+    const w = refLbfgs(poly(k.c, k.a, k.q, k.b, k.off), {
       tol: k.tol,
       maxIter: k.maxIter,
       memory: k.memory,
@@ -387,6 +393,185 @@ describe("lbfgs against the restated algorithm", () => {
     expect(r.stopReason).toMatch(/^reached 2 iterations \(gradient max-abs [0-9.e-]+\)$/);
     expect(r.converged).toBe(false);
   });
+});
+
+/**
+ * Runs found by a search over the family above (5000 random cases, the line search instrumented)
+ * that reach its rarer branches: accepted only by the approximate-Armijo allowance, the cubic's
+ * minimizer clamped at hi − w/10, the search giving up after 40 trials, maxIter reached.
+ */
+const rare: [
+  string,
+  {
+    c: number[];
+    a: number[];
+    theta0: number[];
+    q: number;
+    b: number;
+    off: number;
+    memory?: number;
+    tol: number;
+  },
+][] = [
+  [
+    "approximate Armijo",
+    {
+      c: [0.3981071705534973, 19.952623149688787, 10],
+      a: [1.25, 2.25, -0.125],
+      theta0: [-4.125, 3.5, -4.75],
+      q: 0,
+      b: 3,
+      off: 0,
+      memory: 2,
+      tol: 1e-12,
+    },
+  ],
+  [
+    "clamped at hi − w/10",
+    { c: [0.1], a: [4.5], theta0: [-4.875], q: 0, b: 10, off: 1e12, memory: 5, tol: 1e-12 },
+  ],
+  [
+    "40 trials",
+    {
+      c: [
+        25.118864315095795, 1.9952623149688797, 25.118864315095795, 0.06309573444801933, 10,
+        0.06309573444801933,
+      ],
+      a: [0, 2.75, -2.375, -3.125, -1.25, -5],
+      theta0: [0, -1.25, -2.375, 4.875, -4.625, 3.375],
+      q: 0,
+      b: 10,
+      off: 0,
+      memory: 5,
+      tol: 1e-15,
+    },
+  ],
+  [
+    "clamped at lo + w/10",
+    {
+      c: [
+        19.952623149688787, 0.251188643150958, 0.06309573444801933, 0.1, 0.07943282347242814,
+        0.3981071705534973,
+      ],
+      a: [-4.375, -2.375, -2.75, -0.5, 0.25, 3.5],
+      theta0: [2.75, 0.375, -0.5, 0.375, 0, 3],
+      q: 0.01,
+      b: 0,
+      off: 1000,
+      tol: 1e-15,
+    },
+  ],
+  [
+    "200 iterations",
+    {
+      c: [0.039810717055349734, 0.06309573444801933],
+      a: [2.25, -4.5],
+      theta0: [-1.375, -4],
+      q: 0,
+      b: 10,
+      off: 1000,
+      memory: 4,
+      tol: 1e-15,
+    },
+  ],
+];
+
+describe("lbfgs on runs through the rarer branches", () => {
+  for (const [name, k] of rare) {
+    it(`${name}: bit for bit the restatement's`, () => {
+      const f = poly(k.c, k.a, k.q, k.b, k.off);
+      const o = { tol: k.tol, maxIter: 200, memory: k.memory };
+      const r = lbfgs(f, { ...o, theta0: Float64Array.from(k.theta0) });
+      expectSame(r, refLbfgs(poly(k.c, k.a, k.q, k.b, k.off), { ...o, theta0: k.theta0 }), f.calls);
+    });
+  }
+});
+
+/** J = off + ½ Σ_r 10^{e_r} (u_r·(θ − a))², u_r the rows of U: rotated, ill-conditioned quadratics. */
+function rotated(e: number[], U: number[][], a: number[], off: number): Obj {
+  const n = e.length;
+  return {
+    size: n,
+    calls: 0,
+    evaluate(t, g) {
+      this.calls++;
+      let J = off;
+      if (g) g.fill(0);
+      for (let r = 0; r < n; r++) {
+        let z = 0;
+        for (let j = 0; j < n; j++) z += U[r][j] * (t[j] - a[j]);
+        const c = 10 ** e[r];
+        J += 0.5 * c * z * z;
+        if (g) for (let j = 0; j < n; j++) g[j] += c * z * U[r][j];
+      }
+      return J;
+    },
+  };
+}
+
+/**
+ * Found by a search over 20 000 such quadratics (tol 1e-300, 300 iterations): pairs with
+ * sᵀy ≤ 1e-300 skipped (the step is below the rounding of θ in some coordinates), and the
+ * restart from −g/max(1, ‖g‖) when rounding makes the two-loop direction ascend (curvatures
+ * 1e-13 and 1e-16 under an offset of 1e8: 287 restarts).
+ */
+const rotatedCases: [string, { e: number[]; U: number[][]; a: number[]; off: number; memory: number }][] = [
+  [
+    "pairs skipped",
+    {
+      e: [1, -10, -14, 5],
+      U: [
+        [3, 2, -3, 6],
+        [-1, -7, -6, 2],
+        [-8, 5, -6, 3],
+        [6, -1, 2, 5],
+      ],
+      a: [0, 1, -3, -2],
+      off: 1000,
+      memory: 8,
+    },
+  ],
+  [
+    "restarts",
+    {
+      e: [-13, -16],
+      U: [
+        [0, -6],
+        [4, -2],
+      ],
+      a: [0, -9],
+      off: 1e8,
+      memory: 8,
+    },
+  ],
+  [
+    "gives up at the rounding floor",
+    {
+      e: [-4, 0, -10],
+      U: [
+        [-3, -2, 0],
+        [-3, 8, -1],
+        [-1, 8, 6],
+      ],
+      a: [-33, 25, 3],
+      off: 0,
+      memory: 2,
+    },
+  ],
+];
+
+describe("lbfgs on ill-conditioned rotated quadratics", () => {
+  for (const [name, k] of rotatedCases) {
+    it(`${name}: bit for bit the restatement's`, () => {
+      const f = rotated(k.e, k.U, k.a, k.off);
+      const o = { tol: 1e-300, maxIter: 300, memory: k.memory };
+      const w = refLbfgs(rotated(k.e, k.U, k.a, k.off), o);
+      expectSame(lbfgs(f, o), w, f.calls);
+      if (name === "restarts") expect(w.restarts).toBeGreaterThan(0);
+      if (name === "pairs skipped")
+        expect(w.memLen.some((l, i) => i > 0 && l < Math.min(i + 1, k.memory))).toBe(true);
+    });
+  }
 });
 
 describe("line search", () => {
