@@ -354,6 +354,46 @@ describe("uniformBinIndex at and one ulp around every edge", () => {
   });
 });
 
+describe("uniformBinIndex on other increasing edges", () => {
+  // The documented result is the edge comparison alone; floor(c·B) is a starting guess. On
+  // uniform edges the guess is never below the bin under the sklearn rule (no input found, see
+  // docs/mutation.md), so edges far from uniform are what exercise the upward walk.
+  const edgesArb = fc
+    .uniqueArray(fc.double({ min: 0, max: 1, noNaN: true, noDefaultInfinity: true }), {
+      minLength: 0,
+      maxLength: 12,
+    })
+    .map((inner) => [0, ...inner.filter((v) => v > 0 && v < 1).sort((a, b) => a - b), 1]);
+  test.prop([edgesArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 20 }), fc.nat()])(
+    "softcal: e_b ≤ c < e_{b+1}, sklearn: e_b < c ≤ e_{b+1}, for any strictly increasing 0 = e_0 < … < e_B = 1",
+    (ref, cs, pick) => {
+      const e = Float64Array.from(ref);
+      const B = ref.length - 1;
+      // The edges themselves (the ties that decide between the rules) and arbitrary points.
+      for (const c of [...cs, ref[pick % (B + 1)], ...ref]) {
+        for (const rule of ["softcal", "sklearn"] as const) {
+          expect(uniformBinIndex(c, e, rule), `${rule} c=${c} edges=${ref}`).toBe(uniformBin(c, ref, rule));
+        }
+      }
+    },
+  );
+
+  it("walks up past a guess that is bins low, and down past one that is high", () => {
+    // Edges bunched near 0 (B = 5): c = 0.5 guesses ⌊2.5⌋ = 2 and belongs to bin 4 (above 0.04).
+    const low = Float64Array.of(0, 0.01, 0.02, 0.03, 0.04, 1);
+    for (const rule of ["softcal", "sklearn"] as const) expect(uniformBinIndex(0.5, low, rule)).toBe(4);
+    // At an edge the rules differ: 0.03 is bin 3 (softcal, [e_3, e_4)) or bin 2 (sklearn, (e_2, e_3]).
+    expect(uniformBinIndex(0.03, low, "softcal")).toBe(3);
+    expect(uniformBinIndex(0.03, low, "sklearn")).toBe(2);
+    // Edges bunched near 1 (B = 4): c = 0.5 guesses 2 and walks down to 0; 0.97 guesses 3 → bin 2.
+    const high = Float64Array.of(0, 0.9, 0.95, 0.99, 1);
+    for (const rule of ["softcal", "sklearn"] as const) {
+      expect(uniformBinIndex(0.5, high, rule)).toBe(0);
+      expect(uniformBinIndex(0.97, high, rule)).toBe(2);
+    }
+  });
+});
+
 describe("default labels in messages", () => {
   const P: Matrix = { rows: 1, cols: 2, data: Float64Array.of(2, -1) };
   const msg = (where: string) =>
