@@ -277,6 +277,86 @@ describe("solveBeta: the subsample's first estimate, by hand", () => {
   });
 });
 
+/** A pass given exactly at some points (by β), else by `rest`. */
+function table(points: [number, NllDerivatives][], rest: Pass): Pass {
+  const m = new Map(points);
+  return (b) => m.get(b) ?? rest(b);
+}
+const d = (g: number, h: number, t: number): NllDerivatives => ({ f: 0, g, h, t });
+
+describe("solveBeta: the documented inequalities at equality", () => {
+  it("stops at |β·g| = 1e-11 and, on the subsample, at |b·g| = 1e-4 (≤, not <)", () => {
+    const r = solveBeta(linear(1, 1 - 1e-11, 1, 0), null, 1, d(1e-11, 1, 0));
+    expect(r).toMatchObject({ beta: 1, iterations: 0, converged: true });
+    // Subsample g = 4e-4·b at b = 0.5: 0.5·(4e-4·0.5) is the double 1e-4 (scalings by 2 are exact).
+    const s = run(linear(1, 0.5, 1, 0), linear(4e-4, 0, 1, 0));
+    expect(s.subVisits).toEqual([0.5]);
+    expect(s.visits).toEqual([0.5]);
+  });
+
+  it("stops on a bracket exactly 4ε·hi wide", () => {
+    // From β₀ = 2 − 2⁻⁴⁹ (g < 0, so lo = β₀), Halley's step −g/h = 2⁻⁴⁹ lands on 2 exactly, where
+    // g > 0: hi − lo = 2⁻⁴⁹ = 4·2⁻⁵²·2. |β·g| is far above 1e-11 at both points.
+    const lo = 2 - 2 ** -49;
+    const pass = table(
+      [
+        [lo, d(-(2 ** -30), 2 ** 19, 0)],
+        [2, d(1, 1, 0)],
+      ],
+      linear(1, 2, 1, 0),
+    );
+    const r = run(pass, null, lo);
+    expect(r.visits).toEqual([2]);
+    expect(r).toMatchObject({ beta: 2, iterations: 1, converged: true });
+  });
+
+  it("a step exactly on an end of the bracket is outside it (Halley → Newton → bisection)", () => {
+    // From 1 (g = 0.5 > 0: bracket (0, 1]): t = 2 makes den = 1 and Halley's step exactly 0 = lo;
+    // Newton's 0.5 is taken.
+    expect(run(linear(1, 0.5, 1, 2), null).visits[0]).toBe(0.5);
+    // t = 1.5: Halley 1 − 2/0.5 = −3, Newton exactly 0 = lo ⇒ ÷4: 0.25.
+    expect(run(linear(1, 0, 1, 1.5), null).visits[0]).toBe(0.25);
+    // Bracket [0.5, 1] at β = 0.5 (g = −0.5): Halley exactly 1 = hi (den = 8 − 4 = 4), Newton
+    // 0.5 + 0.5/2 = 0.75 inside ⇒ 0.75.
+    const halleyOnHi = table(
+      [
+        [1, d(1, 2, 0)],
+        [0.5, d(-0.5, 2, -8)],
+      ],
+      linear(1, 0.75, 1, 0),
+    );
+    expect(run(halleyOnHi, null).visits.slice(0, 2)).toEqual([0.5, 0.75]);
+    // Same bracket, h = 1, t = −3: Halley 0.5 + 1/0.5 = 2.5 outside, Newton exactly 1 = hi ⇒ √0.5.
+    const newtonOnHi = table(
+      [
+        [1, d(1, 2, 0)],
+        [0.5, d(-0.5, 1, -3)],
+      ],
+      linear(1, 0.75, 1, 0),
+    );
+    expect(run(newtonOnHi, null).visits.slice(0, 2)).toEqual([0.5, Math.sqrt(0.5)]);
+    // den ≤ 0 with h ≠ 1 (Newton β − g/h, not β − g·h): g = −2, h = 2, t = −4 ⇒ den = 0 ⇒ 1 + 1 = 2.
+    expect(run(linear(1, 3, 2, -4), null).visits[0]).toBe(2);
+  });
+
+  it("a subsample step of exactly 0, or an estimate exactly on an end of the bracket, is not used", () => {
+    // Subsample g = b, h = 1, t = 4 at b = 0.5: den = 2 − 2 = 0, Newton's step is exactly 0 ∉ (0, ∞).
+    const zero = run(linear(1, 0.5, 1, 0), linear(1, 0, 1, 4));
+    expect(zero.subVisits).toEqual([0.5]);
+    expect(zero.visits).toEqual([0.5]);
+    // Estimate exactly hi = 1 (subsample root 1, bracket (0, 1]).
+    const onHi = run(linear(1, 0.5, 1, 0), linear(1, 1, 1, 0));
+    expect(onHi.subVisits).toEqual([0.5, 1]);
+    expect(onHi.visits).toEqual([0.5]);
+    // Estimate exactly lo = 1: full root 2 (g(1) < 0: bracket [1, ∞)), first step 2, subsample
+    // root 1 reached from 2 in one Halley step.
+    const onLo = run(linear(1, 2, 1, 0), linear(1, 1, 1, 0));
+    expect(onLo.subVisits).toEqual([2, 1]);
+    expect(onLo.visits).toEqual([2]);
+    expect(onLo).toMatchObject({ beta: 2, iterations: 1, converged: true });
+  });
+});
+
 /** Misleading scales for h: zero, underflowing, small, right, large, huge. */
 const hScale = fc.constantFrom(0, 1e-300, 0.01, 1, 30, 1e6);
 const tValue = fc.oneof(fc.constantFrom(0, -1, 1), fc.double({ min: -50, max: 50, noNaN: true }));
