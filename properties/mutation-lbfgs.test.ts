@@ -620,3 +620,117 @@ describe("line search", () => {
     expect(r.finite).toBe(true);
   });
 });
+
+/**
+ * A one-dimensional objective given by a table: J and J′ at θ = 0 and at the trial points of the
+ * first line search (θ = α·p). Lets each acceptance test be met with equality.
+ */
+function scripted(table: Map<number, [number, number]>, fallback: (t: number) => [number, number]): Obj {
+  return {
+    size: 1,
+    calls: 0,
+    evaluate(t, g) {
+      this.calls++;
+      const [J, d] = table.get(t[0]) ?? fallback(t[0]);
+      if (g) g[0] = d;
+      return J;
+    },
+  };
+}
+
+describe("line search acceptance at its boundaries (one step, maxIter 1)", () => {
+  // g(0) = −0.5: p = −g/max(1, ‖g‖) = 0.5, φ′(0) = g·p = −0.25; the first trial is α = 1 (θ = 0.5).
+  const d0 = -0.25;
+  const flat = (t: number): [number, number] => [-t, -0.5];
+  const run = (J1: number, g1: number, J0 = 0) => {
+    const f = scripted(
+      new Map([
+        [0, [J0, -0.5]],
+        [0.5, [J1, g1]],
+      ]),
+      flat,
+    );
+    const r = lbfgs(f, { maxIter: 1, tol: 1e-12 });
+    return { r, calls: f.calls };
+  };
+
+  it("Armijo with equality accepts (φ(1) = φ(0) + c₁φ′(0), φ′(1) far above (2c₁ − 1)φ′(0))", () => {
+    const { r, calls } = run(0 + 1e-4 * 1 * d0, 5);
+    expect(calls).toBe(2);
+    expect(Array.from(r.theta)).toEqual([0.5]);
+    // Just above the Armijo line (and above the allowance's derivative test): rejected.
+    const above = run(0 + 1e-4 * 1 * d0 + 1e-18, 5);
+    expect(above.calls).toBeGreaterThan(2);
+    expect(above.r.theta[0]).not.toBe(0.5);
+  });
+
+  it("the approximate-Armijo allowance with equality accepts: φ(1) = φ(0) + 1e-10·(1 + |φ(0)|), φ′(1) = (2c₁ − 1)φ′(0)", () => {
+    for (const J0 of [0, 2, -1e6]) {
+      const noise = 1e-10 * (1 + Math.abs(J0));
+      const dBound = ((2 * 1e-4 - 1) * d0) / 0.5; // the gradient whose φ′ = g·p equals the bound
+      const { r, calls } = run(J0 + noise, dBound, J0);
+      expect(calls).toBe(2);
+      expect(Array.from(r.theta)).toEqual([0.5]);
+      // φ rising by more than the allowance, or φ′ above the bound: rejected.
+      expect(run(J0 + noise * (1 + 1e-6), dBound, J0).calls).toBeGreaterThan(2);
+      expect(run(J0 + noise, dBound * (1 + 1e-9), J0).calls).toBeGreaterThan(2);
+    }
+  });
+
+  it("the curvature condition with equality accepts (φ′(1) = c₂φ′(0)); below it the step expands ×4", () => {
+    const J1 = -0.4; // well below the Armijo line
+    const atBound = (0.9 * d0) / 0.5;
+    const { r, calls } = run(J1, atBound);
+    expect(calls).toBe(2);
+    expect(Array.from(r.theta)).toEqual([0.5]);
+    // Steeper than c₂φ′(0): the step expands ×4 (θ = 2, still steep on the fallback J = −θ),
+    // then ×4 again (θ = 8, flat), which is accepted.
+    const seen: number[] = [];
+    const f = scripted(
+      new Map([
+        [0, [0, -0.5]],
+        [0.5, [J1, atBound * (1 + 1e-9)]],
+      ]),
+      (t) => {
+        seen.push(t);
+        return t >= 8 ? [-t, 0] : [-t, -0.5];
+      },
+    );
+    lbfgs(f, { maxIter: 1 });
+    expect(seen).toEqual([2, 8]);
+  });
+
+  it("a trial with finite J but a non-finite gradient (or J = −∞) is rejected, never accepted", () => {
+    for (const bad of [
+      [-1, Number.NaN],
+      [-1, Number.POSITIVE_INFINITY],
+      [Number.NEGATIVE_INFINITY, 0],
+      [Number.NaN, 0],
+    ] as [number, number][]) {
+      const f = scripted(new Map([[0, [0, -0.5]]]), (t) => (t >= 0.5 ? bad : [-t, -0.5]));
+      const r = lbfgs(f, { maxIter: 1 });
+      const w = refLbfgs(
+        scripted(new Map([[0, [0, -0.5]]]), (t) => (t >= 0.5 ? bad : [-t, -0.5])),
+        { maxIter: 1 },
+      );
+      expectSame(r, w, f.calls);
+      // The accepted point lies inside [0, 0.5): the search bisected.
+      expect(r.theta[0]).toBeLessThan(0.5);
+      expect(r.finite).toBe(true);
+    }
+  });
+});
+
+describe("stopping at maxIter with the gradient at tol", () => {
+  it("the last update reaches the minimizer exactly: converged, with the tol reason (tol 0 included)", () => {
+    // J = ½(θ − 0.5)²: p = −g/max(1, |g|) = 0.5 from 0, the exact minimizer; g = 0 after one step.
+    for (const tol of [0, 1e-9]) {
+      const f = poly([1], [0.5]);
+      const r = lbfgs(f, { maxIter: 1, tol });
+      expect(r.iterations).toBe(1);
+      expect(r.converged).toBe(true);
+      expect(r.stopReason).toBe(`gradient max-abs 0 ≤ tol ${tol}`);
+      expect(r.lossHistory).toEqual([0.125, 0]);
+    }
+  });
+});
