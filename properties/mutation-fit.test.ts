@@ -449,6 +449,47 @@ describe("fit: separable data at λ = 0", () => {
   });
 });
 
+describe("fit: separation needs finite logits and a finite run", () => {
+  const canned = (theta: number[], finite = true) => {
+    let runs = 0;
+    const obj = (): DifferentiableObjective => ({
+      size: 4,
+      evaluate: () => 0,
+      minimize: () => {
+        runs++;
+        return {
+          theta: Float64Array.from(theta),
+          objective: 0.5,
+          lossHistory: [0.7, 0.5],
+          iterations: 1,
+          gradMaxAbs: 0.01,
+          converged: true,
+          stopReason: finite ? "canned" : "the objective is not finite at the starting point",
+          finite,
+        };
+      },
+    });
+    return { obj, runs: () => runs };
+  };
+
+  it("one-vs-rest: ±∞ logits on every row (right signs) are not separation", () => {
+    // Θ = [0, −∞; 0, +∞] on x = −2, −1, 1, 2: class 0's logits +∞, +∞, −∞, −∞ — signs right, not finite.
+    const c = canned([0, Number.NEGATIVE_INFINITY, 0, Number.POSITIVE_INFINITY]);
+    expect(fit(Xs, ys, 2, { objective: c.obj, model: "ovr" }).stopReason).toBe("canned");
+    expect(c.runs()).toBe(1);
+  });
+
+  it("a non-finite run is reported as diverged even when its Θ separates (no continuation)", () => {
+    const c = canned([0, -1, 0, 1], false);
+    expectError(
+      () => fit(Xs, ys, 2, { objective: c.obj }),
+      RunError,
+      "fit diverged: the objective is not finite at the starting point; the features are too large for finite logits: rescale them (e.g. --standardize)",
+    );
+    expect(c.runs()).toBe(1);
+  });
+});
+
 describe("fit: divergence", () => {
   it("gradient descent with too large an α: the objective rose above the start", () => {
     // α = 50 on this problem: J(Θ_T) far above J(0) = ln 3 but finite.
