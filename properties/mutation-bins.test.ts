@@ -15,6 +15,7 @@ import {
   classwiseReliabilityBins,
   reliabilityBins,
   resolveBinOptions,
+  sortByConfidence,
   uniformBinIndex,
   uniformEdges,
 } from "../src/calibration/bins.js";
@@ -351,6 +352,24 @@ describe("uniformBinIndex at and one ulp around every edge", () => {
         }
       }
     }
+  });
+});
+
+describe("sortByConfidence", () => {
+  // Documented as a stable order: by confidence, ties by input position. Bins never depend on the
+  // order within ties (docs/mutation.md), so the kernel's own contract is checked here.
+  test.prop([fc.array(fc.constantFrom(0, 0.25, 0.5, 1, 0.1, 0.3), { maxLength: 40 })])(
+    "equals indices sorted by (confidence, index)",
+    (conf) => {
+      const want = conf
+        .map((_, i) => i)
+        .sort((a, b) => (conf[a] === conf[b] ? a - b : conf[a] < conf[b] ? -1 : 1));
+      expect(Array.from(sortByConfidence(Float64Array.from(conf)))).toEqual(want);
+    },
+  );
+
+  it("keeps input order within ties", () => {
+    expect(Array.from(sortByConfidence(Float64Array.of(0.5, 0.2, 0.5, 0.2, 0.5)))).toEqual([1, 3, 0, 2, 4]);
   });
 });
 

@@ -148,15 +148,14 @@ export function equalMassCuts(sorted: ArrayLike<number>, B: number): Int32Array 
   const cut = new Int32Array(B + 1);
   cut[B] = n;
   for (let b = 1; b < B; b++) {
-    let c = Math.floor((b * n) / B);
-    if (c > 0 && c < n && sorted[c - 1] === sorted[c]) {
-      let s = c;
-      while (s > 0 && sorted[s - 1] === sorted[c]) s--;
-      let e = c;
-      while (e < n && sorted[e] === sorted[c]) e++;
-      c = c - s < e - c ? s : e;
-    }
-    cut[b] = Math.max(c, cut[b - 1]);
+    const c = Math.floor((b * n) / B);
+    // The run of ties around c is [s, e). Where c does not split one (c − s = 0, or c = n so that
+    // e = c), c stays; otherwise it moves to the nearer end, the upper one on a tie.
+    let s = c;
+    while (s > 0 && sorted[s - 1] === sorted[c]) s--;
+    let e = c;
+    while (e < n && sorted[e] === sorted[c]) e++;
+    cut[b] = Math.max(c - s < e - c ? s : e, cut[b - 1]);
   }
   return cut;
 }
@@ -216,16 +215,20 @@ export function binStatistics(conf: Float64Array, outcome: Float64Array, opts: R
   const out: Bin[] = [];
   for (let b = 0; b < B; b++) {
     const nb = count[b];
-    const mp = nb > 0 ? sumC[b] / nb : null;
-    const ob = nb > 0 ? sumO[b] / nb : null;
-    out.push({
-      lower: lower[b],
-      upper: upper[b],
-      count: nb,
-      meanPredicted: mp,
-      observed: ob,
-      gap: mp === null || ob === null ? null : mp - ob,
-    });
+    if (nb === 0) {
+      out.push({
+        lower: lower[b],
+        upper: upper[b],
+        count: 0,
+        meanPredicted: null,
+        observed: null,
+        gap: null,
+      });
+      continue;
+    }
+    const mp = sumC[b] / nb;
+    const ob = sumO[b] / nb;
+    out.push({ lower: lower[b], upper: upper[b], count: nb, meanPredicted: mp, observed: ob, gap: mp - ob });
   }
   return out;
 }
