@@ -162,6 +162,15 @@ describe("fitIsotonic, evalIsotonic", () => {
     for (let j = 0; j + 1 < x.length; j++) probes.push((x[j] + x[j + 1]) / 2, x[j] + (x[j + 1] - x[j]) / 3);
     for (const p of probes) expect(evalIsotonic(k, p)).toBe(naiveEval(k, p));
   });
+
+  it("evalIsotonic at the knots returns the knot values exactly (no interpolation rounding)", () => {
+    // 0.03 + (0.29 − 0.03) is not 0.29 in doubles: the last knot must be returned as is.
+    const k = { x: [0.2, 0.6], y: [0.03, 0.29] };
+    expect([evalIsotonic(k, 0.2), evalIsotonic(k, 0.6), evalIsotonic(k, 0.9), evalIsotonic(k, 0)]).toEqual([
+      0.03, 0.29, 0.29, 0.03,
+    ]);
+    expect(evalIsotonic({ x: [0.5], y: [0.25] }, 0.5)).toBe(0.25);
+  });
 });
 
 describe("IsotonicCalibration", () => {
@@ -304,6 +313,16 @@ describe("IsotonicCalibration", () => {
       [[{ x: [0.1, 0.2], y: [-0.1, 0.5] }], 2, '[{"x":[0.1,0.2],"y":[-0.1,0.5]}]'],
       [[{ x: [0.1, 0.2], y: [0.5, 1.5] }], 2, '[{"x":[0.1,0.2],"y":[0.5,1.5]}]'],
       [[{ y: [0.5] }], 2, '[{"y":[0.5]}]'],
+      // Non-finite knots are rejected even where the order checks would pass.
+      [[{ x: [Number.NaN], y: [0.5] }], 2, '[{"x":[null],"y":[0.5]}]'],
+      [[{ x: [0.2, Infinity], y: [0.1, 0.2] }], 2, '[{"x":[0.2,null],"y":[0.1,0.2]}]'],
+      // Every map is checked, not just one.
+      [
+        [good, { x: [0.2, 0.1], y: [0, 1] }, good],
+        3,
+        JSON.stringify([good, { x: [0.2, 0.1], y: [0, 1] }, good]),
+      ],
+      [[good, good, null], 3, JSON.stringify([good, good, null])],
     ];
     for (const [maps, nc, got] of bad) {
       expect(() => IsotonicCalibration.fromJSON({ maps }, nc, "f.json")).toThrow(
