@@ -544,6 +544,21 @@ const rotatedCases: [string, { e: number[]; U: number[][]; a: number[]; off: num
       memory: 8,
     },
   ],
+  // J ≈ 1e300: every decrease is below J's rounding, steps pass on the allowance; one restart at ‖g‖ > 1.
+  [
+    "restart at ‖g‖ > 1",
+    {
+      e: [-5, 13, -6],
+      U: [
+        [-2, -9, 3],
+        [-2, -4, 4],
+        [-6, -3, 7],
+      ],
+      a: [42, -4, 10],
+      off: 1e300,
+      memory: 3,
+    },
+  ],
   [
     "gives up at the rounding floor",
     {
@@ -564,10 +579,10 @@ describe("lbfgs on ill-conditioned rotated quadratics", () => {
   for (const [name, k] of rotatedCases) {
     it(`${name}: bit for bit the restatement's`, () => {
       const f = rotated(k.e, k.U, k.a, k.off);
-      const o = { tol: 1e-300, maxIter: 300, memory: k.memory };
+      const o = { tol: 1e-300, maxIter: k.off === 1e300 ? 100 : 300, memory: k.memory };
       const w = refLbfgs(rotated(k.e, k.U, k.a, k.off), o);
       expectSame(lbfgs(f, o), w, f.calls);
-      if (name === "restarts") expect(w.restarts).toBeGreaterThan(0);
+      if (name.startsWith("restart")) expect(w.restarts).toBeGreaterThan(0);
       if (name === "pairs skipped")
         expect(w.memLen.some((l, i) => i > 0 && l < Math.min(i + 1, k.memory))).toBe(true);
     });
@@ -700,23 +715,30 @@ describe("line search acceptance at its boundaries (one step, maxIter 1)", () =>
     expect(seen).toEqual([2, 8]);
   });
 
-  it("a trial with finite J but a non-finite gradient (or J = −∞) is rejected, never accepted", () => {
-    for (const bad of [
-      [-1, Number.NaN],
-      [-1, Number.POSITIVE_INFINITY],
-      [Number.NEGATIVE_INFINITY, 0],
-      [Number.NaN, 0],
-    ] as [number, number][]) {
-      const f = scripted(new Map([[0, [0, -0.5]]]), (t) => (t >= 0.5 ? bad : [-t, -0.5]));
-      const r = lbfgs(f, { maxIter: 1 });
-      const w = refLbfgs(
-        scripted(new Map([[0, [0, -0.5]]]), (t) => (t >= 0.5 ? bad : [-t, -0.5])),
-        { maxIter: 1 },
-      );
-      expectSame(r, w, f.calls);
-      // The accepted point lies inside [0, 0.5): the search bisected.
-      expect(r.theta[0]).toBeLessThan(0.5);
-      expect(r.finite).toBe(true);
+  it("a trial with finite J but a non-finite gradient (or J = −∞, or NaN) is rejected and the bracket bisected", () => {
+    // Beyond θ = cut the trial is bad; below it J = −θ with φ′ steep until θ = flat and 0 after,
+    // so the first acceptable trial is a bisection point: α = 0.5 (θ = 0.25) when only α = 1 is
+    // bad, α = 0.25 (θ = 0.125) when α = 0.5 is bad too (bracket [0, 0.5]).
+    for (const [cut, flat, theta, calls] of [
+      [0.5, 0.2, 0.25, 3],
+      [0.2, 0.1, 0.125, 4],
+    ]) {
+      const below = (t: number): [number, number] => [-t, t < flat ? -0.5 : 0];
+      for (const bad of [
+        [-1, Number.NaN],
+        [-1, Number.POSITIVE_INFINITY],
+        [Number.NEGATIVE_INFINITY, 0],
+        [Number.NaN, 0],
+        [Number.POSITIVE_INFINITY, -0.5],
+      ] as [number, number][]) {
+        const make = () => scripted(new Map([[0, [0, -0.5]]]), (t) => (t >= cut ? bad : below(t)));
+        const f = make();
+        const r = lbfgs(f, { maxIter: 1 });
+        expectSame(r, refLbfgs(make(), { maxIter: 1 }), f.calls);
+        expect(Array.from(r.theta)).toEqual([theta]);
+        expect(f.calls).toBe(calls);
+        expect(r.finite).toBe(true);
+      }
     }
   });
 });
