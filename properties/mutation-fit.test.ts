@@ -479,6 +479,26 @@ describe("fit: separation needs finite logits and a finite run", () => {
     expect(c.runs()).toBe(1);
   });
 
+  it("logits are θ_k0 + Σ_j θ_k,1+j · x_ij: each class's own bias, weights and row (d = 2)", () => {
+    // Rows (x₁, x₂); the class is the sign of x₂ (x₁ is noise).
+    const X = mat(6, 2, [3, -1, -2, -2, 1, -0.5, -3, 1, 2, 2, -1, 0.5]);
+    const y = Int32Array.from([0, 0, 0, 1, 1, 1]);
+    // z₀ = −x₂, z₁ = x₂ (biases 0, weights on x₂ only): separates for both models.
+    for (const model of MODEL_KINDS) {
+      expect(fit(X, y, 2, { objective: canned([0, 0, -1, 0, 0, 1]).obj, model }).stopReason).toMatch(
+        /^the training data is linearly separable/,
+      );
+      // The same weights on x₁ instead: not separation.
+      expect(fit(X, y, 2, { objective: canned([0, -1, 0, 0, 1, 0]).obj, model }).stopReason).toBe("canned");
+    }
+    // One-vs-rest with d = 1: class 1's own bias decides (z₁ = x − 0.5 separates; class 0's
+    // z₀ = 5 does not).
+    expect(fit(Xs, ys, 2, { objective: canned([5, 0, -0.5, 1]).obj, model: "ovr" }).stopReason).toMatch(
+      /^the training data is linearly separable/,
+    );
+    expect(fit(Xs, ys, 2, { objective: canned([5, 0, 5, 1]).obj, model: "ovr" }).stopReason).toBe("canned");
+  });
+
   it("a non-finite run is reported as diverged even when its Θ separates (no continuation)", () => {
     const c = canned([0, -1, 0, 1], false);
     expectError(
