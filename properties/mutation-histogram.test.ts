@@ -126,6 +126,18 @@ describe("HistogramBinning", () => {
     expect(new HistogramBinning().fit(m(n15), y15).values?.[0]).toEqual(y15);
   });
 
+  it("transform bins with softcal's edges b/B (not b·(1/B)): p = 0.3 is in bin 3 of 10", () => {
+    // 3/10 = 0.3 but 3·(1/10) = 0.30000000000000004: the two edge formulas disagree exactly at p = 0.3.
+    const h = new HistogramBinning(10, 2, [[0.05, 0.15, 0.2, 0.9, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95]]);
+    expect(Array.from(h.transform(m([[0.3], [0.29]])).data)).toEqual([1 - 0.9, 0.9, 1 - 0.2, 0.2]);
+    const fitted = new HistogramBinning(10).fit(
+      m([[0.3], [0.25], [0.5], [0.7], [0.1], [0.9], [0], [0.4], [0.6], [0.8]]),
+      [1, 0, 0, 1, 0, 1, 0, 0, 1, 1],
+    );
+    expect(fitted.values?.[0][3]).toBe(1);
+    expect(fitted.values?.[0][2]).toBe(0);
+  });
+
   it("needs at least B rows; bins must be an integer ≥ 1", () => {
     const P = m([[0.1], [0.9], [0.4]]);
     expect(new HistogramBinning(3).fit(P, [0, 1, 0]).values).toEqual([[0, 0, 1]]);
@@ -179,6 +191,7 @@ describe("HistogramBinning", () => {
     expect(back).toBeInstanceOf(HistogramBinning);
     expect((back as HistogramBinning).bins).toBe(3);
     expect(Array.from(back.transform(m([[0.2], [0.5]])).data)).toEqual([1, 0, 0.5, 0.5]);
+    expect(HistogramBinning.fromJSON({ bins: 1, values: [[0.5]] }, 2, "h.json").bins).toBe(1);
     const ok = HistogramBinning.fromJSON(
       {
         bins: 2,
@@ -227,6 +240,16 @@ describe("HistogramBinning", () => {
       [[["0", 1]], 2],
       [[[0, undefined]], 2],
       [[{ length: 2 }], 2],
+      // Every class's array is checked, not just one.
+      [
+        [
+          [0, 1],
+          [0, 2],
+          [0, 1],
+        ],
+        3,
+      ],
+      [[[0, 1], [0, 1], [0]], 3],
     ];
     for (const [values, classes] of bad) {
       expect(() => HistogramBinning.fromJSON({ bins: 2, values }, classes, "h.json")).toThrow(

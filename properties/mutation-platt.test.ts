@@ -151,6 +151,22 @@ describe("PlattScaling.fit", () => {
     // Large scores: the first Newton steps overshoot and are halved.
     const g = [-40, -25, -3, 2, 30, 45, 1, -1];
     const yg = [0, 0, 1, 0, 1, 1, 1, 0];
+    // Sets (found by a search) where the sufficient-decrease test against the *mean* objective
+    // decides between a halved and a full step: the path depends on F being divided by n.
+    const cases: [number[], number[], boolean][] = [
+      [[1.25, -3.5, -0.5, 1, -3.5, 4.25, 3.75, 4, 3.75, 4, 2.5], [0, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1], false],
+      [[-23.25, -27.75, -29, 6.5, -44.75, 27, 20], [0, 1, 0, 1, 1, 1, 0], true],
+    ];
+    for (const [cf, cy, sm] of cases) {
+      const c = new PlattScaling({ targetSmoothing: sm }).fit(m(cf.map((v) => [v])), cy, { logits: true });
+      const rc = restatedPlatt(cf, cy, sm);
+      expect([c.a, c.b, c.lastFit?.iterations, c.lastFit?.converged]).toEqual([
+        rc.a,
+        rc.b,
+        rc.iterations,
+        rc.converged,
+      ]);
+    }
     const big = new PlattScaling().fit(m(g.map((v) => [v])), yg, { logits: true });
     const rb = restatedPlatt(g, yg, true);
     expect([big.a, big.b, big.lastFit?.iterations, big.lastFit?.converged]).toEqual([
