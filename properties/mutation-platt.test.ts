@@ -167,6 +167,28 @@ describe("PlattScaling.fit", () => {
         rc.converged,
       ]);
     }
+    // A set (found by a search) where, near the optimum, no step down to 2⁻³³ passes the sufficient-decrease test: the
+    // solver stops there, not converged, before the 100-iteration cap.
+    const lf = [
+      8.995080510617747, 7.011792392941096, 2.1323416857665034, -51.36002439603211, -79.91524384353087,
+      96.40289651993797, 98.79071153644038, 40.143174091420676, 97.12440622836556, 33.33471405009494,
+      51.64436369745265, 194.88449515536638, -4.748591456910867, 145.80982902357812, 60.08265761662399,
+      70.83760628981403, 75.27918795835188, -36.94674835398176, 58.96866179954663, 25.02372503514576,
+      -39.78967030522864,
+    ];
+    const ly = [0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0];
+    const stuck = new PlattScaling({ targetSmoothing: false }).fit(m(lf.map((v) => [v])), ly, {
+      logits: true,
+    });
+    const rs = restatedPlatt(lf, ly, false);
+    expect(rs.converged).toBe(false);
+    expect(rs.iterations).toBeLessThan(100);
+    expect([stuck.a, stuck.b, stuck.lastFit?.iterations, stuck.lastFit?.converged]).toEqual([
+      rs.a,
+      rs.b,
+      rs.iterations,
+      false,
+    ]);
     const big = new PlattScaling().fit(m(g.map((v) => [v])), yg, { logits: true });
     const rb = restatedPlatt(g, yg, true);
     expect([big.a, big.b, big.lastFit?.iterations, big.lastFit?.converged]).toEqual([
