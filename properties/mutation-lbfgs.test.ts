@@ -743,6 +743,26 @@ describe("line search acceptance at its boundaries (one step, maxIter 1)", () =>
   });
 });
 
+describe("cubic interpolation that overflows", () => {
+  it("φ(0) = −1e308 and φ(1) = 1e308 (finite): the secant term overflows, so the search bisects", () => {
+    // d1 = φ′(0) + φ′(1) − 3(φ(0) − φ(1))/(0 − 1) = −∞, d2 = ∞, c = 1 − (∞/∞) = NaN: the cubic has no
+    // finite minimizer and the midpoint α = 0.5 (θ = 0.25) is tried, where J falls and J′ = 0.
+    const make = () =>
+      scripted(
+        new Map([
+          [0, [-1e308, -0.5]],
+          [0.5, [1e308, 1]],
+        ]),
+        (t) => [-1.5e308, t === 0.25 ? 0 : -0.5],
+      );
+    const f = make();
+    const r = lbfgs(f, { maxIter: 1 });
+    expectSame(r, refLbfgs(make(), { maxIter: 1 }), f.calls);
+    expect(Array.from(r.theta)).toEqual([0.25]);
+    expect(f.calls).toBe(3);
+  });
+});
+
 describe("stopping at maxIter with the gradient at tol", () => {
   it("the last update reaches the minimizer exactly: converged, with the tol reason (tol 0 included)", () => {
     // J = ½(θ − 0.5)²: p = −g/max(1, |g|) = 0.5 from 0, the exact minimizer; g = 0 after one step.
