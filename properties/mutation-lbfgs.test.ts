@@ -743,6 +743,25 @@ describe("line search acceptance at its boundaries (one step, maxIter 1)", () =>
   });
 });
 
+describe("the memory's sᵀy threshold", () => {
+  it("a pair with sᵀy = 1e-300 exactly is not stored (sᵀy > 1e-300 is required)", () => {
+    // g(0) = −1e-300: φ′(0) = g·p underflows to −0, the direction is −g = 1e-300 and α = 1 gives
+    // s = 1e-300; there J falls and g = 1, so y = 1 + 1e-300 = 1 and sᵀy = 1e-300. With no pair
+    // stored the next direction is −g/max(1, ‖g‖) = −1: the next trial is θ = 1e-300 − 1 = −1.
+    const seen: number[] = [];
+    const make = (log: boolean) =>
+      scripted(new Map([[0, [0, -1e-300]]]), (t) => {
+        if (log) seen.push(t);
+        return [t === 1e-300 ? -1 : -1 - Math.abs(t), 1];
+      });
+    const f = make(true);
+    // tol below |g(0)| so that the start is not already converged.
+    const r = lbfgs(f, { maxIter: 2, tol: 1e-320 });
+    expectSame(r, refLbfgs(make(false), { maxIter: 2, tol: 1e-320 }), f.calls);
+    expect(seen.slice(0, 2)).toEqual([1e-300, -1]);
+  });
+});
+
 describe("cubic interpolation that overflows", () => {
   it("φ(0) = −1e308 and φ(1) = 1e308 (finite): the secant term overflows, so the search bisects", () => {
     // d1 = φ′(0) + φ′(1) − 3(φ(0) − φ(1))/(0 − 1) = −∞, d2 = ∞, c = 1 − (∞/∞) = NaN: the cubic has no
