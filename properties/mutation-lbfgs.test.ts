@@ -762,6 +762,34 @@ describe("the memory's sᵀy threshold", () => {
   });
 });
 
+describe("cubic interpolation with a zero discriminant", () => {
+  it("disc = d1² − φ′(lo)φ′(hi) = 0 still takes the cubic's step (d2 = 0), not the midpoint", () => {
+    // φ′(0) = −0 (g(0) = −1e-300, p = 1e-300: the product underflows), φ(1) = D/3, φ′(1) = D:
+    // d1 = −0 + D − 3(0 − D/3)/(0 − 1) = 0, disc = 0 − (−0)·D = 0, d2 = 0, so the cubic's point is
+    // c = 1 − 1·(D/D) = 0, clamped to α = 0.1 (θ = 1e-301); the midpoint would be α = 0.5.
+    const G = 1e300; // G·1e-300 = 1 exactly, and 3·(1/3) = 1
+    const D = G * 1e-300;
+    const fHi = D / 3;
+    expect(3 * fHi).toBe(D); // the construction's premise: d1 is exactly 0
+    const seen: number[] = [];
+    const make = (log: boolean) =>
+      scripted(
+        new Map([
+          [0, [0, -1e-300]],
+          [1e-300, [fHi, G]],
+        ]),
+        (t) => {
+          if (log) seen.push(t);
+          return [-1, 0];
+        },
+      );
+    const f = make(true);
+    const r = lbfgs(f, { maxIter: 1, tol: 1e-320 });
+    expectSame(r, refLbfgs(make(false), { maxIter: 1, tol: 1e-320 }), f.calls);
+    expect(seen[0]).toBe(0 + 0.1 * 1e-300);
+  });
+});
+
 describe("cubic interpolation that overflows", () => {
   it("φ(0) = −1e308 and φ(1) = 1e308 (finite): the secant term overflows, so the search bisects", () => {
     // d1 = φ′(0) + φ′(1) − 3(φ(0) − φ(1))/(0 − 1) = −∞, d2 = ∞, c = 1 − (∞/∞) = NaN: the cubic has no
