@@ -106,8 +106,8 @@ export function uniformEdges(B: number, rule: BinRule = "softcal"): Float64Array
  * softcal the b with e_b ≤ c < e_{b+1} (c = 1 in bin B−1), sklearn the b with e_b < c ≤ e_{b+1}
  * (c = 0 in bin 0). `floor(c·B)` is only the starting guess, corrected by walking down then up
  * the edges, so the result holds for any strictly increasing `edges` from e_0 = 0 to e_B = 1 (the
- * callers pass {@link uniformEdges}, where the guess is at most a bin or so off). O(1) for uniform
- * edges; O(B) at worst for others.
+ * callers pass {@link uniformEdges}, where the guess is the bin or next to it). O(1) on uniform
+ * edges; O(B) at worst on others.
  */
 export function uniformBinIndex(c: number, edges: Float64Array, rule: BinRule): number {
   const B = edges.length - 1;
