@@ -128,6 +128,24 @@ describe("VectorScaling.fit", () => {
     expectClose(v.lastFit?.nllBefore as number, naive(Z, y, [1, 1], [0, 0]).f, { rtol: 1e-14 }, "nllBefore");
   });
 
+  it("rows whose logits differ by more than exp's range: the NLL is shifted by the row maximum", () => {
+    // Gaps of ~800 overflow exp unless each row is shifted by its largest entry (not its last one).
+    const Z = [
+      [800, 0],
+      [0, 790],
+      [795, 3],
+      [2, 805],
+    ];
+    const y = [0, 1, 1, 0];
+    const v = new VectorScaling().fit(m(Z), y, { logits: true });
+    const start = naive(Z, y, [1, 1], [0, 0]);
+    expect(Number.isFinite(start.f)).toBe(true);
+    // Two terms ≈ 800 and two ≈ 0: rounding of values ≈ 800 over n = 4.
+    expectClose(v.lastFit?.nllBefore as number, start.f, { rtol: 1e-14 }, "nllBefore");
+    expect(Number.isFinite(v.lastFit?.nllAfter)).toBe(true);
+    expect(v.lastFit?.nllAfter).toBeLessThanOrEqual(start.f);
+  });
+
   it("probabilities are fitted on log p (bit for bit); a zero probability is an InputError", () => {
     const P = [
       [0.7, 0.2, 0.1],
