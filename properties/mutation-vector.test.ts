@@ -146,6 +146,22 @@ describe("VectorScaling.fit", () => {
     expect(v.lastFit?.nllAfter).toBeLessThanOrEqual(start.f);
   });
 
+  it("the iteration cap is 1000: a set (found by a search) that needs more than 500 iterations converges", () => {
+    const Z = [
+      [-6.472656436484613, 1412.5563350564607],
+      [22471.600879203343, -26218.416959149024],
+      [1.0785561013401312, -16.71347806542808],
+      [-18.18783547179207, -13.665497435101074],
+      [9.310962808928897, -22.118069330285334],
+      [-1471.613408751604, -24.068848609025054],
+      [-23.977655765590097, 17.17865153550108],
+    ];
+    const v = new VectorScaling().fit(m(Z), [0, 1, 1, 1, 1, 0, 0], { logits: true });
+    expect(v.lastFit?.converged).toBe(true);
+    expect(v.lastFit?.iterations).toBeGreaterThan(500);
+    expect(v.lastFit?.iterations).toBeLessThan(1000);
+  });
+
   it("probabilities are fitted on log p (bit for bit); a zero probability is an InputError", () => {
     const P = [
       [0.7, 0.2, 0.1],
