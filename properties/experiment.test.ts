@@ -368,6 +368,24 @@ describe("resume", () => {
     },
   );
 
+  it("unit files a power loss could leave (empty, zero-filled, cut short) are re-run by --resume", async () => {
+    // Unit files are not fsynced (runner.ts): this is the damage that choice allows.
+    const out = tmp();
+    await runExperiments({ ...base, out });
+    const unit = (key: string) => path.join(out, "toy", "units", `${key}.json`);
+    const size = fs.statSync(unit("p0-s0")).size;
+    fs.writeFileSync(unit("p0-s0"), "");
+    fs.writeFileSync(unit("p1-s2"), Buffer.alloc(size));
+    fs.writeFileSync(unit("p4-s1"), fs.readFileSync(unit("p4-s1")).subarray(0, size >> 1));
+    for (const f of ["runs.csv", "summary.csv", "reliability.csv", "toy-table.csv"])
+      fs.rmSync(path.join(out, "toy", f));
+    const r = await runExperiments({ ...base, out, resume: true });
+    expect(r.exitCode).toBe(0);
+    expect(r.experiments[0].unitsSkipped).toBe(12);
+    expect(r.experiments[0].unitsRun).toBe(3);
+    expect(both(out)).toEqual(reference);
+  });
+
   it("jobs 2 with an injected writer (workers send the text here): crash after 5 unit files, then --resume", async () => {
     const out = tmp();
     process.env.TOY_MAIN_WAITS = path.join(out, "toy", "units");

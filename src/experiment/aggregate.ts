@@ -14,8 +14,11 @@ import type { CompletedRun, Experiment, Figure, ParamValue } from "./types.js";
 /** Renders a vega-lite spec (the plot layer's `renderFigure`). */
 export type RenderFigure = (spec: object) => Promise<{ svg: string; png: Uint8Array }>;
 
-/** Writes a whole file (atomically by default). Injected in tests to simulate a crash. */
-export type WriteFile = (file: string, data: string | Uint8Array) => void;
+/**
+ * Writes a whole file (atomically by default; see `writeFileAtomic` for `durable`). Injected in
+ * tests to simulate a crash.
+ */
+export type WriteFile = (file: string, data: string | Uint8Array, options?: { durable?: boolean }) => void;
 
 /** Where the engine's messages go (stderr by default). */
 export interface Logger {

@@ -85,7 +85,7 @@ async function main(setup: WorkerSetup): Promise<void> {
       else {
         const file = unitFile(dir, plan.key);
         try {
-          writeFileAtomic(file, unit.text);
+          writeFileAtomic(file, unit.text, { durable: false });
           reply = { kind: "written", index };
         } catch (err) {
           const e = err as NodeJS.ErrnoException;

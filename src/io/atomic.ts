@@ -32,6 +32,14 @@ export interface WriteFileAtomicOptions {
   fs?: AtomicFs;
   /** File mode of a newly created file (default 0o644, before the umask). */
   mode?: number;
+  /**
+   * fsync the data before the rename (default true), so the new contents survive a power loss,
+   * not only a crash of the process. `false` keeps the write atomic for every reader and for
+   * `kill -9` (the page cache outlives the process) but lets a power loss leave the file empty or
+   * zero-filled — only for files that are checked when read and recomputed when damaged (the
+   * runner's unit files).
+   */
+  durable?: boolean;
 }
 
 let tempCounter = 0;
@@ -40,7 +48,8 @@ let tempCounter = 0;
 export const TEMP_FILE_PATTERN = /^\..+\.\d+\.\d+\.\d+\.tmp$/;
 
 /**
- * Writes `data` to `file` atomically: temp file in the same folder, write + fsync, then rename.
+ * Writes `data` to `file` atomically: temp file in the same folder, write + fsync (unless
+ * `durable: false`), then rename.
  *
  * The temp file is `.<basename>.<pid>.<threadId>.<counter>.tmp`: unique without randomness
  * (pid and thread tell writers apart, the counter tells one writer's files apart; an existing
@@ -77,7 +86,7 @@ export function writeFileAtomic(
   try {
     let offset = 0;
     while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
-    fs.fsyncSync(fd);
+    if (options.durable ?? true) fs.fsyncSync(fd);
     const closing = fd;
     fd = -1;
     fs.closeSync(closing);
