@@ -2,9 +2,11 @@
  * What the four experiments share: data sets and seeded train/calibration/test splits, fitting,
  * test-set metrics, reliability bins, decision-region grids, and summaries for figures.
  */
+
+import { binStatistics, resolveBinOptions, topLabelView } from "../src/calibration/bins.js";
 import { bootstrapInterval } from "../src/calibration/bootstrap.js";
 import { evaluatePredictions } from "../src/calibration/evaluate.js";
-import { expectedCalibrationError } from "../src/calibration/metrics.js";
+import { eceFromBins } from "../src/calibration/metrics.js";
 import { loadBuiltin } from "../src/data/builtin.js";
 import type { Dataset } from "../src/data/dataset.js";
 import { lessonClusters } from "../src/data/gaussian.js";
@@ -13,7 +15,7 @@ import { stratifiedSplit, subset } from "../src/data/split.js";
 import { applyStandardizer, fitStandardizer } from "../src/data/standardize.js";
 import { summarize } from "../src/experiment/stats.js";
 import type { Bin, GridPoint } from "../src/experiment/types.js";
-import { type Matrix, takeRows } from "../src/linalg/matrix.js";
+import type { Matrix } from "../src/linalg/matrix.js";
 import { softmax } from "../src/linalg/softmax.js";
 import { type FitOptions, type FitResult, fit, type LinearModel } from "../src/model/fit.js";
 import { decisionFunction, predictProba } from "../src/model/predict.js";
@@ -84,6 +86,29 @@ export const HELD_OUT_METRICS = [
 ] as const;
 
 /**
+ * The bootstrap statistic of {@link heldOutMetrics}: `idx ↦ ECE` (top-label, {@link BINS} uniform bins)
+ * of the rows `idx` of P with their labels — the value `expectedCalibrationError(takeRows(P, idx),
+ * y[idx], { bins: BINS })` gives, bit for bit, without copying P per resample: the top-label view
+ * (confidence, correct) is taken once and gathered by index into two reused buffers. P must be
+ * valid probabilities (n×K, K ≥ 2), as `evaluatePredictions` has checked. Cost O(n) per call.
+ */
+export function resampledEce(P: Matrix, y: Int32Array): (idx: Int32Array) => number {
+  const { confidence, outcome } = topLabelView(P, y);
+  const opts = resolveBinOptions({ bins: BINS });
+  const conf = new Float64Array(P.rows);
+  const correct = new Float64Array(P.rows);
+  return (idx) => {
+    if (idx.length !== P.rows)
+      throw new RangeError(`resampledEce: expected ${P.rows} indices; got ${idx.length}`);
+    for (let i = 0; i < idx.length; i++) {
+      conf[i] = confidence[idx[i]];
+      correct[i] = outcome[idx[i]];
+    }
+    return eceFromBins(binStatistics(conf, correct, opts));
+  };
+}
+
+/**
  * Metrics of probabilities (or, with `logits`, logits) on labels y — accuracy, NLL, Brier, ECE with a seeded bootstrap 95%
  * interval, MCE, class-wise ECE, mean confidence — and the top-label reliability bins.
  */
@@ -102,16 +127,10 @@ export function heldOutMetrics(
     for (let k = 0; k < P.cols; k++) mx = Math.max(mx, P.data[i * P.cols + k]);
     meanConfidence += mx / P.rows;
   }
-  const ci = bootstrapInterval(
-    (idx) =>
-      expectedCalibrationError(
-        takeRows(P, idx),
-        Int32Array.from(idx, (i) => y[i]),
-        { bins: BINS },
-      ),
-    P.rows,
-    { resamples: BOOTSTRAP_RESAMPLES, rng: createRng(seed ^ 0x5bd1e995).random },
-  );
+  const ci = bootstrapInterval(resampledEce(P, y), P.rows, {
+    resamples: BOOTSTRAP_RESAMPLES,
+    rng: createRng(seed ^ 0x5bd1e995).random,
+  });
   const metrics = {
     accuracy: ev.accuracy,
     nll: ev.nll,

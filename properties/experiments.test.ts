@@ -8,8 +8,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect, it } from "vitest";
+import { BINS, resampledEce } from "../experiments/_shared.js";
 import { experiments } from "../experiments/index.js";
+import { expectedCalibrationError } from "../src/calibration/metrics.js";
+import { takeRows } from "../src/linalg/matrix.js";
+import { probabilityMatrix } from "../src/testing/arbitraries.js";
 import { cli } from "./_shared/cli.js";
 import { expectClose } from "./_shared/expectClose.js";
 
@@ -27,6 +32,38 @@ function csvBytes(out: string): Record<string, string> {
   }
   return files;
 }
+
+describe("the experiments' bootstrap statistic", () => {
+  // Exact equality: the same top-label values are binned in the same order by the same code, so
+  // gathering the view by index instead of copying rows must not change a bit.
+  test.prop([
+    probabilityMatrix({ minClasses: 2, maxClasses: 5, minRows: 1, maxRows: 40 }).chain((P) =>
+      fc.record({
+        P: fc.constant(P),
+        y: fc.array(fc.integer({ min: 0, max: P.cols - 1 }), { minLength: P.rows, maxLength: P.rows }),
+        resamples: fc.array(
+          fc.array(fc.integer({ min: 0, max: P.rows - 1 }), { minLength: P.rows, maxLength: P.rows }),
+          { minLength: 1, maxLength: 4 },
+        ),
+      }),
+    ),
+  ])(
+    "resampledEce(P, y)(idx) equals expectedCalibrationError on the copied rows, bit for bit",
+    ({ P, y, resamples }) => {
+      const labels = Int32Array.from(y);
+      const statistic = resampledEce(P, labels);
+      for (const r of resamples) {
+        const idx = Int32Array.from(r);
+        const copied = expectedCalibrationError(
+          takeRows(P, idx),
+          Int32Array.from(idx, (i) => labels[i]),
+          { bins: BINS },
+        );
+        expect(statistic(idx)).toBe(copied);
+      }
+    },
+  );
+});
 
 describe("reproducibility", () => {
   const a = join(root, "a");
