@@ -481,34 +481,39 @@ parentPort.on("message", () => { let s = 0; for (let i = 0; i < 1e8; i++) s += M
 }
 
 /**
- * `softcal run l2-sweep --seeds 10 --jobs 2` vs `--jobs 1`, through `runExperiments` (the CLI's
+ * `softcal run l2-sweep --seeds N --jobs 2` vs `--jobs 1` (N = 10, the default, and 100), through `runExperiments` (the CLI's
  * engine; workers load the registry's TypeScript via tsx), figures off, each run into a fresh temp
  * folder; jobs 1 and jobs 2 alternate over the repetitions. The two runs' CSVs must be byte-identical.
  */
-async function jobsRow() {
+async function jobsRow(seeds: number) {
   const registryUrl = new URL("../experiments/index.ts", import.meta.url);
   const sweep = experiments.filter((e) => e.name === "l2-sweep");
   const CSVS = ["runs.csv", "summary.csv", "reliability.csv"];
   const silent = { info: () => {}, warn: (m: string) => process.stderr.write(`warning: ${m}\n`) };
   const csvs = new Map<number, string[]>();
   let identical = true;
+  /** CPU time / wall time of the --jobs 1 runs: V8's parallel GC already uses part of a second core. */
+  const cores: number[] = [];
   const run = async (jobs: number): Promise<number> => {
     const out = mkdtempSync(join(tmpdir(), `softcal-bench-jobs${jobs}-`));
     try {
       const t = performance.now();
+      const cpu0 = process.cpuUsage();
       const r = await runExperiments({
         experiments: sweep,
         registryUrl,
         out,
-        seeds: 10,
+        seeds,
         jobs,
         figures: false,
         progress: false,
         handleSignals: false,
         logger: silent,
-        argv: ["softcal", "run", "l2-sweep", "--seeds", "10", "--jobs", String(jobs)],
+        argv: ["softcal", "run", "l2-sweep", "--seeds", String(seeds), "--jobs", String(jobs)],
       });
       const ms = performance.now() - t;
+      const cpu = process.cpuUsage(cpu0);
+      if (jobs === 1) cores.push((cpu.user + cpu.system) / 1000 / ms);
       if (r.status !== "COMPLETED") throw new Error(`l2-sweep --jobs ${jobs}: ${r.status}`);
       const files = CSVS.map((f) => readFileSync(join(out, "l2-sweep", f), "utf8"));
       const other = csvs.get(jobs === 1 ? 2 : 1);
@@ -524,6 +529,7 @@ async function jobsRow() {
   // One unmeasured run each first (JIT for jobs 1; the OS file cache for the workers' tsx).
   await run(1);
   await run(2);
+  cores.length = 0;
   const [one, two] = await interleave(
     reps,
     () => run(1),
@@ -533,8 +539,8 @@ async function jobsRow() {
   const R = stats(one);
   const ratio = R.median / S.median;
   record({
-    id: "jobs",
-    name: "softcal run l2-sweep --seeds 10 (180 units): --jobs 2 vs --jobs 1",
+    id: seeds === 10 ? "jobs" : `jobs-${seeds}`,
+    name: `softcal run l2-sweep --seeds ${seeds} (${18 * seeds} units): --jobs 2 vs --jobs 1`,
     unit: "ms",
     softcal: S,
     referenceName: "--jobs 1",
@@ -545,6 +551,7 @@ async function jobsRow() {
     note:
       `runExperiments, figures off, temp folders, jobs 1/2 alternating; runs.csv, summary.csv, reliability.csv ${identical ? "byte-identical" : "DIFFER"} between --jobs 1 and --jobs 2; ` +
       "--jobs 2 = the main thread and one worker (which loads the registry's TypeScript through tsx while the main thread works); " +
+      `--jobs 1 kept ${stats(cores).median.toFixed(2)} cores busy (CPU time / wall time: V8's parallel GC runs on the second core), so 2 cores allow at most ${(2 / stats(cores).median).toFixed(2)}x; ` +
       `this machine ran two CPU-bound threads ${parallelism.toFixed(2)}x as fast as one just before (2.00 = two free cores)`,
   });
 }
@@ -719,7 +726,8 @@ async function main(): Promise<void> {
     if (want("gd-1m")) await gdRow(ref, "gd-1m", QUICK ? 200_000 : 1_000_000, 2, 3, QUICK ? 5 : 10, 10);
     await convergedRows(ref, env.sklearn !== null);
     if (want("temperature")) await temperatureRow(ref, env.scipy !== null);
-    if (want("jobs")) await jobsRow();
+    if (want("jobs")) await jobsRow(10);
+    if (want("jobs-100")) await jobsRow(100);
     if (want("jobs-cli")) jobsCliRow("jobs-cli");
     if (want("jobs-dist")) jobsCliRow("jobs-dist");
     if (want("memory")) memoryRow();
