@@ -8,8 +8,10 @@
  * Target smoothing (Platt's, the default, as scikit-learn does): t_i = (N₊ + 1)/(N₊ + 2) for
  * positives and 1/(N₋ + 2) for negatives (a MAP estimate under a uniform prior on each label's
  * probability — it keeps the fit finite on separable data). With `targetSmoothing: false`,
- * t_i = y_i: plain maximum likelihood (logistic regression on f), which diverges on separable data
- * (reported as `converged: false`).
+ * t_i = y_i: plain maximum likelihood (logistic regression on f), which has no minimizer on
+ * separable data: a grows until the gradient (≈ e^{−a·margin}) falls below the stopping tolerance,
+ * so the fit ends `converged: true` with a large slope (e.g. a ≈ 27 after 28 steps on a set with
+ * margin ~1) — check `a` (or use the default smoothing), not `converged`, for separation.
  *
  * Solver: Newton's method with backtracking (Lin, Lin & Weng 2007, "A note on Platt's
  * probabilistic outputs for support vector machines", Machine Learning 68), started at a = 0,
