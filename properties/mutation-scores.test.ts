@@ -17,15 +17,9 @@ import {
 } from "../src/calibration/scores.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
 import { expectClose } from "./_shared/expectClose.js";
+import { softmaxRow } from "./_shared/naive.js";
 
 const m = (rows: number[][]): Matrix => fromRows(rows);
-
-function softmaxRow(z: number[]): number[] {
-  const mx = Math.max(...z);
-  const e = z.map((v) => Math.exp(v - mx));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
 
 /** n×K logits on a coarse grid (many ties), labels. */
 const logitSetArb = fc

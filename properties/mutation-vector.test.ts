@@ -15,15 +15,9 @@ import {
 import { InputError } from "../src/errors.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
 import { expectClose } from "./_shared/expectClose.js";
+import { softmaxRow } from "./_shared/naive.js";
 
 const m = (rows: number[][]): Matrix => fromRows(rows);
-
-function softmaxRow(z: number[]): number[] {
-  const mx = Math.max(...z);
-  const e = z.map((v) => Math.exp(v - mx));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
 
 /** Naive mean NLL of softmax(w∘z + b) and its gradient (∂w, ∂b). */
 function naive(Z: number[][], y: number[], w: number[], b: number[]) {
