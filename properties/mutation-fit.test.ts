@@ -45,6 +45,33 @@ const data3: TrainingData = { X: X3.data, nSamples: 9, nFeatures: 2, y: y3, nCla
 /** Separable on one feature (class 0 left of 0, class 1 right). */
 const Xs = mat(4, 1, [-2, -1, 1, 2]);
 const ys = Int32Array.from([0, 0, 1, 1]);
+
+/**
+ * An objective (size 4) whose L-BFGS fast path returns a canned result — `theta` and the fields
+ * given, else J = 0.5, one iteration at J = 0.5, converged, "canned" — and counts its runs.
+ */
+function cannedLbfgs(result: Partial<Omit<OptimizerResult, "theta">> & { theta: number[] }) {
+  let runs = 0;
+  const obj = (): DifferentiableObjective => ({
+    size: 4,
+    evaluate: () => 0,
+    minimize: () => {
+      runs++;
+      return {
+        objective: 0.5,
+        lossHistory: [0.5],
+        iterations: 1,
+        gradMaxAbs: 0,
+        converged: true,
+        stopReason: "canned",
+        finite: true,
+        ...result,
+        theta: Float64Array.from(result.theta),
+      };
+    },
+  });
+  return { obj, runs: () => runs };
+}
 const dataS: TrainingData = { X: Xs.data, nSamples: 4, nFeatures: 1, y: ys, nClasses: 2 };
 
 function fields(r: FitResult | OptimizerResult) {
@@ -383,66 +410,29 @@ describe("fit: separable data at λ = 0", () => {
   });
 
   it("a custom objective whose L-BFGS Θ separates but already used every iteration is not re-run", () => {
-    let runs = 0;
-    const obj = (): DifferentiableObjective => ({
-      size: 4,
-      evaluate: () => 0,
-      minimize: () => {
-        runs++;
-        return {
-          theta: Float64Array.from([0, -1, 0, 1]), // z₀ = −x, z₁ = x: separates
-          objective: 0.5,
-          lossHistory: [0.7, 0.6, 0.5],
-          iterations: 2,
-          gradMaxAbs: 0.01,
-          converged: true,
-          stopReason: "canned",
-          finite: true,
-        };
-      },
+    const c = cannedLbfgs({
+      theta: [0, -1, 0, 1], // z₀ = −x, z₁ = x: separates
+      lossHistory: [0.7, 0.6, 0.5],
+      iterations: 2,
+      gradMaxAbs: 0.01,
     });
-    const r = fit(Xs, ys, 2, { objective: obj, maxIter: 2 });
-    expect(runs).toBe(1);
+    const r = fit(Xs, ys, 2, { objective: c.obj, maxIter: 2 });
+    expect(c.runs()).toBe(1);
     expect([r.iterations, r.converged, r.lossHistory]).toEqual([2, false, [0.7, 0.6, 0.5]]);
     expect(r.stopReason).toMatch(/^the training data is linearly separable and λ = 0/);
     // With iterations left, the second run's history (without its first entry) is appended.
-    const r2 = fit(Xs, ys, 2, { objective: obj, maxIter: 5 });
-    expect(runs).toBe(3);
+    const r2 = fit(Xs, ys, 2, { objective: c.obj, maxIter: 5 });
+    expect(c.runs()).toBe(3);
     expect([r2.iterations, r2.lossHistory]).toEqual([4, [0.7, 0.6, 0.5, 0.6, 0.5]]);
   });
 
   it("a tie between the true class and another is not separation (softmax)", () => {
     // Θ with equal logits for both classes everywhere: a tie.
-    const obj = (): DifferentiableObjective => ({
-      size: 4,
-      evaluate: () => 0,
-      minimize: () => ({
-        theta: Float64Array.from([0, 1, 0, 1]),
-        objective: 0.5,
-        lossHistory: [0.5],
-        iterations: 1,
-        gradMaxAbs: 0,
-        converged: true,
-        stopReason: "tied",
-        finite: true,
-      }),
-    });
+    const obj = cannedLbfgs({ theta: [0, 1, 0, 1], stopReason: "tied" }).obj;
     expect(fit(Xs, ys, 2, { objective: obj }).stopReason).toBe("tied");
     // One-vs-rest with a zero logit on a row: not strictly on its side.
-    const z = (): DifferentiableObjective => ({
-      size: 4,
-      evaluate: () => 0,
-      minimize: () => ({
-        theta: Float64Array.from([-1, 1, 1, -1]), // class 0: z = x − 1 (0 at x = 1); class 1: 1 − x
-        objective: 0.5,
-        lossHistory: [0.5],
-        iterations: 1,
-        gradMaxAbs: 0,
-        converged: true,
-        stopReason: "zero",
-        finite: true,
-      }),
-    });
+    // class 0: z = x − 1 (0 at x = 1); class 1: 1 − x
+    const z = cannedLbfgs({ theta: [-1, 1, 1, -1], stopReason: "zero" }).obj;
     expect(
       fit(mat(3, 1, [0, 1, 2]), Int32Array.from([1, 0, 0]), 2, { objective: z, model: "ovr" }).stopReason,
     ).toBe("zero");
@@ -450,27 +440,14 @@ describe("fit: separable data at λ = 0", () => {
 });
 
 describe("fit: separation needs finite logits and a finite run", () => {
-  const canned = (theta: number[], finite = true) => {
-    let runs = 0;
-    const obj = (): DifferentiableObjective => ({
-      size: 4,
-      evaluate: () => 0,
-      minimize: () => {
-        runs++;
-        return {
-          theta: Float64Array.from(theta),
-          objective: 0.5,
-          lossHistory: [0.7, 0.5],
-          iterations: 1,
-          gradMaxAbs: 0.01,
-          converged: true,
-          stopReason: finite ? "canned" : "the objective is not finite at the starting point",
-          finite,
-        };
-      },
+  const canned = (theta: number[], finite = true) =>
+    cannedLbfgs({
+      theta,
+      lossHistory: [0.7, 0.5],
+      gradMaxAbs: 0.01,
+      stopReason: finite ? "canned" : "the objective is not finite at the starting point",
+      finite,
     });
-    return { obj, runs: () => runs };
-  };
 
   it("one-vs-rest: ±∞ logits on every row (right signs) are not separation", () => {
     // Θ = [0, −∞; 0, +∞] on x = −2, −1, 1, 2: class 0's logits +∞, +∞, −∞, −∞ — signs right, not finite.
@@ -593,20 +570,7 @@ describe("fit: divergence", () => {
       "fit diverged: the objective is not finite at the starting point; the features are too large for finite logits: rescale them (e.g. --standardize)",
     );
     // L-BFGS results are not judged by the rise rule (a finite L-BFGS result whose J is above its first entry passes).
-    const up = (): DifferentiableObjective => ({
-      size: 4,
-      evaluate: () => 0,
-      minimize: () => ({
-        theta: Float64Array.from([1, 0, 0, 0]),
-        objective: 3,
-        lossHistory: [1, 3],
-        iterations: 1,
-        gradMaxAbs: 0,
-        converged: true,
-        stopReason: "up",
-        finite: true,
-      }),
-    });
+    const up = cannedLbfgs({ theta: [1, 0, 0, 0], objective: 3, lossHistory: [1, 3], stopReason: "up" }).obj;
     expect(fit(Xs, ys, 2, { objective: up, l2: 0.1 }).stopReason).toBe("up");
   });
 });
