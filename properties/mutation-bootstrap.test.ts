@@ -58,6 +58,34 @@ describe("bootstrapInterval", () => {
     expect(a()).toBe(b());
   });
 
+  it.each([
+    [4, 300],
+    [30_000, 5],
+    [40_000, 3],
+    [70_000, 2],
+  ])("n = %i, R = %i: each resample's index vector is its own (a metric may keep them all)", (n, R) => {
+    // Index vectors are cut from shared blocks (one or more per block depending on n): kept
+    // vectors must not overlap or be overwritten by later draws.
+    const kept: Int32Array[] = [];
+    bootstrapInterval(
+      (idx) => {
+        kept.push(idx);
+        return 0;
+      },
+      n,
+      { resamples: R, rng: seedrandom.alea(`keep-${n}`) },
+    );
+    const rng = seedrandom.alea(`keep-${n}`);
+    expect(kept).toHaveLength(R + 1);
+    expect(Array.from(kept[0])).toEqual(Array.from({ length: n }, (_, i) => i));
+    for (const idx of kept.slice(1)) {
+      expect(idx).toBeInstanceOf(Int32Array);
+      expect(idx.length).toBe(n);
+      const want = Int32Array.from({ length: n }, () => Math.floor(rng() * n));
+      expect(idx).toEqual(want);
+    }
+  });
+
   it("the estimate sees 0..n−1 in order; resamples see n indices in 0..n−1; level defaults to 0.95", () => {
     const seen: number[][] = [];
     const r = bootstrapInterval(
