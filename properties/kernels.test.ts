@@ -10,8 +10,10 @@ import { describe, expect, it } from "vitest";
 import { instantiate, sharedMemory, wasmUnavailableReason } from "../src/kernels/wasmModule.js";
 import {
   type KernelTrainingData,
+  type WasmObjective,
   wasmOvrObjective,
   wasmSoftmaxObjective,
+  withWasmObjective,
 } from "../src/kernels/wasmObjective.js";
 import { fromRows } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
@@ -87,6 +89,45 @@ describe("wasm kernels", () => {
       });
       expect(run([Number.NaN])[0]).toBeNaN();
     });
+  });
+
+  describe("pooled objectives (withWasmObjective)", () => {
+    // A borrowed memory is zeroed up to what earlier objectives touched, so an objective over it
+    // must behave exactly as one over a fresh memory — bit for bit, whatever ran on it before
+    // (bigger or smaller problems, odd row counts whose padding lane must read as 0, GD or L-BFGS).
+    const runs = fc.array(
+      fc.record({
+        p: problemArb({ maxM: 60, maxD: 5 }),
+        kind: fc.constantFrom("softmax" as const, "ovr" as const),
+        l2: fc.constantFrom(0, 1e-3, 0.1),
+        gd: fc.boolean(),
+      }),
+      { minLength: 2, maxLength: 5 },
+    );
+    test.prop([runs])("give the same results as fresh ones, after any earlier problems", (seq) => {
+      for (const { p, kind, l2, gd } of seq) {
+        const go = (f: WasmObjective): OptimizerResult =>
+          gd ? f.descend(0.1, 20) : f.minimize({ maxIter: 30, memory: 5 });
+        const pooled = withWasmObjective(kind, data(p), l2, {}, go);
+        const fresh = go((kind === "softmax" ? wasmSoftmaxObjective : wasmOvrObjective)(data(p), l2));
+        expect(pooled).toEqual(fresh);
+        expect(Array.from(pooled.theta)).toEqual(Array.from(fresh.theta));
+      }
+    });
+
+    test.prop([problemThetaArb({ maxM: 40, maxD: 4 }), problemArb({ maxM: 80, maxD: 5 })])(
+      "a nested use gets its own memory: the outer objective's data is untouched",
+      ({ p, theta, l2 }, q) => {
+        // Were the inner objective lent the outer one's memory, its repacked data would overwrite
+        // the outer's and the outer's J afterwards would be q's, not p's.
+        const want = wasmSoftmaxObjective(data(p), l2).evaluate(theta, null);
+        const got = withWasmObjective("softmax", data(p), l2, {}, (outer) => {
+          withWasmObjective("softmax", data(q), 0, {}, (inner) => inner.minimize({ maxIter: 10 }));
+          return outer.evaluate(theta, null);
+        });
+        expect(got).toBe(want);
+      },
+    );
   });
 
   const kernels = {

@@ -14,7 +14,14 @@
  */
 import { availableParallelism } from "node:os";
 import { type ChunkJob, runChunks } from "./threadPool.js";
-import { heapBase, instantiate, sharedMemory, softcalModule } from "./wasmModule.js";
+import {
+  heapBase,
+  instantiate,
+  type SoftcalWasmExports,
+  sharedMemory,
+  softcalModule,
+  type WasmMemory,
+} from "./wasmModule.js";
 
 /** Training data as the model layer passes it: X m×d row-major (no bias column), y in 0..K−1. */
 export interface KernelTrainingData {
@@ -141,11 +148,75 @@ export function wasmOvrObjective(
   return wasmObjective(1, data, l2, options);
 }
 
+/**
+ * A wasm memory and instance kept for reuse by {@link withWasmObjective}: creating a shared
+ * memory reserves (and, once collected, unmaps) gigabytes of address space, which made each
+ * small fit pay for a memory map and stalled the other threads of the process on the unmap
+ * (measured: the experiments' fits ran ~20% slower per thread on two threads than on one).
+ * `used` is the high-water byte offset a objective has touched; the next user zeroes up to it,
+ * so it sees the all-zero memory a fresh one has.
+ */
+interface Arena {
+  memory: WasmMemory;
+  ex: SoftcalWasmExports;
+  /** The current objective's host callback (the instance's import calls through it). */
+  host: { evaluate: (x: number, g: number) => number };
+  used: number;
+}
+
+/** An idle arena's host callback (the single-thread kernels never call it). */
+const NO_EVALUATE = (_x: number, _g: number): number => Number.NaN;
+
+/** This thread's idle arenas (each thread of the process has its own module state). */
+const idleArenas: Arena[] = [];
+/** Arenas larger than this are not kept (a big fit's memory goes back to the system). */
+const ARENA_KEEP_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Runs `body` with a {@link wasmSoftmaxObjective} (`model` "softmax") or {@link wasmOvrObjective}
+ * ("ovr") whose memory is borrowed from a per-thread pool and returned when `body` ends; the
+ * objective must not be used after that. Results are bit-identical to a fresh objective's (the
+ * borrowed memory is zeroed first). Problems that run on several threads get a fresh memory, as
+ * before. Cost: a fresh objective's, minus creating a memory and an instance.
+ */
+export function withWasmObjective<T>(
+  model: "softmax" | "ovr",
+  data: KernelTrainingData,
+  l2: number,
+  options: WasmObjectiveOptions,
+  body: (f: WasmObjective) => T,
+): T {
+  const kind = model === "softmax" ? 0 : 1;
+  const threads = Math.max(
+    1,
+    Math.floor(options.threads ?? defaultThreads(data.nSamples, data.nFeatures, data.nClasses)),
+  );
+  if (threads > 1) return body(wasmObjective(kind, data, l2, options));
+  let arena = idleArenas.pop();
+  if (arena === undefined) {
+    const memory = sharedMemory(1);
+    const host = { evaluate: NO_EVALUATE };
+    arena = {
+      memory,
+      ex: instantiate(memory, { hostEvaluate: (x, g) => host.evaluate(x, g) }),
+      host,
+      used: 0,
+    };
+  }
+  try {
+    return body(wasmObjective(kind, data, l2, { threads: 1 }, arena));
+  } finally {
+    arena.host.evaluate = NO_EVALUATE;
+    if (arena.memory.buffer.byteLength <= ARENA_KEEP_BYTES) idleArenas.push(arena);
+  }
+}
+
 function wasmObjective(
   model: 0 | 1,
   data: KernelTrainingData,
   l2: number,
   options: WasmObjectiveOptions,
+  arena?: Arena,
 ): WasmObjective {
   const { X, nSamples: m, nFeatures: d, y, nClasses: K } = data;
   const module = softcalModule();
@@ -171,15 +242,22 @@ function wasmObjective(
   const yp = align(xp + nPairs * d * 16);
   const hist = align(yp + nPairs * 16);
   const pagesFor = (bytes: number) => Math.ceil(bytes / 65536);
-  const memory = sharedMemory(pagesFor(hist + 8 * 301));
-  const ex = instantiate(memory, { hostEvaluate: (x, g) => hostEvaluate(x, g) });
+  const memory = arena?.memory ?? sharedMemory(pagesFor(hist + 8 * 301));
+  const ex = arena?.ex ?? instantiate(memory, { hostEvaluate: (x, g) => hostEvaluate(x, g) });
   let f64 = new Float64Array(memory.buffer);
   const ensure = (bytes: number) => {
     const have = memory.buffer.byteLength / 65536;
     const need = pagesFor(bytes);
     if (need > have) memory.grow(need - have);
     if (f64.length * 8 !== memory.buffer.byteLength) f64 = new Float64Array(memory.buffer);
+    if (arena && bytes > arena.used) arena.used = bytes;
   };
+  if (arena) {
+    // A borrowed memory: clear what earlier objectives wrote, as a fresh memory would be.
+    f64.fill(0, base / 8, Math.ceil(arena.used / 8));
+    arena.host.evaluate = (x, g) => hostEvaluate(x, g);
+    ensure(hist + 8 * 301);
+  }
 
   // Repack: pair p, feature j → (lane 0 = row 2p, lane 1 = row 2p+1); labels as f64, −1 = padding.
   const X2 = f64.subarray(xp / 8, xp / 8 + nPairs * d * 2);

@@ -4,7 +4,7 @@
  */
 import { InputError, RunError } from "../errors.js";
 import { wasmUnavailableReason } from "../kernels/wasmModule.js";
-import { wasmOvrObjective, wasmSoftmaxObjective } from "../kernels/wasmObjective.js";
+import { withWasmObjective } from "../kernels/wasmObjective.js";
 import type { Matrix } from "../linalg/matrix.js";
 import { gradientDescent, type OptimizerResult, risesAboveStart } from "./gradientDescent.js";
 import { type LbfgsOptions, lbfgs } from "./lbfgs.js";
@@ -94,11 +94,19 @@ function runLbfgs(f: DifferentiableObjective, options: LbfgsOptions): OptimizerR
   return f.minimize ? f.minimize(options) : lbfgs(f, options);
 }
 
-/** The objective factory for `kernel` (default: "wasm" for softmax where WebAssembly SIMD is available). */
-function defaultObjective(
-  kernel: "wasm" | "js" | undefined,
-  threads: number | undefined,
-): (data: TrainingData, l2: number, model: ModelKind) => DifferentiableObjective {
+/** Runs an optimization with an objective, for as long as the objective is needed. */
+type WithObjective = <T>(
+  data: TrainingData,
+  l2: number,
+  model: ModelKind,
+  body: (f: DifferentiableObjective) => T,
+) => T;
+
+/**
+ * The objective for `kernel` (default: "wasm" for softmax where WebAssembly SIMD is available),
+ * lent to the optimization: a wasm objective's memory goes back to the kernel's pool after it.
+ */
+function defaultObjective(kernel: "wasm" | "js" | undefined, threads: number | undefined): WithObjective {
   if (kernel !== undefined && kernel !== "wasm" && kernel !== "js") {
     throw new InputError(`--kernel: expected one of wasm, js; got "${kernel}"`);
   }
@@ -106,18 +114,17 @@ function defaultObjective(
     throw new InputError(`--threads: expected an integer ≥ 1; got ${threads}`);
   }
   const reason = kernel === "js" ? "js" : wasmUnavailableReason();
+  const reference: WithObjective = (data, l2, model, body) => body(referenceObjective(data, l2, model));
   if (reason !== null) {
     if (kernel === "wasm") throw new RunError(`fit: the wasm kernel is unavailable: ${reason}`);
-    return referenceObjective;
+    return reference;
   }
   // One-vs-rest runs on wasm only when asked for: its default stays the reference kernel while
   // tests pin fit's OvR objective to the reference's bits.
-  return (data, l2, model) =>
-    model === "softmax"
-      ? wasmSoftmaxObjective(data, l2, { threads })
-      : kernel === "wasm"
-        ? wasmOvrObjective(data, l2, { threads })
-        : referenceObjective(data, l2, model);
+  return (data, l2, model, body) =>
+    model === "softmax" || kernel === "wasm"
+      ? withWasmObjective(model, data, l2, threads === undefined ? {} : { threads }, body)
+      : reference(data, l2, model, body);
 }
 
 /**
@@ -144,29 +151,34 @@ export function fit(X: Matrix, y: Int32Array, nClasses: number, options: FitOpti
   validateTrainingData(X, y, nClasses);
 
   const data: TrainingData = { X: X.data, nSamples: X.rows, nFeatures: X.cols, y, nClasses };
-  const f = (options.objective ?? defaultObjective(options.kernel, options.threads))(data, l2, model);
-  let r: OptimizerResult =
-    optimizer === "gd"
-      ? f.descend
-        ? f.descend(alpha, maxIter)
-        : gradientDescent(f, { alpha, maxIter })
-      : runLbfgs(f, { tol, maxIter, memory });
-  if (optimizer === "lbfgs" && r.finite && l2 === 0 && separates(model, data, r.theta)) {
+  const given = options.objective;
+  const withObjective: WithObjective = given
+    ? (d, lambda, kind, body) => body(given(d, lambda, kind))
+    : defaultObjective(options.kernel, options.threads);
+  let r = withObjective(data, l2, model, (f): OptimizerResult => {
+    const first =
+      optimizer === "gd"
+        ? f.descend
+          ? f.descend(alpha, maxIter)
+          : gradientDescent(f, { alpha, maxIter })
+        : runLbfgs(f, { tol, maxIter, memory });
+    if (!(optimizer === "lbfgs" && first.finite && l2 === 0 && separates(model, data, first.theta)))
+      return first;
     // The optimum is at infinity: keep going to --iters (tol 0 never declares convergence), then
     // report it unconverged.
     const more =
-      r.iterations < maxIter
-        ? runLbfgs(f, { tol: 0, maxIter: maxIter - r.iterations, memory, theta0: r.theta })
-        : r;
-    r = {
+      first.iterations < maxIter
+        ? runLbfgs(f, { tol: 0, maxIter: maxIter - first.iterations, memory, theta0: first.theta })
+        : first;
+    return {
       ...more,
-      lossHistory: more === r ? r.lossHistory : [...r.lossHistory, ...more.lossHistory.slice(1)],
-      iterations: more === r ? r.iterations : r.iterations + more.iterations,
+      lossHistory: more === first ? first.lossHistory : [...first.lossHistory, ...more.lossHistory.slice(1)],
+      iterations: more === first ? first.iterations : first.iterations + more.iterations,
       converged: false,
       stopReason:
         "the training data is linearly separable and λ = 0, so the optimum is at infinity (Θ grows without bound); pass --l2 > 0 for a finite optimum",
     };
-  }
+  });
   if (
     r.finite &&
     optimizer === "gd" &&
