@@ -19,9 +19,10 @@ import { deriveRunSeed, pointKey } from "../src/experiment/seeds.js";
 import { inShard, parseShard } from "../src/experiment/shard.js";
 import { studentTQuantile, summarize } from "../src/experiment/stats.js";
 import type { Experiment, GridPoint } from "../src/experiment/types.js";
+import { DEFAULT_FLUSH_MS } from "../src/experiment/unitBatch.js";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import { expectClose } from "./_shared/expectClose.js";
-import { silent, snapshot, toyRun } from "./_shared/runs.js";
+import { silent, snapshot, toyRun, unitRecordCount } from "./_shared/runs.js";
 import { toy, toy2 } from "./_shared/toyExperiments.js";
 
 const registryUrl = new URL("./_shared/toyExperiments.ts", import.meta.url);
@@ -372,7 +373,7 @@ describe("resume", () => {
     // Unit files are not fsynced (runner.ts): this is the damage that choice allows.
     const out = tmp();
     await runExperiments({ ...base, out });
-    const unit = (key: string) => path.join(out, "toy", "units", `${key}.json`);
+    const unit = (key: string) => path.join(out, "toy", "units", `${key}.jsonl`);
     const size = fs.statSync(unit("p0-s0")).size;
     fs.writeFileSync(unit("p0-s0"), "");
     fs.writeFileSync(unit("p1-s2"), Buffer.alloc(size));
@@ -383,6 +384,76 @@ describe("resume", () => {
     expect(r.exitCode).toBe(0);
     expect(r.experiments[0].unitsSkipped).toBe(12);
     expect(r.experiments[0].unitsRun).toBe(3);
+    expect(both(out)).toEqual(reference);
+  });
+
+  it("a batch file a power loss cut short, or with zeroed lines: only those units are re-run, and its name is kept", async () => {
+    // Default batching: the toy's microsecond units all land in one batch per experiment.
+    const out = tmp();
+    await runExperiments({ ...base, out, flushMs: DEFAULT_FLUSH_MS });
+    const units = path.join(out, "toy", "units");
+    expect(fs.readdirSync(units)).toEqual(["p0-s0.jsonl"]);
+    const batch = path.join(units, "p0-s0.jsonl");
+    const lines = fs.readFileSync(batch, "utf8").split("\n");
+    expect(lines).toHaveLength(16); // 15 records and the final newline's empty tail
+    // Lines 3 and 4 zero-filled (same length), the file cut in the middle of line 11.
+    const zeroed = lines.map((l, i) => (i === 3 || i === 4 ? "\0".repeat(l.length) : l));
+    const cut = zeroed.slice(0, 11).join("\n").length + 1 + (lines[11].length >> 1);
+    fs.writeFileSync(batch, zeroed.join("\n").slice(0, cut));
+    for (const f of ["runs.csv", "summary.csv", "reliability.csv", "toy-table.csv"])
+      fs.rmSync(path.join(out, "toy", f));
+    const warnings: string[] = [];
+    const r = await runExperiments({
+      ...base,
+      out,
+      resume: true,
+      flushMs: DEFAULT_FLUSH_MS,
+      logger: { info() {}, warn: (m) => warnings.push(m) },
+    });
+    expect(warnings).toEqual([
+      `${batch}: skipped 3 lines that are no unit record of this run (damaged, e.g. by a power loss); units without a record run again`,
+    ]);
+    expect(r.exitCode).toBe(0);
+    expect(r.experiments[0].unitsSkipped).toBe(9);
+    expect(r.experiments[0].unitsRun).toBe(6);
+    // The damaged batch keeps its name (it still holds 9 good lines); the re-run units start at p1-s0.
+    expect(fs.readdirSync(units).sort()).toEqual(["p0-s0.jsonl", "p1-s0.jsonl"]);
+    expect(both(out)).toEqual(reference);
+  });
+
+  it("batches: units finishing within flushMs share a file; a crash writing the 2nd batch keeps the 1st; resume", async () => {
+    const out = tmp();
+    process.env.TOY_SLEEP_MS = "15";
+    let files: string[];
+    try {
+      // 15 ms units, batches every 100 ms: the 15 toy units take several batches.
+      await expect(
+        runExperiments({ ...base, out, flushMs: 100, writeFile: crashingWriter(isUnit, 2) }),
+      ).rejects.toThrow(/simulated crash/);
+      files = fs.readdirSync(path.join(out, "toy", "units"));
+    } finally {
+      delete process.env.TOY_SLEEP_MS;
+    }
+    expect(files).toHaveLength(1);
+    const kept = unitRecordCount(path.join(out, "toy"));
+    expect(kept).toBeGreaterThan(1);
+    expect(kept).toBeLessThan(15);
+    const r = await runExperiments({ ...base, out, resume: true, flushMs: 100 });
+    expect(r.exitCode).toBe(0);
+    expect(r.experiments[0].unitsSkipped).toBe(kept);
+    expect(both(out)).toEqual(reference);
+  });
+
+  it("jobs 2, default batching: the same bytes as one unit per file", async () => {
+    const out = tmp();
+    process.env.TOY_MAIN_WAITS = path.join(out, "toy", "units");
+    try {
+      const r = await runExperiments({ ...base, out, jobs: 2, registryUrl, flushMs: DEFAULT_FLUSH_MS });
+      expect(r.exitCode).toBe(0);
+    } finally {
+      delete process.env.TOY_MAIN_WAITS;
+    }
+    expect(fs.readdirSync(path.join(out, "toy", "units")).length).toBeLessThan(15);
     expect(both(out)).toEqual(reference);
   });
 

@@ -17,6 +17,7 @@ import { takeRows } from "../src/linalg/matrix.js";
 import { probabilityMatrix } from "../src/testing/arbitraries.js";
 import { cli } from "./_shared/cli.js";
 import { expectClose } from "./_shared/expectClose.js";
+import { snapshot } from "./_shared/runs.js";
 
 const root = mkdtempSync(join(tmpdir(), "softcal-exp-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -123,7 +124,7 @@ describe("the baseline reproduces the lesson", () => {
       expect(
         (await cli("run", "baseline", "--quick", "--seeds", "1", "--no-figures", "--out", out)).code,
       ).toBe(0);
-      const unit = JSON.parse(readFileSync(join(out, "baseline", "units", "p0-s0.json"), "utf8"));
+      const unit = JSON.parse(snapshot(join(out, "baseline"))[join("units", "p0-s0")]);
       const ours = unit.result.extras.lossHistory as number[];
       const ref = JSON.parse(
         execFileSync(

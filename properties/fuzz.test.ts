@@ -293,6 +293,7 @@ describe("fuzz: model loader", () => {
 // ---------------------------------------------------------------------------------------------
 
 const silent: Logger = { info() {}, warn() {} };
+/** One unit per file (`flushMs: 0`), so one unit's file can be damaged on its own. */
 const runBase: RunExperimentsOptions = {
   experiments: [toy],
   seeds: 2,
@@ -301,6 +302,7 @@ const runBase: RunExperimentsOptions = {
   progress: false,
   logger: silent,
   handleSignals: false,
+  flushMs: 0,
 };
 
 /** Replaces the value at a random path of a JSON value (or the whole value) by arbitrary JSON. */

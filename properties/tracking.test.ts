@@ -21,7 +21,7 @@ import {
   writeFileAtomic,
 } from "../src/io/atomic.js";
 import { acquireLock } from "../src/io/lock.js";
-import { snapshot, toyRun } from "./_shared/runs.js";
+import { snapshot, toyRun, unitRecordCount } from "./_shared/runs.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const driver = path.join(repoRoot, "properties", "_shared", "toyDriver.ts");
@@ -179,17 +179,12 @@ describe("real process deaths", () => {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
-  const unitCount = (out: string) => {
-    try {
-      return nodeFs.readdirSync(path.join(out, "toy", "units")).filter((f) => f.endsWith(".json")).length;
-    } catch {
-      return 0;
-    }
-  };
+  const unitCount = (out: string) => unitRecordCount(path.join(out, "toy"));
 
   it("kill -9 mid-sweep (--jobs 2): a second process is refused while it lives; resume gives the uninterrupted bytes", async () => {
     const out = tmp();
-    const d = startDriver(out, ["--jobs", "2"]);
+    // Batches of a few 40 ms units, so the kill comes mid-sweep with some batches on disk.
+    const d = startDriver(out, ["--jobs", "2", "--flush-ms", "50"]);
     await until(() => unitCount(out) >= 3, "3 finished units");
     // Two processes on one folder: the second refuses (and writes nothing).
     await expect(runExperiments({ ...base, out, resume: true })).rejects.toThrow(

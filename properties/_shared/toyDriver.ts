@@ -2,7 +2,7 @@
  * A tiny command-line driver over the toy experiments, for tests that need a real separate
  * process (kill -9, SIGINT, two processes on one folder):
  *   node --import tsx properties/_shared/toyDriver.ts --out DIR [--seeds N] [--jobs N]
- *        [--shard I/N] [--resume] [--force] [--only toy|toy2]
+ *        [--shard I/N] [--resume] [--force] [--only toy|toy2] [--flush-ms MS]
  * Exit code: the run's (0, 1, 130) or the error's (2 for InputError).
  */
 import { parseArgs } from "node:util";
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     resume: { type: "boolean", default: false },
     force: { type: "boolean", default: false },
     only: { type: "string" },
+    "flush-ms": { type: "string" },
   },
 });
 
@@ -33,6 +34,7 @@ try {
     ...(values.shard ? { shard: parseShard(values.shard) } : {}),
     resume: values.resume,
     force: values.force,
+    ...(values["flush-ms"] === undefined ? {} : { flushMs: Number(values["flush-ms"]) }),
     figures: false,
     progress: (e) => process.stderr.write(`progress ${e.experiment} ${e.done}/${e.total}\n`),
   });

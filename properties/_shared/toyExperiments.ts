@@ -7,7 +7,7 @@
  * Environment knobs (read at run time, so worker threads see them too):
  * - TOY_SLEEP_MS: sleep this long in every unit (kill/interrupt tests).
  * - TOY_FAIL: `<a>:<seedIndex>` makes the unit with that `a` and seed index throw.
- * - TOY_MAIN_WAITS: a folder; a unit run on the main thread first waits (≤ 20 s) until a `.json`
+ * - TOY_MAIN_WAITS: a folder; a unit run on the main thread first waits (≤ 20 s) until a `.jsonl`
  *   file is in it — with the run's `units/` folder, a worker thread must have finished a unit, so
  *   a `--jobs 2` test really exercises the workers (the main thread would otherwise finish these
  *   microsecond units before a worker has loaded). The results do not change.
@@ -23,13 +23,13 @@ async function waitForWorkerUnit(dir: string): Promise<void> {
   const until = Date.now() + 20_000;
   const done = () => {
     try {
-      return fs.readdirSync(dir).some((f) => f.endsWith(".json"));
+      return fs.readdirSync(dir).some((f) => f.endsWith(".jsonl"));
     } catch {
       return false;
     }
   };
   while (!done()) {
-    if (Date.now() > until) throw new Error(`TOY_MAIN_WAITS: no .json file in ${dir} after 20 s`);
+    if (Date.now() > until) throw new Error(`TOY_MAIN_WAITS: no .jsonl file in ${dir} after 20 s`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

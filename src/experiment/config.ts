@@ -1,5 +1,7 @@
 /**
- * A run's resolved configuration (config.json), its unit plan, and unit records (units/*.json).
+ * A run's resolved configuration (config.json), its unit plan, and unit records (`units/`: batch
+ * files of one record per line, `*.jsonl`; `*.json` files of one record, as earlier versions wrote,
+ * are read too).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -16,7 +18,7 @@ export const SEED_DERIVATION =
 
 /** One unit of work: one grid point × one seed. */
 export interface UnitPlan {
-  /** File-name key `p<pointIndex>-s<seedIndex>`: the unit is stored at `units/<key>.json`. */
+  /** Key `p<pointIndex>-s<seedIndex>`: names the unit in its record (and in batch file names). */
   key: string;
   point: number;
   seedIndex: number;
@@ -41,7 +43,7 @@ export interface RunConfig {
   units: UnitPlan[];
 }
 
-/** Contents of units/<key>.json: one finished unit. */
+/** One finished unit: one line of a `units/*.jsonl` batch file. */
 export interface UnitRecord {
   format: string;
   experiment: string;
@@ -253,50 +255,92 @@ export function unitRecordText(
 
 /** Parses a unit file's text (inverse of {@link unitText}). */
 export function parseUnit(text: string): UnitRecord {
+  // The reviver costs a call per value; a text without "$number" (nor any \u escape that could
+  // spell it) has nothing to revive, so plain JSON.parse gives the same value.
+  if (!text.includes("$number") && !text.includes("\\u")) return JSON.parse(text) as UnitRecord;
   return JSON.parse(text, decodeReviver) as UnitRecord;
 }
 
-/** Path of a unit's file in run folder `dir`. */
-export function unitFile(dir: string, key: string): string {
-  return path.join(dir, "units", `${key}.json`);
+/** The folder of a run's unit files. */
+export function unitsDir(dir: string): string {
+  return path.join(dir, "units");
+}
+
+/** A unit record read back, with the file that holds it. */
+export interface StoredUnit {
+  record: UnitRecord;
+  /** Its text as {@link unitText} writes it (one line, newline-terminated). */
+  text: string;
+  file: string;
 }
 
 /**
- * Reads the unit file of `plan` in `dir` and checks it belongs to this run; undefined if it is
- * missing, unparseable (never the case for files written atomically), for another unit, or its
- * result breaks the experiment's contract ({@link checkResult}; e.g. a damaged file) — the unit
- * is then run again.
+ * Every valid unit record of `config`'s run in run folder `dir`, by unit key: each line of every
+ * `units/*.jsonl` batch file and every `units/*.json` single-record file is checked on its own
+ * (parses, names a unit of this plan, has its seed, point and experiment, and its result keeps the
+ * experiment's contract, {@link checkResult}); anything else is skipped — a line damaged by a power
+ * loss (zero-filled, cut short; an empty file has no lines) only loses its own unit, which
+ * `--resume` runs again — and `onSkipped` hears of each file with such lines. A key found twice
+ * keeps its first record in file-name order. A missing folder holds no units.
+ * Cost: one directory listing and one read of each unit file.
  */
-export function readUnit(dir: string, config: RunConfig, plan: UnitPlan): UnitRecord | undefined {
-  let text: string;
+export function readUnits(
+  dir: string,
+  config: RunConfig,
+  onSkipped?: (file: string, lines: number) => void,
+): Map<string, StoredUnit> {
+  const found = new Map<string, StoredUnit>();
+  let names: string[];
   try {
-    text = fs.readFileSync(unitFile(dir, plan.key), "utf8");
+    names = fs.readdirSync(unitsDir(dir)).sort();
   } catch {
-    return undefined;
+    return found;
   }
-  let rec: UnitRecord;
-  try {
-    rec = parseUnit(text);
-  } catch {
-    return undefined;
+  const plans = new Map(config.units.map((u) => [u.key, u]));
+  for (const name of names) {
+    if (name.startsWith(".") || !(name.endsWith(".jsonl") || name.endsWith(".json"))) continue;
+    const file = path.join(unitsDir(dir), name);
+    let content: string;
+    try {
+      content = fs.readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    let skipped = 0;
+    for (const line of content.split("\n")) {
+      if (line === "") continue;
+      let rec: UnitRecord;
+      try {
+        rec = parseUnit(line);
+      } catch {
+        skipped++;
+        continue;
+      }
+      const plan = rec !== null && typeof rec === "object" ? plans.get(rec.key) : undefined;
+      if (plan === undefined || !belongsTo(rec, config, plan)) skipped++;
+      else if (!found.has(plan.key)) found.set(plan.key, { record: rec, text: `${line}\n`, file });
+    }
+    if (skipped > 0) onSkipped?.(file, skipped);
   }
-  if (
-    rec === null ||
-    typeof rec !== "object" ||
-    rec.format !== UNIT_FORMAT ||
-    rec.experiment !== config.experiment ||
-    rec.key !== plan.key ||
-    rec.seed !== plan.seed ||
-    rec.seedIndex !== plan.seedIndex ||
-    rec.pointIndex !== plan.point ||
-    pointKey(rec.point ?? {}) !== pointKey(config.grid[plan.point]) ||
-    rec.result === null ||
-    typeof rec.result !== "object" ||
-    checkResult(config, rec.result) !== undefined
-  ) {
-    return undefined;
-  }
-  return rec;
+  return found;
+}
+
+/** Whether a parsed record is `plan`'s unit of this run with a result that keeps the contract. */
+function belongsTo(rec: UnitRecord, config: RunConfig, plan: UnitPlan): boolean {
+  return (
+    rec.format === UNIT_FORMAT &&
+    rec.experiment === config.experiment &&
+    rec.key === plan.key &&
+    rec.seed === plan.seed &&
+    rec.seedIndex === plan.seedIndex &&
+    rec.pointIndex === plan.point &&
+    rec.point !== null &&
+    typeof rec.point === "object" &&
+    pointKey(rec.point) === pointKey(config.grid[plan.point]) &&
+    rec.result !== null &&
+    typeof rec.result === "object" &&
+    checkResult(config, rec.result) === undefined
+  );
 }
 
 /**

@@ -13,14 +13,16 @@ import {
   configText,
   type RunConfig,
   readConfig,
-  readUnit,
+  readUnits,
+  type StoredUnit,
   type UnitRecord,
-  unitFile,
+  unitsDir,
   unitText,
 } from "./config.js";
 import { environmentFields, type Manifest, readManifest } from "./manifest.js";
 import { checkOutFolder, stderrLogger } from "./runner.js";
 import type { Experiment } from "./types.js";
+import { writeBatch } from "./unitBatch.js";
 
 /** Folders below the root searched for run folders (a run folder is one holding config.json). */
 const MAX_DEPTH = 3;
@@ -130,23 +132,24 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
     const units: UnitRecord[] = [];
     const texts: string[] = [];
     const missing: string[] = [];
+    const stored = list.map((src) => readUnits(src.dir, config));
     for (const plan of config.units) {
-      let found: { rec: UnitRecord; text: string; dir: string } | undefined;
-      for (const src of list) {
-        const rec = readUnit(src.dir, config, plan);
-        if (!rec) continue;
-        const text = unitText(rec);
+      let found: { unit: StoredUnit; text: string } | undefined;
+      for (const units of stored) {
+        const unit = units.get(plan.key);
+        if (!unit) continue;
+        const text = unitText(unit.record);
         if (found && found.text !== text) {
           throw new InputError(
-            `expected the same result as ${unitFile(found.dir, plan.key)} (runs are deterministic); got a different one`,
-            { file: unitFile(src.dir, plan.key) },
+            `expected the same result for unit ${plan.key} as ${found.unit.file} (runs are deterministic); got a different one`,
+            { file: unit.file },
           );
         }
-        found ??= { rec, text, dir: src.dir };
+        found ??= { unit, text };
       }
       if (!found) missing.push(plan.key);
       else {
-        units.push(found.rec);
+        units.push(found.unit.record);
         texts.push(found.text);
       }
     }
@@ -167,7 +170,7 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
 
   const merged: MergedRun[] = [];
   for (const job of jobs) {
-    ensureDir(path.join(job.target, "units"));
+    ensureDir(unitsDir(job.target));
     const lock = acquireLock(path.join(job.target, ".lock"), job.target);
     try {
       const existing = readConfig(job.target);
@@ -177,18 +180,22 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
           file: path.join(job.target, "config.json"),
         });
       }
+      // The units the target lacks go into it as one batch (none when merging in place).
+      const have = readUnits(job.target, job.config);
+      const absent: { key: string; text: string }[] = [];
+      job.units.forEach((u, i) => {
+        const there = have.get(u.key);
+        if (!there) absent.push({ key: u.key, text: job.texts[i] });
+        else if (unitText(there.record) !== job.texts[i]) {
+          throw new InputError(
+            `expected the same result for unit ${u.key} as the shards' (runs are deterministic); got a different one`,
+            { file: there.file },
+          );
+        }
+      });
       const startedAt = new Date().toISOString();
       write(path.join(job.target, "config.json"), configText(job.config));
-      job.units.forEach((u, i) => {
-        const file = unitFile(job.target, u.key);
-        let same = false;
-        try {
-          same = fs.readFileSync(file, "utf8") === job.texts[i];
-        } catch {
-          // absent
-        }
-        if (!same) write(file, job.texts[i]);
-      });
+      if (absent.length > 0) writeBatch(job.target, write, absent[0].key, absent.map((a) => a.text).join(""));
       const experiment = opts.experiments?.find((e) => e.name === job.name);
       if (experiment === undefined) {
         logger.warn(

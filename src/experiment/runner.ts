@@ -8,13 +8,13 @@
  * - `manifest.json` (`manifest.shard-I-of-N.json` for a shard) — softcal version, git commit,
  *   node, platform, argv, seeds, times, counts, failures; status RUNNING → COMPLETED / FAILED /
  *   INTERRUPTED, written last.
- * - `units/p<point>-s<seed>.json` — one file per finished unit, written atomically by the thread
- *   that ran it (each unit has one file and one writer); they make `--resume` and sharding work.
- *   They are renamed into place but not fsynced: a process crash (even `kill -9`) cannot damage
- *   them, and a power loss can at worst leave one empty or zero-filled, which `readUnit` rejects,
- *   so `--resume` runs that unit again. (fsync per ~2 ms unit cost a third of the run on ext4 and
- *   serialized the threads on the journal.) Every other file is fsynced before its rename.
- * - `runs.csv`, `summary.csv`, `reliability.csv`, `figures/*.svg|png` — computed from the unit files
+ * - `units/<first unit key>.jsonl` — the finished units' records, one per line, written by this
+ *   thread in batches (every `flushMs`, default 200 ms: see unitBatch.ts) whichever thread ran
+ *   them; they make `--resume` and sharding work. A crash (even `kill -9`) loses at most the last
+ *   `flushMs` of finished units and damages no file; batches are not fsynced, and a line a power
+ *   loss damaged is skipped by `readUnits`, so `--resume` runs that unit again. Every other file is
+ *   fsynced before its rename.
+ * - `runs.csv`, `summary.csv`, `reliability.csv`, `figures/*.svg|png` — computed from the unit records
  *   in unit order once every unit is present, hence byte-identical for any --jobs, shards or resume.
  * - `.lock` (`.lock.shard-I-of-N`) — held while a process writes the folder.
  */
@@ -33,16 +33,17 @@ import {
   configText,
   type RunConfig,
   readConfig,
-  readUnit,
+  readUnits,
   type UnitPlan,
   type UnitRecord,
-  unitFile,
   unitRecordText,
+  unitsDir,
 } from "./config.js";
 import { environmentFields, type Manifest, manifestName, type RunStatus, readManifest } from "./manifest.js";
 import { defaultProgress, type ProgressCallback, type ProgressEvent } from "./progress.js";
 import { inShard, type Shard, shardTag } from "./shard.js";
 import type { Experiment } from "./types.js";
+import { DEFAULT_FLUSH_MS, UnitBatch } from "./unitBatch.js";
 import {
   QUEUE_NEXT,
   QUEUE_SLOTS,
@@ -97,6 +98,11 @@ export interface RunExperimentsOptions {
   argv?: string[];
   /** File writer (default `writeFileAtomic`); inject failures in tests. */
   writeFile?: WriteFile;
+  /**
+   * Finished units are written together, in one batch file, at most this often (ms; default 200):
+   * a crash loses at most this much finished work. 0 writes each unit at once, in its own file.
+   */
+  flushMs?: number;
   /** Figure renderer (default: the plot layer's `renderFigure`, imported lazily). */
   render?: RenderFigure;
 }
@@ -208,6 +214,8 @@ export async function runExperiments(opts: RunExperimentsOptions): Promise<RunEx
   if (!Number.isSafeInteger(rootSeed) || rootSeed < 0) {
     throw new InputError(`--seed: expected an integer >= 0; got ${rootSeed}`);
   }
+  if (opts.flushMs !== undefined && !(Number.isFinite(opts.flushMs) && opts.flushMs >= 0))
+    throw new InputError(`flushMs: expected a number of milliseconds >= 0; got ${opts.flushMs}`);
   if (opts.resume && opts.force) throw new InputError("--resume and --force: expected at most one; got both");
   const shard = opts.shard;
   if (shard && !(Number.isSafeInteger(shard.index) && shard.index >= 1 && shard.index <= shard.count)) {
@@ -416,8 +424,8 @@ async function runOne(
     // Re-check under the lock: another process may have changed the folder since the preflight.
     checkExisting(dir, config, { resume: !!o.resume, force: !!o.force, shard: o.shard });
     if (o.force) removeRun(dir);
-    ensureDir(path.join(dir, "units"));
-    for (const d of [dir, path.join(dir, "units"), path.join(dir, "figures")]) removeStaleTempFiles(d);
+    ensureDir(unitsDir(dir));
+    for (const d of [dir, unitsDir(dir), path.join(dir, "figures")]) removeStaleTempFiles(d);
     o.write(path.join(dir, "config.json"), configText(config));
 
     const manifestFile = path.join(dir, manifestName(o.shard));
@@ -451,7 +459,12 @@ async function runOne(
     const writeManifest = () => o.write(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
     writeManifest();
 
-    const pending = share.filter((u) => readUnit(dir, config, u) === undefined);
+    const stored = readUnits(dir, config, (file, lines) =>
+      o.logger.warn(
+        `${file}: skipped ${lines} line${lines === 1 ? "" : "s"} that ${lines === 1 ? "is" : "are"} no unit record of this run (damaged, e.g. by a power loss); units without a record run again`,
+      ),
+    );
+    const pending = share.filter((u) => !stored.has(u.key));
     manifest.unitsSkipped = share.length - pending.length;
     const counts = { done: manifest.unitsSkipped, failed: 0 };
     const emit = (unit?: string) =>
@@ -465,58 +478,55 @@ async function runOne(
       });
     emit();
 
+    let writeError: unknown;
+    const fail = (err: unknown) => {
+      if (writeError !== undefined) return;
+      writeError = err;
+      requestStop(o.abort);
+      o.abort.onHard?.();
+    };
+    const batch = new UnitBatch(dir, o.write, o.flushMs ?? DEFAULT_FLUSH_MS, fail);
     const onResult = (plan: UnitPlan, outcome: UnitOutcome) => {
-      counts.done++;
-      let message: string | undefined;
-      switch (outcome.kind) {
-        case "text":
-          // Not fsynced: a unit file damaged by a power loss fails readUnit's checks and is re-run.
-          o.write(unitFile(dir, plan.key), outcome.text, { durable: false });
-          manifest.unitsRun++;
-          break;
-        case "written":
-          manifest.unitsRun++;
-          break;
-        case "failed":
-          message = outcome.message;
-          break;
-        case "writeFailed":
-          throw writeFailure(outcome.file, outcome.error);
+      if (writeError !== undefined) return;
+      try {
+        record(plan, outcome);
+      } catch (err) {
+        fail(err); // e.g. a progress callback that throws
       }
-      if (message !== undefined) {
+    };
+    const record = (plan: UnitPlan, outcome: UnitOutcome) => {
+      counts.done++;
+      if (outcome.kind === "text") {
+        batch.add(plan.key, outcome.text);
+        manifest.unitsRun++;
+      } else {
         counts.failed++;
-        manifest.failures.push({ unit: plan.key, message });
+        manifest.failures.push({ unit: plan.key, message: outcome.message });
         o.logger.warn(
-          `${exp.name}: unit ${plan.key} (point ${plan.point}, seed index ${plan.seedIndex}) failed: ${message}`,
+          `${exp.name}: unit ${plan.key} (point ${plan.point}, seed index ${plan.seedIndex}) failed: ${outcome.message}`,
         );
       }
       emit(plan.key);
     };
 
-    let writeError: unknown;
-    const guarded = (plan: UnitPlan, outcome: UnitOutcome) => {
-      if (writeError !== undefined) return;
-      try {
-        onResult(plan, outcome);
-      } catch (err) {
-        writeError = err;
-        requestStop(o.abort);
-        o.abort.onHard?.();
-      }
-    };
-
     if (o.jobs > 1 && o.registryUrl === undefined && pending.length > 1) {
       o.logger.warn(`${exp.name}: no registryUrl given, running units in-process (jobs = 1)`);
     }
-    await runUnits(exp, config, dir, pending, {
-      threads: o.registryUrl === undefined ? 1 : o.jobs,
-      registryUrl: o.registryUrl,
-      quick: o.quick,
-      workersWrite: o.writeFile === undefined,
-      logger: o.logger,
-      onResult: guarded,
-      abort: o.abort,
-    });
+    try {
+      await runUnits(exp, config, pending, {
+        threads: o.registryUrl === undefined ? 1 : o.jobs,
+        registryUrl: o.registryUrl,
+        quick: o.quick,
+        logger: o.logger,
+        onResult,
+        abort: o.abort,
+      });
+      if (writeError === undefined) batch.flush();
+    } catch (err) {
+      fail(err);
+    } finally {
+      batch.discard();
+    }
 
     let figures: string[] = [];
     const finish = (status: Exclude<RunStatus, "RUNNING">): ExperimentOutcome => {
@@ -526,8 +536,7 @@ async function runOne(
       manifest.endedAt = new Date().toISOString();
       writeManifest();
       if (status === "COMPLETED" && !manifest.aggregated) {
-        const missing =
-          config.units.length - config.units.filter((u) => fs.existsSync(unitFile(dir, u.key))).length;
+        const missing = config.units.length - readUnits(dir, config).size;
         o.logger.info(
           `${exp.name}: shard ${o.shard?.index}/${o.shard?.count} done; ${missing} units of other shards missing — run \`softcal merge\` when all shards finished`,
         );
@@ -584,35 +593,27 @@ async function runOne(
 
 /** Every unit record of the run in unit order, or undefined if any is missing. */
 export function loadAll(dir: string, config: RunConfig, mustExist = false): UnitRecord[] | undefined {
+  const stored = readUnits(dir, config);
   const records: UnitRecord[] = [];
   for (const u of config.units) {
-    const r = readUnit(dir, config, u);
+    const r = stored.get(u.key);
     if (!r) {
       if (mustExist) throw new Error(`internal: unit ${u.key} of ${dir} vanished after it was written`);
       return undefined;
     }
-    records.push(r);
+    records.push(r.record);
   }
   return records;
 }
 
-/** How one unit ended, as the thread that ran it reports it. */
-type UnitOutcome =
-  /** A worker wrote the unit file. */
-  | { kind: "written" }
-  /** The unit file's text, for this thread to write. */
-  | { kind: "text"; text: string }
-  | { kind: "failed"; message: string }
-  /** A worker could not write the unit file. */
-  | { kind: "writeFailed"; file: string; error: Error };
+/** How one unit ended, as the thread that ran it reports it: its record's text, or why it failed. */
+type UnitOutcome = { kind: "text"; text: string } | { kind: "failed"; message: string };
 
 interface RunUnitsOptions {
   /** Threads taking units: this one and threads − 1 workers (none without a registry URL). */
   threads: number;
   registryUrl: string | undefined;
   quick: boolean;
-  /** Workers write their unit files themselves (false: they send the text here). */
-  workersWrite: boolean;
   logger: Logger;
   onResult: (plan: UnitPlan, outcome: UnitOutcome) => void;
   abort: AbortState;
@@ -620,15 +621,14 @@ interface RunUnitsOptions {
 
 /**
  * Runs `pending` on this thread and `threads − 1` worker threads. Every thread takes the next
- * unit from one shared atomic counter, so none waits for another between units; workers write
- * their own unit files (the same atomic temp-file-and-rename, the same bytes) and report each
- * unit with one message. This thread starts at once, while the workers load. `onResult` is called
- * exactly once per unit that ended (none for units abandoned by a stop).
+ * unit from one shared atomic counter, so none waits for another between units; workers post each
+ * unit's record text (the same bytes any thread makes) in one message. This thread starts at once,
+ * while the workers load. `onResult` is called exactly once per unit that ended (none for units
+ * abandoned by a stop).
  */
 async function runUnits(
   exp: Experiment,
   config: RunConfig,
-  dir: string,
   pending: UnitPlan[],
   o: RunUnitsOptions,
 ): Promise<void> {
@@ -645,7 +645,7 @@ async function runUnits(
   if (o.abort.stopping) Atomics.store(queue, QUEUE_STOP, 1);
   try {
     const workersDone =
-      nWorkers > 0 ? startWorkers(exp, config, dir, pending, nWorkers, queue, report, o) : Promise.resolve();
+      nWorkers > 0 ? startWorkers(exp, config, pending, nWorkers, queue, report, o) : Promise.resolve();
     const runHere = async (index: number) => {
       report(index, await runUnit(exp, config, pending[index], o.quick));
       // Let worker messages and signal handlers run between units.
@@ -711,7 +711,6 @@ function workerUrlAndBootstrap(registryUrl: string): { url: URL; eval?: string }
 function startWorkers(
   exp: Experiment,
   config: RunConfig,
-  dir: string,
   pending: UnitPlan[],
   n: number,
   queue: Int32Array,
@@ -733,11 +732,9 @@ function startWorkers(
         experiment: exp.name,
         config,
         pending,
-        dir,
         quick: o.quick,
         queue: queue.buffer as SharedArrayBuffer,
         slot,
-        writeHere: o.workersWrite,
       };
       const w = boot.eval
         ? new Worker(boot.eval, { eval: true, workerData })
@@ -750,21 +747,11 @@ function startWorkers(
       };
       w.on("message", (m: WorkerReply) => {
         switch (m.kind) {
-          case "written":
-            report(m.index, { kind: "written" });
-            break;
           case "text":
             report(m.index, { kind: "text", text: m.text });
             break;
           case "failed":
             report(m.index, { kind: "failed", message: m.message });
-            break;
-          case "writeFailed":
-            report(m.index, {
-              kind: "writeFailed",
-              file: m.file,
-              error: Object.assign(new Error(m.message), m.code === undefined ? {} : { code: m.code }),
-            });
             break;
           case "fatal":
             fatal = true;

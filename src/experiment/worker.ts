@@ -1,17 +1,13 @@
 /**
  * Worker-thread entry of the runner: imports the experiment registry (a module exporting
  * `experiments: Experiment[]`), then claims units itself from the run's shared queue — an atomic
- * counter over the pending units, shared with the main thread and the other workers — runs each,
- * writes its unit file (atomically, the same bytes any thread would write) and tells the main
- * thread. No message round trip sits between two units, so a worker never waits for the main
- * thread.
- *
- * With `writeHere: false` (the caller injected its own file writer) the worker posts the unit
- * file's text instead and the main thread writes it.
+ * counter over the pending units, shared with the main thread and the other workers — runs each
+ * and posts its record text (the same bytes any thread makes) to the main thread, which writes the
+ * units in batches. No message round trip sits between two units, so a worker never waits for
+ * the main thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { writeFileAtomic } from "../io/atomic.js";
-import { type RunConfig, type UnitPlan, unitFile, unitRecordText } from "./config.js";
+import { type RunConfig, type UnitPlan, unitRecordText } from "./config.js";
 import type { Experiment } from "./types.js";
 
 /** Layout of the shared Int32Array: next unit index to claim, stop flag, one "running" slot per worker. */
@@ -30,28 +26,22 @@ export interface WorkerSetup {
   config: RunConfig;
   /** The units to run (indices into this list are claimed from the queue). */
   pending: UnitPlan[];
-  /** The run folder (unit files go to `dir/units/`). */
-  dir: string;
   quick: boolean;
   /** Int32Array over it: see QUEUE_NEXT, QUEUE_STOP, QUEUE_SLOTS. */
   queue: SharedArrayBuffer;
   /** This worker's slot: `queue[QUEUE_SLOTS + slot]` holds the unit it runs, −1 when none. */
   slot: number;
-  /** Write unit files here (true) or post their text to the main thread (false). */
-  writeHere: boolean;
 }
 
 /** Message worker → main. */
 export type WorkerReply =
-  | { kind: "written"; index: number }
   | { kind: "text"; index: number; text: string }
   | { kind: "failed"; index: number; message: string }
-  | { kind: "writeFailed"; index: number; file: string; code?: string; message: string }
   | { kind: "fatal"; message: string };
 
 async function main(setup: WorkerSetup): Promise<void> {
   const port = parentPort!;
-  const { config, pending, dir, quick } = setup;
+  const { config, pending, quick } = setup;
   const queue = new Int32Array(setup.queue);
   let exp: Experiment;
   try {
@@ -80,30 +70,15 @@ async function main(setup: WorkerSetup): Promise<void> {
         { seed: plan.seed, seedIndex: plan.seedIndex, quick },
       );
       const unit = unitRecordText(config, plan, result);
-      if ("message" in unit) reply = { kind: "failed", index, message: unit.message };
-      else if (!setup.writeHere) reply = { kind: "text", index, text: unit.text };
-      else {
-        const file = unitFile(dir, plan.key);
-        try {
-          writeFileAtomic(file, unit.text, { durable: false });
-          reply = { kind: "written", index };
-        } catch (err) {
-          const e = err as NodeJS.ErrnoException;
-          reply = {
-            kind: "writeFailed",
-            index,
-            file,
-            ...(typeof e?.code === "string" ? { code: e.code } : {}),
-            message: e?.message ?? String(err),
-          };
-        }
-      }
+      reply =
+        "message" in unit
+          ? { kind: "failed", index, message: unit.message }
+          : { kind: "text", index, text: unit.text };
     } catch (err) {
       reply = { kind: "failed", index, message: (err as Error)?.message ?? String(err) };
     }
     port.postMessage(reply);
     Atomics.store(queue, QUEUE_SLOTS + setup.slot, -1);
-    if (reply.kind === "writeFailed") break;
   }
 }
 
