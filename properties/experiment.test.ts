@@ -20,6 +20,7 @@ import { inShard, parseShard } from "../src/experiment/shard.js";
 import { studentTQuantile, summarize } from "../src/experiment/stats.js";
 import type { Experiment, GridPoint } from "../src/experiment/types.js";
 import { DEFAULT_FLUSH_MS } from "../src/experiment/unitBatch.js";
+import { csv } from "../src/experiment/unitCsv.js";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import { expectClose } from "./_shared/expectClose.js";
 import { silent, snapshot, toyRun, unitRecordCount } from "./_shared/runs.js";
@@ -126,6 +127,21 @@ describe("statistics", () => {
     expectClose(s.ci95Hi!, 2 + 4.302652729749462 / Math.sqrt(3), { rtol: 1e-14 }, "ci95Hi");
     expect(summarize([5])).toEqual({ mean: 5, sd: null, ci95Lo: null, ci95Hi: null });
     expect(summarize([null])).toEqual({ mean: null, sd: null, ci95Lo: null, ci95Hi: null });
+  });
+});
+
+describe("CSV fragments", () => {
+  // runs.csv and reliability.csv are each unit's rows formatted on their own and concatenated
+  // (unitCsv.ts): that is only the same bytes as formatting the whole table at once if
+  // csv-stringify formats every record independently — quoting included.
+  const cell = fc.oneof(
+    fc.string(),
+    fc.constantFrom("", ",", '"', "a,b", 'say "hi"', "line\nbreak", "cr\r", " lead", "trail "),
+    fc.double().map(String),
+  );
+  const rows = fc.array(fc.array(cell, { minLength: 1, maxLength: 6 }), { maxLength: 8 });
+  test.prop([fc.array(rows, { maxLength: 5 })])("csv(a) + csv(b) + … = csv(a ++ b ++ …)", (parts) => {
+    expect(parts.map(csv).join("")).toBe(csv(parts.flat()));
   });
 });
 

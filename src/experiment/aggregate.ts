@@ -3,13 +3,13 @@
  * from its unit records in unit order, so they are the same bytes however the units were run.
  */
 import * as path from "node:path";
-import { stringify } from "csv-stringify/sync";
 import type { TopLevelSpec } from "vega-lite";
 import { ensureDir, writeFileAtomic } from "../io/atomic.js";
 import { renderFigure } from "../plot/render.js";
-import { BIN_COLUMNS, RUN_COLUMNS, type RunConfig, type UnitRecord } from "./config.js";
+import type { RunConfig, UnitRecord } from "./config.js";
 import { summarize } from "./stats.js";
-import type { CompletedRun, Experiment, Figure, ParamValue } from "./types.js";
+import type { CompletedRun, Experiment, Figure } from "./types.js";
+import { csv, formatCell, tableHeaders, type UnitCsv, unitCsv } from "./unitCsv.js";
 
 /** Renders a vega-lite spec (the plot layer's `renderFigure`). */
 export type RenderFigure = (spec: object) => Promise<{ svg: string; png: Uint8Array }>;
@@ -27,30 +27,32 @@ export interface Logger {
 }
 
 /**
- * Formats one CSV cell: null/undefined → empty; numbers in JavaScript's shortest round-trip form
- * (`String(x)`: `0.1`, `1e-7`, `NaN`, `Infinity`; −0 → `0`); booleans `true`/`false`.
+ * runs.csv: one row per unit (grid order, then seed): parameters, seed_index, seed, metrics.
+ * `parts`: units' rows already formatted ({@link unitCsv}), by unit key; the others are formatted here.
  */
-export function formatCell(x: ParamValue | null | undefined): string {
-  if (x === null || x === undefined) return "";
-  return String(x);
+export function runsCsv(
+  config: RunConfig,
+  units: readonly UnitRecord[],
+  parts?: ReadonlyMap<string, UnitCsv>,
+): string {
+  return (
+    tableHeaders(config).runs + units.map((u) => (parts?.get(u.key) ?? unitCsv(config, u)).runs).join("")
+  );
 }
 
-function csv(rows: string[][]): string {
-  return stringify(rows, { record_delimiter: "unix" });
-}
-
-/** runs.csv: one row per unit (grid order, then seed): parameters, seed_index, seed, metrics. */
-export function runsCsv(config: RunConfig, units: readonly UnitRecord[]): string {
-  const rows: string[][] = [[...config.parameters, ...RUN_COLUMNS, ...config.metrics]];
-  for (const u of units) {
-    rows.push([
-      ...config.parameters.map((p) => formatCell(config.grid[u.pointIndex][p])),
-      String(u.seedIndex),
-      String(u.seed),
-      ...config.metrics.map((m) => formatCell(u.result.metrics[m])),
-    ]);
-  }
-  return csv(rows);
+/**
+ * reliability.csv: every bin of every unit: parameters, seed_index, seed, view, bin (0-based),
+ * lower, upper, count, mean_predicted, observed (empty for an empty bin). `parts` as in {@link runsCsv}.
+ */
+export function reliabilityCsv(
+  config: RunConfig,
+  units: readonly UnitRecord[],
+  parts?: ReadonlyMap<string, UnitCsv>,
+): string {
+  return (
+    tableHeaders(config).reliability +
+    units.map((u) => (parts?.get(u.key) ?? unitCsv(config, u)).reliability).join("")
+  );
 }
 
 /**
@@ -74,34 +76,6 @@ export function summaryCsv(config: RunConfig, units: readonly UnitRecord[]): str
   return csv(rows);
 }
 
-/**
- * reliability.csv: every bin of every unit: parameters, seed_index, seed, view, bin (0-based),
- * lower, upper, count, mean_predicted, observed (empty for an empty bin).
- */
-export function reliabilityCsv(config: RunConfig, units: readonly UnitRecord[]): string {
-  const rows: string[][] = [[...config.parameters, ...RUN_COLUMNS, ...BIN_COLUMNS]];
-  for (const u of units) {
-    const params = config.parameters.map((p) => formatCell(config.grid[u.pointIndex][p]));
-    for (const view of u.result.reliability ?? []) {
-      view.bins.forEach((b, i) => {
-        rows.push([
-          ...params,
-          String(u.seedIndex),
-          String(u.seed),
-          view.view,
-          String(i),
-          formatCell(b.lower),
-          formatCell(b.upper),
-          formatCell(b.count),
-          formatCell(b.meanPredicted),
-          formatCell(b.observed),
-        ]);
-      });
-    }
-  }
-  return csv(rows);
-}
-
 /** Options of {@link writeAggregates}. */
 export interface AggregateOptions {
   /** The experiment, for its figures (absent: no figures, e.g. merging without the code). */
@@ -112,6 +86,8 @@ export interface AggregateOptions {
   render?: RenderFigure;
   writeFile?: WriteFile;
   logger: Logger;
+  /** Units' runs.csv and reliability.csv rows already formatted by the threads that ran them, by key. */
+  unitCsv?: ReadonlyMap<string, UnitCsv>;
 }
 
 const FIGURE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -130,9 +106,12 @@ export async function writeAggregates(
   opts: AggregateOptions,
 ): Promise<string[]> {
   const write = opts.writeFile ?? writeFileAtomic;
-  write(path.join(dir, "runs.csv"), runsCsv(config, units));
+  // Each unit's rows are formatted once (or were, by the thread that ran it: opts.unitCsv).
+  const parts = new Map(opts.unitCsv);
+  for (const u of units) if (!parts.has(u.key)) parts.set(u.key, unitCsv(config, u));
+  write(path.join(dir, "runs.csv"), runsCsv(config, units, parts));
   write(path.join(dir, "summary.csv"), summaryCsv(config, units));
-  write(path.join(dir, "reliability.csv"), reliabilityCsv(config, units));
+  write(path.join(dir, "reliability.csv"), reliabilityCsv(config, units, parts));
   const exp = opts.experiment;
   const runs: CompletedRun[] = units.map((u) => ({
     point: config.grid[u.pointIndex],

@@ -219,13 +219,14 @@ export function unitText(record: UnitRecord): string {
  * The unit file text for `plan`'s result, or why the result cannot be kept: the result is first
  * structured-cloned (as if posted by a worker thread, so a unit's bytes do not depend on the thread
  * that ran it), then checked against the experiment's contract ({@link checkResult}), serialized
- * and parsed back. Used by every thread that writes unit files.
+ * and parsed back — the record as any later reader of the text gets it. Used by every thread
+ * that runs units.
  */
 export function unitRecordText(
   config: RunConfig,
   plan: UnitPlan,
   result: unknown,
-): { text: string } | { message: string } {
+): { text: string; record: UnitRecord } | { message: string } {
   let cloned: unknown;
   try {
     cloned = structuredClone(result);
@@ -246,8 +247,7 @@ export function unitRecordText(
   };
   try {
     const text = unitText(record);
-    parseUnit(text);
-    return { text };
+    return { text, record: parseUnit(text) };
   } catch (err) {
     return { message: `result is not JSON-serializable: ${(err as Error).message}` };
   }

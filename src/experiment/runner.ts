@@ -31,6 +31,7 @@ import {
   buildConfig,
   configDifference,
   configText,
+  parseUnit,
   type RunConfig,
   readConfig,
   readUnits,
@@ -44,6 +45,7 @@ import { defaultProgress, type ProgressCallback, type ProgressEvent } from "./pr
 import { inShard, type Shard, shardTag } from "./shard.js";
 import type { Experiment } from "./types.js";
 import { DEFAULT_FLUSH_MS, UnitBatch } from "./unitBatch.js";
+import { type UnitCsv, unitCsv } from "./unitCsv.js";
 import {
   QUEUE_NEXT,
   QUEUE_SLOTS,
@@ -465,6 +467,9 @@ async function runOne(
       ),
     );
     const pending = share.filter((u) => !stored.has(u.key));
+    // Every record of this share, and the CSV rows the threads formatted, for the aggregates.
+    const records = new Map([...stored].map(([key, s]) => [key, s.record]));
+    const csvParts = new Map<string, UnitCsv>();
     manifest.unitsSkipped = share.length - pending.length;
     const counts = { done: manifest.unitsSkipped, failed: 0 };
     const emit = (unit?: string) =>
@@ -498,6 +503,8 @@ async function runOne(
       counts.done++;
       if (outcome.kind === "text") {
         batch.add(plan.key, outcome.text);
+        records.set(plan.key, outcome.record);
+        csvParts.set(plan.key, outcome.csv);
         manifest.unitsRun++;
       } else {
         counts.failed++;
@@ -564,7 +571,8 @@ async function runOne(
     if (o.abort.stopping) return finish("INTERRUPTED");
     if (manifest.failures.length > 0) return finish("FAILED");
 
-    const all = o.shard ? loadAll(dir, config) : loadAll(dir, config, true);
+    // A shard needs the other shards' units from disk; a whole run has every record in memory.
+    const all = o.shard ? loadAll(dir, config) : inUnitOrder(config, records, dir);
     if (all) {
       try {
         figures = await writeAggregates(dir, config, all, {
@@ -572,6 +580,7 @@ async function runOne(
           figures: o.figures ?? true,
           logger: o.logger,
           writeFile: o.write,
+          unitCsv: csvParts,
           ...(o.render ? { render: o.render } : {}),
         });
       } catch (err) {
@@ -591,23 +600,34 @@ async function runOne(
   }
 }
 
+/** The records of every unit of `config` in unit order (all must be there). */
+function inUnitOrder(config: RunConfig, records: ReadonlyMap<string, UnitRecord>, dir: string): UnitRecord[] {
+  return config.units.map((u) => {
+    const r = records.get(u.key);
+    if (!r) throw new Error(`internal: unit ${u.key} of ${dir} has no record after the run`);
+    return r;
+  });
+}
+
 /** Every unit record of the run in unit order, or undefined if any is missing. */
-export function loadAll(dir: string, config: RunConfig, mustExist = false): UnitRecord[] | undefined {
+export function loadAll(dir: string, config: RunConfig): UnitRecord[] | undefined {
   const stored = readUnits(dir, config);
   const records: UnitRecord[] = [];
   for (const u of config.units) {
     const r = stored.get(u.key);
-    if (!r) {
-      if (mustExist) throw new Error(`internal: unit ${u.key} of ${dir} vanished after it was written`);
-      return undefined;
-    }
+    if (!r) return undefined;
     records.push(r.record);
   }
   return records;
 }
 
-/** How one unit ended, as the thread that ran it reports it: its record's text, or why it failed. */
-type UnitOutcome = { kind: "text"; text: string } | { kind: "failed"; message: string };
+/**
+ * How one unit ended, as the thread that ran it reports it: its record (text, parsed) and its CSV
+ * rows, or why it failed.
+ */
+type UnitOutcome =
+  | { kind: "text"; text: string; record: UnitRecord; csv: UnitCsv }
+  | { kind: "failed"; message: string };
 
 interface RunUnitsOptions {
   /** Threads taking units: this one and threads − 1 workers (none without a registry URL). */
@@ -678,7 +698,9 @@ async function runUnit(
       { seed: plan.seed, seedIndex: plan.seedIndex, quick },
     );
     const unit = unitRecordText(config, plan, result);
-    return "message" in unit ? { kind: "failed", message: unit.message } : { kind: "text", text: unit.text };
+    return "message" in unit
+      ? { kind: "failed", message: unit.message }
+      : { kind: "text", text: unit.text, record: unit.record, csv: unitCsv(config, unit.record) };
   } catch (err) {
     return { kind: "failed", message: (err as Error)?.message ?? String(err) };
   }
@@ -748,7 +770,7 @@ function startWorkers(
       w.on("message", (m: WorkerReply) => {
         switch (m.kind) {
           case "text":
-            report(m.index, { kind: "text", text: m.text });
+            report(m.index, { kind: "text", text: m.text, record: parseUnit(m.text), csv: m.csv });
             break;
           case "failed":
             report(m.index, { kind: "failed", message: m.message });

@@ -2,13 +2,14 @@
  * Worker-thread entry of the runner: imports the experiment registry (a module exporting
  * `experiments: Experiment[]`), then claims units itself from the run's shared queue — an atomic
  * counter over the pending units, shared with the main thread and the other workers — runs each
- * and posts its record text (the same bytes any thread makes) to the main thread, which writes the
- * units in batches. No message round trip sits between two units, so a worker never waits for
+ * and posts its record text (the same bytes any thread makes) and its CSV rows to the main thread,
+ * which writes the units in batches. No message round trip sits between two units, so a worker never waits for
  * the main thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { type RunConfig, type UnitPlan, unitRecordText } from "./config.js";
 import type { Experiment } from "./types.js";
+import { type UnitCsv, unitCsv } from "./unitCsv.js";
 
 /** Layout of the shared Int32Array: next unit index to claim, stop flag, one "running" slot per worker. */
 export const QUEUE_NEXT = 0;
@@ -35,7 +36,8 @@ export interface WorkerSetup {
 
 /** Message worker → main. */
 export type WorkerReply =
-  | { kind: "text"; index: number; text: string }
+  /** A finished unit: its record's text and its rows of runs.csv and reliability.csv. */
+  | { kind: "text"; index: number; text: string; csv: UnitCsv }
   | { kind: "failed"; index: number; message: string }
   | { kind: "fatal"; message: string };
 
@@ -73,7 +75,7 @@ async function main(setup: WorkerSetup): Promise<void> {
       reply =
         "message" in unit
           ? { kind: "failed", index, message: unit.message }
-          : { kind: "text", index, text: unit.text };
+          : { kind: "text", index, text: unit.text, csv: unitCsv(config, unit.record) };
     } catch (err) {
       reply = { kind: "failed", index, message: (err as Error)?.message ?? String(err) };
     }
