@@ -210,6 +210,36 @@ describe("determinism", () => {
     ]);
   });
 
+  it("workers start only when the work left is worth it: never for microsecond units, soon for slow ones", async () => {
+    // A registry the workers cannot load makes any started worker say so: the warning tells
+    // whether one started. Toy units take microseconds; 15 of them are never worth 250 ms.
+    const bad = "data:text/javascript,export const experiments = [];";
+    const started = async (sleepMs: number, parallelMinMs: number | undefined) => {
+      const warnings: string[] = [];
+      if (sleepMs > 0) process.env.TOY_SLEEP_MS = String(sleepMs);
+      try {
+        const { parallelMinMs: _, ...rest } = base;
+        const r = await runExperiments({
+          ...rest,
+          ...(parallelMinMs === undefined ? {} : { parallelMinMs }),
+          out: tmp(),
+          jobs: 2,
+          registryUrl: bad,
+          logger: { info() {}, warn: (m) => warnings.push(m) },
+        });
+        expect(r.exitCode).toBe(0);
+      } finally {
+        delete process.env.TOY_SLEEP_MS;
+      }
+      return warnings.some((w) => w.includes("a worker thread could not load the experiments"));
+    };
+    expect(await started(0, undefined)).toBe(false);
+    expect(await started(0, 250)).toBe(false);
+    // 20 ms units: after the first, 14 × 20 ms = 280 ms are left ≥ 100 ms.
+    expect(await started(20, 100)).toBe(true);
+    expect(await started(0, 0)).toBe(true);
+  });
+
   it("runs.csv holds every parameter, seed and metric, numbers in shortest round-trip form", () => {
     const lines = reference["toy/runs.csv"].trimEnd().split("\n");
     expect(lines[0]).toBe("a,b,flag,seed_index,seed,value,noise,maybe,ratio");

@@ -12,8 +12,9 @@ export const silent: Logger = { info() {}, warn() {} };
 
 /**
  * The toy sweep, in-process, quiet, without figures or signal handlers; each unit is written at
- * once in its own file (`flushMs: 0`), so a test can stop the run after exactly k unit files.
- * The batching itself has its own tests.
+ * once in its own file (`flushMs: 0`), so a test can stop the run after exactly k unit files, and
+ * with `jobs` > 1 the workers start at once (`parallelMinMs: 0`; the toy's microsecond units would
+ * not be worth one). Batching and the workers' delayed start have their own tests.
  */
 export const toyRun: RunExperimentsOptions = {
   experiments: [toy, toy2],
@@ -24,6 +25,7 @@ export const toyRun: RunExperimentsOptions = {
   logger: silent,
   handleSignals: false,
   flushMs: 0,
+  parallelMinMs: 0,
 };
 
 /**

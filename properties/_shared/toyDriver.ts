@@ -3,6 +3,7 @@
  * process (kill -9, SIGINT, two processes on one folder):
  *   node --import tsx properties/_shared/toyDriver.ts --out DIR [--seeds N] [--jobs N]
  *        [--shard I/N] [--resume] [--force] [--only toy|toy2] [--flush-ms MS]
+ *        [--parallel-min-ms MS (default 0: workers start at once)]
  * Exit code: the run's (0, 1, 130) or the error's (2 for InputError).
  */
 import { parseArgs } from "node:util";
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     force: { type: "boolean", default: false },
     only: { type: "string" },
     "flush-ms": { type: "string" },
+    "parallel-min-ms": { type: "string", default: "0" },
   },
 });
 
@@ -35,6 +37,7 @@ try {
     resume: values.resume,
     force: values.force,
     ...(values["flush-ms"] === undefined ? {} : { flushMs: Number(values["flush-ms"]) }),
+    parallelMinMs: Number(values["parallel-min-ms"]),
     figures: false,
     progress: (e) => process.stderr.write(`progress ${e.experiment} ${e.done}/${e.total}\n`),
   });

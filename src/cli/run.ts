@@ -22,6 +22,7 @@ interface RunFlags {
   seeds: string;
   rootSeed: string;
   jobs?: string;
+  parallelMinMs?: string;
   shard?: string;
   resume?: boolean;
   force?: boolean;
@@ -50,6 +51,10 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("--root-seed <S>", "the root seed every run's seed is derived from", "0")
     .option("--jobs <N>", "threads running units: this one and N-1 workers (default: the number of cores)")
     .option(
+      "--parallel-min-ms <MS>",
+      "start the workers only once the work left is estimated at >= MS milliseconds (default 250; 0: at once)",
+    )
+    .option(
       "--shard <I/N>",
       "run only shard I of N (also auto/N: index from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or SOFTCAL_SHARD_INDEX)",
     )
@@ -70,6 +75,9 @@ export function registerRun(program: Command, io: CliIo): void {
         seeds: parseIntegerFlag("--seeds", flags.seeds),
         rootSeed: parseIntegerFlag("--root-seed", flags.rootSeed),
         ...(flags.jobs === undefined ? {} : { jobs: parseIntegerFlag("--jobs", flags.jobs) }),
+        ...(flags.parallelMinMs === undefined
+          ? {}
+          : { parallelMinMs: parseIntegerFlag("--parallel-min-ms", flags.parallelMinMs) }),
         ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard, io.env) }),
         resume: flags.resume === true,
         force: flags.force === true,
