@@ -235,7 +235,7 @@ describe("determinism", () => {
     };
     expect(await started(0, undefined)).toBe(false);
     expect(await started(0, 250)).toBe(false);
-    // 20 ms units: after the first, 14 × 20 ms = 280 ms are left ≥ 100 ms.
+    // 20 ms units: this thread has spent 100 ms after five of them, with ten left.
     expect(await started(20, 100)).toBe(true);
     expect(await started(0, 0)).toBe(true);
   });

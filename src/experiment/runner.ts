@@ -108,10 +108,11 @@ export interface RunExperimentsOptions {
   /** Figure renderer (default: the plot layer's `renderFigure`, imported lazily). */
   render?: RenderFigure;
   /**
-   * Worker threads start only once the work left, estimated from this thread's units so far, is
-   * at least this long (ms): a worker costs ~0.06 s to start (~0.3 s when it loads TypeScript
-   * through tsx), more than a sub-second sweep gains from it. Default 250 (1000 with TypeScript
-   * workers); 0 starts them at once.
+   * Worker threads start only once the work is worth one (ms): when this thread has run units for
+   * this long, or the work left, estimated from its recent units, is this long. A worker costs
+   * ~0.06 s to start (~0.3 s when it loads TypeScript through tsx) and runs cold at first, more
+   * than a sub-second sweep gains from it. Default 250 (1000 with TypeScript workers); 0 starts
+   * them at once.
    */
   parallelMinMs?: number;
 }
@@ -681,18 +682,26 @@ async function runUnits(
   };
   o.abort.onStop = () => Atomics.store(queue, QUEUE_STOP, 1);
   if (o.abort.stopping) Atomics.store(queue, QUEUE_STOP, 1);
-  // Workers start once the work left, estimated from this thread's pace so far, is worth a
-  // worker's start (see RunExperimentsOptions.parallelMinMs); checked after each unit here and
-  // every PROBE_MS while a unit awaits.
+  // Workers start once the work left is worth a worker's start (RunExperimentsOptions.
+  // parallelMinMs): when this thread has spent that long already, or, after ESTIMATE_AFTER units
+  // (the first ones run cold: 10-30x slower while V8 compiles), when the last RECENT units' mean
+  // time × the units left reaches it. Checked after each unit here and every PROBE_MS while one
+  // awaits.
   let workersDone: Promise<void> = Promise.resolve();
   let started = nWorkers === 0;
   let doneHere = 0;
   const t0 = performance.now();
+  const recent = new Float64Array(RECENT);
   const maybeStart = () => {
     if (started || o.abort.stopping) return;
     const left = pending.length - Math.min(Atomics.load(queue, QUEUE_NEXT), pending.length);
-    const perUnit = (performance.now() - t0) / Math.max(1, doneHere);
-    if (left === 0 || perUnit * left < o.parallelMinMs) return;
+    if (left === 0) return;
+    let recentMs = 0;
+    for (let i = 0; i < RECENT; i++) recentMs += recent[i];
+    const worth =
+      performance.now() - t0 >= o.parallelMinMs ||
+      (doneHere >= ESTIMATE_AFTER && (recentMs / RECENT) * left >= o.parallelMinMs);
+    if (!worth) return;
     started = true;
     clearInterval(probe);
     workersDone = startWorkers(exp, config, pending, Math.min(nWorkers, left), queue, report, o);
@@ -701,7 +710,9 @@ async function runUnits(
   try {
     maybeStart();
     const runHere = async (index: number) => {
+      const t = performance.now();
       report(index, await runUnit(exp, config, pending[index], o.quick));
+      recent[doneHere % RECENT] = performance.now() - t;
       doneHere++;
       maybeStart();
       // Let worker messages and signal handlers run between units.
@@ -725,6 +736,9 @@ async function runUnits(
 
 /** How often a waiting run re-checks whether to start its workers (ms). */
 const PROBE_MS = 20;
+/** Units whose mean time estimates the work left, and how many run before it is trusted. */
+const RECENT = 8;
+const ESTIMATE_AFTER = 24;
 
 /** Runs one unit in this thread; its file text or why it failed. */
 async function runUnit(
