@@ -216,7 +216,7 @@ export function unitText(record: UnitRecord): string {
 }
 
 /**
- * The unit file text for `plan`'s result, or why the result cannot be kept: the result is first
+ * The unit record text (one line) for `plan`'s result, or why the result cannot be kept: the result is first
  * structured-cloned (as if posted by a worker thread, so a unit's bytes do not depend on the thread
  * that ran it), then checked against the experiment's contract ({@link checkResult}), serialized
  * and parsed back — the record as any later reader of the text gets it. Used by every thread
@@ -253,7 +253,7 @@ export function unitRecordText(
   }
 }
 
-/** Parses a unit file's text (inverse of {@link unitText}). */
+/** Parses a unit record's text (inverse of {@link unitText}). */
 export function parseUnit(text: string): UnitRecord {
   // The reviver costs a call per value; a text without "$number" (nor any \u escape that could
   // spell it) has nothing to revive, so plain JSON.parse gives the same value.

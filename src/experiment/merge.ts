@@ -80,7 +80,8 @@ export interface MergedRun {
  * Finds every run folder under `dir` (a folder holding config.json, up to 3 levels down: e.g.
  * `shard-1/baseline` and `shard-2/baseline`, or one shared `baseline` folder), groups them by
  * experiment, checks that their configs agree and that together they hold every unit of the grid,
- * then writes `<into>/<name>/`: config.json, every unit file (copied byte for byte), runs.csv,
+ * then writes `<into>/<name>/`: config.json, the unit records it lacks (one batch file, each record
+ * the same bytes as in its shard), runs.csv,
  * summary.csv, reliability.csv, figures, and a COMPLETED manifest.json listing the sources
  * (`mergedFrom`). Target: `<into>/<name>` when `into` is given; otherwise `dir` itself if `dir`
  * is that experiment's run folder, else `<dir>/<name>`. The CSVs are byte-identical to an
@@ -88,7 +89,8 @@ export interface MergedRun {
  *
  * Errors (InputError): no run folder under `dir`; configs that differ (names the two config files
  * and the first difference); missing units (`expected every unit of the grid; got 3 of 40
- * missing (first: p1-s0)`); a unit whose copies differ (the experiment is not deterministic).
+ * missing (first: p1-s0)`); a unit whose copies differ, in the shards or in the target (the
+ * experiment is not deterministic).
  * Cost: reads every unit file once; O(total units).
  *
  * @example

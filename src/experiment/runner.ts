@@ -181,8 +181,9 @@ function writeFailure(file: string, e: unknown): unknown {
  * Order of work: validate everything and check every run folder first (nothing is written if
  * any check fails), then per experiment: create the folder, take its lock, (`--force`: remove the
  * old run), write config.json and a RUNNING manifest, run the missing units of this share on
- * `jobs` threads (this one and jobs − 1 workers, each writing the unit files it finishes), and
- * once every unit of the grid is on disk write the aggregates, then the final manifest.
+ * `jobs` threads (this one and jobs − 1 workers, started once the work is worth them; this thread
+ * writes the finished units in batches), and once every unit of the grid is on disk write the
+ * aggregates, then the final manifest.
  *
  * Errors (InputError, exit 2, nothing written): seeds/jobs not integers ≥ 1, rootSeed not a safe
  * integer ≥ 0; `--out` a file, under a file, or not writable; an existing run without
