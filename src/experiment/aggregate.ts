@@ -35,9 +35,7 @@ export function runsCsv(
   units: readonly UnitRecord[],
   parts?: ReadonlyMap<string, UnitCsv>,
 ): string {
-  return (
-    tableHeaders(config).runs + units.map((u) => (parts?.get(u.key) ?? unitCsv(config, u)).runs).join("")
-  );
+  return joinedTable("runs", config, units, parts);
 }
 
 /**
@@ -49,9 +47,18 @@ export function reliabilityCsv(
   units: readonly UnitRecord[],
   parts?: ReadonlyMap<string, UnitCsv>,
 ): string {
+  return joinedTable("reliability", config, units, parts);
+}
+
+/** A table's header, then every unit's rows of it in the given order. */
+function joinedTable(
+  table: keyof UnitCsv,
+  config: RunConfig,
+  units: readonly UnitRecord[],
+  parts: ReadonlyMap<string, UnitCsv> | undefined,
+): string {
   return (
-    tableHeaders(config).reliability +
-    units.map((u) => (parts?.get(u.key) ?? unitCsv(config, u)).reliability).join("")
+    tableHeaders(config)[table] + units.map((u) => (parts?.get(u.key) ?? unitCsv(config, u))[table]).join("")
   );
 }
 
