@@ -741,7 +741,7 @@ const PROBE_MS = 20;
 const RECENT = 8;
 const ESTIMATE_AFTER = 24;
 
-/** Runs one unit in this thread; its file text or why it failed. */
+/** Runs one unit in this thread: its record (text, parsed) and CSV rows, or why it failed. */
 async function runUnit(
   exp: Experiment,
   config: RunConfig,
