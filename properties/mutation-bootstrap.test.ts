@@ -77,6 +77,11 @@ describe("bootstrapInterval", () => {
     );
     const rng = seedrandom.alea(`keep-${n}`);
     expect(kept).toHaveLength(R + 1);
+    // The blocks they are cut from hold at most max(n, 64 Ki) indices and, together, exactly the
+    // R·n drawn: memory stays bounded and nothing is allocated that no resample uses.
+    const blocks = new Set(kept.slice(1).map((idx) => idx.buffer));
+    for (const b of blocks) expect(b.byteLength).toBeLessThanOrEqual(4 * Math.max(n, 65536));
+    expect([...blocks].reduce((sum, b) => sum + b.byteLength, 0)).toBe(4 * n * R);
     expect(Array.from(kept[0])).toEqual(Array.from({ length: n }, (_, i) => i));
     for (const idx of kept.slice(1)) {
       expect(idx).toBeInstanceOf(Int32Array);
