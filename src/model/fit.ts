@@ -123,7 +123,7 @@ function defaultObjective(kernel: "wasm" | "js" | undefined, threads: number | u
   // tests pin fit's OvR objective to the reference's bits.
   return (data, l2, model, body) =>
     model === "softmax" || kernel === "wasm"
-      ? withWasmObjective(model, data, l2, threads === undefined ? {} : { threads }, body)
+      ? withWasmObjective(model, data, l2, { threads }, body)
       : reference(data, l2, model, body);
 }
 
