@@ -472,9 +472,10 @@ describe("resume", () => {
     process.env.TOY_SLEEP_MS = "15";
     let files: string[];
     try {
-      // 15 ms units, batches every 100 ms: the 15 toy units take several batches.
+      // 15 ms units (≥ 225 ms in all), batches every 150 ms: the first batch holds several units,
+      // the second (at the latest the final flush) the rest.
       await expect(
-        runExperiments({ ...base, out, flushMs: 100, writeFile: crashingWriter(isUnit, 2) }),
+        runExperiments({ ...base, out, flushMs: 150, writeFile: crashingWriter(isUnit, 2) }),
       ).rejects.toThrow(/simulated crash/);
       files = fs.readdirSync(path.join(out, "toy", "units"));
     } finally {
@@ -484,7 +485,7 @@ describe("resume", () => {
     const kept = unitRecordCount(path.join(out, "toy"));
     expect(kept).toBeGreaterThan(1);
     expect(kept).toBeLessThan(15);
-    const r = await runExperiments({ ...base, out, resume: true, flushMs: 100 });
+    const r = await runExperiments({ ...base, out, resume: true, flushMs: 150 });
     expect(r.exitCode).toBe(0);
     expect(r.experiments[0].unitsSkipped).toBe(kept);
     expect(both(out)).toEqual(reference);
