@@ -269,8 +269,6 @@ export function unitsDir(dir: string): string {
 /** A unit record read back, with the file that holds it. */
 export interface StoredUnit {
   record: UnitRecord;
-  /** Its text as {@link unitText} writes it (one line, newline-terminated). */
-  text: string;
   file: string;
 }
 
@@ -318,7 +316,7 @@ export function readUnits(
       }
       const plan = rec !== null && typeof rec === "object" ? plans.get(rec.key) : undefined;
       if (plan === undefined || !belongsTo(rec, config, plan)) skipped++;
-      else if (!found.has(plan.key)) found.set(plan.key, { record: rec, text: `${line}\n`, file });
+      else if (!found.has(plan.key)) found.set(plan.key, { record: rec, file });
     }
     if (skipped > 0) onSkipped?.(file, skipped);
   }

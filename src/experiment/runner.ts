@@ -554,6 +554,8 @@ async function runOne(
     }
 
     let figures: string[] = [];
+    /** Units of the grid without a record (other shards' units a shard has not seen yet). */
+    let missing = 0;
     const finish = (status: Exclude<RunStatus, "RUNNING">): ExperimentOutcome => {
       manifest.status = status;
       const order = new Map(config.units.map((u, i) => [u.key, i]));
@@ -561,7 +563,6 @@ async function runOne(
       manifest.endedAt = new Date().toISOString();
       writeManifest();
       if (status === "COMPLETED" && !manifest.aggregated) {
-        const missing = config.units.length - readUnits(dir, config).size;
         o.logger.info(
           `${exp.name}: shard ${o.shard?.index}/${o.shard?.count} done; ${missing} units of other shards missing — run \`softcal merge\` when all shards finished`,
         );
@@ -590,8 +591,10 @@ async function runOne(
     if (manifest.failures.length > 0) return finish("FAILED");
 
     // A shard needs the other shards' units from disk; a whole run has every record in memory.
-    const all = o.shard ? loadAll(dir, config) : inUnitOrder(config, records, dir);
-    if (all) {
+    const known = o.shard ? new Map([...readUnits(dir, config)].map(([key, u]) => [key, u.record])) : records;
+    missing = config.units.filter((u) => !known.has(u.key)).length;
+    if (missing === 0 || !o.shard) {
+      const all = inUnitOrder(config, known, dir);
       try {
         figures = await writeAggregates(dir, config, all, {
           experiment: exp,
@@ -618,25 +621,13 @@ async function runOne(
   }
 }
 
-/** The records of every unit of `config` in unit order (all must be there). */
+/** The records of every unit of `config` in unit order (all must be there: a whole run's are). */
 function inUnitOrder(config: RunConfig, records: ReadonlyMap<string, UnitRecord>, dir: string): UnitRecord[] {
   return config.units.map((u) => {
     const r = records.get(u.key);
     if (!r) throw new Error(`internal: unit ${u.key} of ${dir} has no record after the run`);
     return r;
   });
-}
-
-/** Every unit record of the run in unit order, or undefined if any is missing. */
-export function loadAll(dir: string, config: RunConfig): UnitRecord[] | undefined {
-  const stored = readUnits(dir, config);
-  const records: UnitRecord[] = [];
-  for (const u of config.units) {
-    const r = stored.get(u.key);
-    if (!r) return undefined;
-    records.push(r.record);
-  }
-  return records;
 }
 
 /**
