@@ -17,7 +17,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsvTable, readCsvFile } from "../src/data/csv.js";
 import { datasetFromTable } from "../src/data/dataset.js";
 import { InputError, SoftcalError } from "../src/errors.js";
-import type { Logger } from "../src/experiment/aggregate.js";
 import { readConfig } from "../src/experiment/config.js";
 import { type RunExperimentsOptions, runExperiments } from "../src/experiment/runner.js";
 import { TEMP_FILE_PATTERN } from "../src/io/atomic.js";
@@ -26,6 +25,7 @@ import { decisionFunction, predictProba } from "../src/model/predict.js";
 import { softcalMatchers } from "../src/testing/index.js";
 import { cli } from "./_shared/cli.js";
 import { runs } from "./_shared/replay.js";
+import { toyRun } from "./_shared/runs.js";
 import { toy } from "./_shared/toyExperiments.js";
 
 expect.extend(softcalMatchers);
@@ -292,18 +292,8 @@ describe("fuzz: model loader", () => {
 // Run folders: config.json, manifest, unit files
 // ---------------------------------------------------------------------------------------------
 
-const silent: Logger = { info() {}, warn() {} };
-/** One unit per file (`flushMs: 0`), so one unit's file can be damaged on its own. */
-const runBase: RunExperimentsOptions = {
-  experiments: [toy],
-  seeds: 2,
-  jobs: 1,
-  figures: false,
-  progress: false,
-  logger: silent,
-  handleSignals: false,
-  flushMs: 0,
-};
+/** The toy sweep (one unit per file, so one unit's file can be damaged on its own), toy only, 2 seeds. */
+const runBase: RunExperimentsOptions = { ...toyRun, experiments: [toy], seeds: 2 };
 
 /** Replaces the value at a random path of a JSON value (or the whole value) by arbitrary JSON. */
 function mutateJson(base: unknown): fc.Arbitrary<string> {

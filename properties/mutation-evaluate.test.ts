@@ -13,6 +13,7 @@ import { evaluatePredictions } from "../src/calibration/evaluate.js";
 import { toProbabilities } from "../src/calibration/scores.js";
 import { InputError } from "../src/errors.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
+import { gridRows, gridValue } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 
 const m = (rows: number[][]): Matrix => fromRows(rows);
@@ -28,16 +29,7 @@ const setArb = fc
   .record({ n: fc.integer({ min: 1, max: 14 }), K: fc.integer({ min: 2, max: 4 }), one: fc.boolean() })
   .chain(({ n, K, one }) =>
     fc.record({
-      Z: fc.array(
-        fc.array(
-          fc.integer({ min: -4, max: 4 }).map((v) => v / 2),
-          { minLength: K, maxLength: K },
-        ),
-        {
-          minLength: n,
-          maxLength: n,
-        },
-      ),
+      Z: gridRows(n, K, gridValue(4, 2)),
       y: fc.array(fc.integer({ min: 0, max: K - 1 }), { minLength: n, maxLength: n }),
       one: fc.constant(one && K === 2),
       opts: fc

@@ -9,6 +9,7 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { gradientDescent, maxAbs, risesAboveStart } from "../src/model/gradientDescent.js";
 import type { DifferentiableObjective } from "../src/model/objective.js";
+import { gridValue } from "./_shared/arbitraries.js";
 
 /** J = ½ Σ c_j (θ_j − a_j)², ∇J_j = c_j (θ_j − a_j); counts evaluations. */
 function quadratic(c: number[], a: number[]): DifferentiableObjective & { calls: number } {
@@ -44,19 +45,10 @@ function naive(c: number[], a: number[], alpha: number, T: number, theta0: numbe
 
 const caseArb = fc.integer({ min: 1, max: 4 }).chain((n) =>
   fc.record({
-    c: fc.array(
-      fc.integer({ min: 1, max: 8 }).map((v) => v / 4),
-      { minLength: n, maxLength: n },
-    ),
-    a: fc.array(
-      fc.integer({ min: -8, max: 8 }).map((v) => v / 4),
-      { minLength: n, maxLength: n },
-    ),
-    theta0: fc.array(
-      fc.integer({ min: -8, max: 8 }).map((v) => v / 4),
-      { minLength: n, maxLength: n },
-    ),
-    alpha: fc.integer({ min: 1, max: 8 }).map((v) => v / 16),
+    c: fc.array(gridValue(8, 4, 1), { minLength: n, maxLength: n }),
+    a: fc.array(gridValue(8, 4), { minLength: n, maxLength: n }),
+    theta0: fc.array(gridValue(8, 4), { minLength: n, maxLength: n }),
+    alpha: gridValue(8, 16, 1),
     T: fc.integer({ min: 0, max: 12 }),
   }),
 );

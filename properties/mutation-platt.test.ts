@@ -92,6 +92,25 @@ function restatedPlatt(f: number[], y: number[], smoothing: boolean) {
   return { a, b, iterations: it, converged, t };
 }
 
+/**
+ * Fits PlattScaling to scores f (default options when `smoothing` is undefined: target smoothing
+ * on) and asserts its path equals the restatement's: the same a and b (bit for bit), iterations
+ * and convergence. Returns both.
+ */
+function expectRestatedPath(f: number[], y: number[], smoothing?: boolean) {
+  const platt =
+    smoothing === undefined ? new PlattScaling() : new PlattScaling({ targetSmoothing: smoothing });
+  const fit = platt.fit(m(f.map((v) => [v])), y, { logits: true });
+  const restated = restatedPlatt(f, y, smoothing ?? true);
+  expect([fit.a, fit.b, fit.lastFit?.iterations, fit.lastFit?.converged]).toEqual([
+    restated.a,
+    restated.b,
+    restated.iterations,
+    restated.converged,
+  ]);
+  return { fit, restated };
+}
+
 /** Binary scores with labels (both classes present), at several scales. */
 const setArb = fc
   .record({
@@ -138,9 +157,8 @@ describe("PlattScaling.fit", () => {
   it("separable data and large scores (halved steps): the restated solver's path", () => {
     const f = [-3, -2, -1, 1, 2, 3];
     const y = [0, 0, 0, 1, 1, 1];
-    const s = new PlattScaling().fit(m(f.map((v) => [v])), y, { logits: true });
-    const r = restatedPlatt(f, y, true);
-    expect([s.a, s.b, s.lastFit?.iterations, s.lastFit?.converged]).toEqual([r.a, r.b, r.iterations, true]);
+    const { fit: s, restated: r } = expectRestatedPath(f, y);
+    expect(r.converged).toBe(true);
     expect(s.targetSmoothing).toBe(true);
     const ml = new PlattScaling({ targetSmoothing: false }).fit(m(f.map((v) => [v])), y, { logits: true });
     const rm = restatedPlatt(f, y, false);
@@ -157,16 +175,7 @@ describe("PlattScaling.fit", () => {
       [[1.25, -3.5, -0.5, 1, -3.5, 4.25, 3.75, 4, 3.75, 4, 2.5], [0, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1], false],
       [[-23.25, -27.75, -29, 6.5, -44.75, 27, 20], [0, 1, 0, 1, 1, 1, 0], true],
     ];
-    for (const [cf, cy, sm] of cases) {
-      const c = new PlattScaling({ targetSmoothing: sm }).fit(m(cf.map((v) => [v])), cy, { logits: true });
-      const rc = restatedPlatt(cf, cy, sm);
-      expect([c.a, c.b, c.lastFit?.iterations, c.lastFit?.converged]).toEqual([
-        rc.a,
-        rc.b,
-        rc.iterations,
-        rc.converged,
-      ]);
-    }
+    for (const [cf, cy, sm] of cases) expectRestatedPath(cf, cy, sm);
     // A set (found by a search) where, near the optimum, no step down to 2⁻³³ passes the sufficient-decrease test: the
     // solver stops there, not converged, before the 100-iteration cap.
     const lf = [
@@ -177,26 +186,10 @@ describe("PlattScaling.fit", () => {
       -39.78967030522864,
     ];
     const ly = [0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0];
-    const stuck = new PlattScaling({ targetSmoothing: false }).fit(m(lf.map((v) => [v])), ly, {
-      logits: true,
-    });
-    const rs = restatedPlatt(lf, ly, false);
+    const { restated: rs } = expectRestatedPath(lf, ly, false);
     expect(rs.converged).toBe(false);
     expect(rs.iterations).toBeLessThan(100);
-    expect([stuck.a, stuck.b, stuck.lastFit?.iterations, stuck.lastFit?.converged]).toEqual([
-      rs.a,
-      rs.b,
-      rs.iterations,
-      false,
-    ]);
-    const big = new PlattScaling().fit(m(g.map((v) => [v])), yg, { logits: true });
-    const rb = restatedPlatt(g, yg, true);
-    expect([big.a, big.b, big.lastFit?.iterations, big.lastFit?.converged]).toEqual([
-      rb.a,
-      rb.b,
-      rb.iterations,
-      rb.converged,
-    ]);
+    expectRestatedPath(g, yg);
   });
 
   it("the score: one logit z, z₁ − z₀, log p₁ − log p₀ (one or two columns)", () => {

@@ -16,6 +16,7 @@ import {
   predictLabels,
   predictProba,
 } from "../src/model/predict.js";
+import { gridValue } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 
 const setArb = fc
@@ -29,17 +30,8 @@ const setArb = fc
       n: fc.constant(n),
       d: fc.constant(d),
       K: fc.constant(K),
-      X: fc.array(
-        fc.integer({ min: -4, max: 4 }).map((v) => v / 2),
-        { minLength: n * d, maxLength: n * d },
-      ),
-      theta: fc.array(
-        fc.integer({ min: -6, max: 6 }).map((v) => v / 4),
-        {
-          minLength: K * (d + 1),
-          maxLength: K * (d + 1),
-        },
-      ),
+      X: fc.array(gridValue(4, 2), { minLength: n * d, maxLength: n * d }),
+      theta: fc.array(gridValue(6, 4), { minLength: K * (d + 1), maxLength: K * (d + 1) }),
       kind: fc.constantFrom("softmax" as const, "ovr" as const),
     }),
   );

@@ -17,6 +17,7 @@ import {
 import { InputError, RunError } from "../src/errors.js";
 import { wasmUnavailableReason } from "../src/kernels/wasmModule.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
+import { gridRows, gridValue } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 
 const wasm = wasmUnavailableReason() === null;
@@ -113,13 +114,7 @@ const setArb = fc
   .record({ n: fc.integer({ min: 2, max: 12 }), K: fc.integer({ min: 2, max: 5 }) })
   .chain(({ n, K }) =>
     fc.record({
-      rows: fc.array(
-        fc.array(
-          fc.integer({ min: -24, max: 24 }).map((v) => v / 4),
-          { minLength: K, maxLength: K },
-        ),
-        { minLength: n, maxLength: n },
-      ),
+      rows: gridRows(n, K, gridValue(24, 4)),
       y: fc.array(fc.integer({ min: 0, max: K - 1 }), { minLength: n, maxLength: n }),
       holes: fc.array(fc.boolean(), { minLength: n * K, maxLength: n * K }),
     }),
@@ -249,20 +244,23 @@ describe("temperaturePasses", () => {
 });
 
 /** A non-separable, better-than-chance set: labels at the max logit in most rows. */
+const SET = [
+  [2, 0, -1],
+  [0, 1.5, 0.5],
+  [1, 0.5, -2],
+  [0, 2, 1],
+  [-1, 0, 1],
+  [0.5, 1, 0],
+];
+const SET_Y = [0, 1, 0, 1, 2, 0];
+
 function scaled(rows: number[][], c: number): number[][] {
   return rows.map((r) => r.map((v) => v * c));
 }
 
 describe("temperatureScale", () => {
-  const base = [
-    [2, 0, -1],
-    [0, 1.5, 0.5],
-    [1, 0.5, -2],
-    [0, 2, 1],
-    [-1, 0, 1],
-    [0.5, 1, 0],
-  ];
-  const y = [0, 1, 0, 1, 2, 0];
+  const base = SET;
+  const y = SET_Y;
 
   // Tolerance: β* from NLL′(β*) = 0; NLL′ is computed to ~1e-15·scale, dβ = dg/h: rtol 1e-8.
   for (const c of [1e-3, 0.05, 1, 20, 400]) {
@@ -437,15 +435,8 @@ describe("applyTemperature and TemperatureScaling", () => {
   );
 
   it("fits, transforms (logits and probabilities), serializes and reloads", () => {
-    const rows = [
-      [2, 0, -1],
-      [0, 1.5, 0.5],
-      [1, 0.5, -2],
-      [0, 2, 1],
-      [-1, 0, 1],
-      [0.5, 1, 0],
-    ];
-    const y = [0, 1, 0, 1, 2, 0];
+    const rows = SET;
+    const y = SET_Y;
     const ts = new TemperatureScaling();
     expect(() => ts.transform(m(rows), { logits: true })).toThrowError(
       "temperature: call fit() before transform() or toJSON()",

@@ -14,6 +14,7 @@ import {
 } from "../src/calibration/recalibrators/vector.js";
 import { InputError } from "../src/errors.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
+import { gridRows, gridValue } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 import { softmaxRow } from "./_shared/naive.js";
 
@@ -46,16 +47,7 @@ const setArb = fc
   .record({ K: fc.integer({ min: 2, max: 4 }), n: fc.integer({ min: 12, max: 30 }) })
   .chain(({ K, n }) =>
     fc.record({
-      Z: fc.array(
-        fc.array(
-          fc.integer({ min: -20, max: 20 }).map((v) => v / 8),
-          { minLength: K, maxLength: K },
-        ),
-        {
-          minLength: n,
-          maxLength: n,
-        },
-      ),
+      Z: gridRows(n, K, gridValue(20, 8)),
       y: fc.array(fc.integer({ min: 0, max: K - 1 }), { minLength: n, maxLength: n }).map((y) => {
         // Every class twice with opposite logit signs below, so no class is separable.
         const z = y.slice();

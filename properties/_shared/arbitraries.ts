@@ -69,3 +69,16 @@ export function problemThetaArb(opts?: Parameters<typeof problemArb>[0]) {
     fc.record({ p: fc.constant(p), theta: thetaArb(p.K * (p.d + 1)), l2: l2Arb }),
   );
 }
+
+/**
+ * Multiples of 1/denom from min/denom to max/denom (min default −max): a coarse grid, so ties,
+ * exact zeros and exactly representable values are common.
+ */
+export function gridValue(max: number, denom: number, min = -max): fc.Arbitrary<number> {
+  return fc.integer({ min, max }).map((v) => v / denom);
+}
+
+/** Exactly n rows of exactly K values each. */
+export function gridRows(n: number, K: number, value: fc.Arbitrary<number>): fc.Arbitrary<number[][]> {
+  return fc.array(fc.array(value, { minLength: K, maxLength: K }), { minLength: n, maxLength: n });
+}
