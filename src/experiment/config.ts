@@ -6,15 +6,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors.js";
-import { deriveRunSeed, pointKey } from "./seeds.js";
+import { deriveRunSeed, pointKey, SEED_DERIVATION } from "./seeds.js";
 import type { Experiment, GridPoint, RunResult } from "./types.js";
 
 /** Format tags written into config.json and unit files (bumped on incompatible changes). */
 export const CONFIG_FORMAT = "softcal-run/1";
 export const UNIT_FORMAT = "softcal-unit/1";
-/** How per-run seeds are derived (recorded in config.json; see `deriveRunSeed`). */
-export const SEED_DERIVATION =
-  'fmix32(fnv1a32(utf8(rootSeed + "\\0" + experiment + "\\0" + pointKey + "\\0" + seedIndex)))';
 
 /** One unit of work: one grid point × one seed. */
 export interface UnitPlan {
@@ -113,14 +110,13 @@ export function buildConfig(
     columns.add(c);
   }
   const units: UnitPlan[] = [];
-  grid.forEach((p, i) => {
-    const key = pointKey(p);
+  grid.forEach((_, i) => {
     for (let s = 0; s < opts.seeds; s++) {
       units.push({
         key: `p${i}-s${s}`,
         point: i,
         seedIndex: s,
-        seed: deriveRunSeed(opts.rootSeed, exp.name, key, s),
+        seed: deriveRunSeed(opts.rootSeed, s),
       });
     }
   });

@@ -43,6 +43,7 @@ import {
 import { environmentFields, type Manifest, manifestName, type RunStatus, readManifest } from "./manifest.js";
 import { defaultProgress, type ProgressCallback, type ProgressEvent } from "./progress.js";
 import { inShard, type Shard, shardTag } from "./shard.js";
+import { unitContext } from "./seeds.js";
 import type { Experiment } from "./types.js";
 import { DEFAULT_FLUSH_MS, UnitBatch } from "./unitBatch.js";
 import { type UnitCsv, unitCsv } from "./unitCsv.js";
@@ -740,10 +741,7 @@ async function runUnit(
   quick: boolean,
 ): Promise<UnitOutcome> {
   try {
-    const result = await exp.run(
-      { ...config.grid[plan.point] },
-      { seed: plan.seed, seedIndex: plan.seedIndex, quick },
-    );
+    const result = await exp.run({ ...config.grid[plan.point] }, unitContext(plan, quick));
     const unit = unitRecordText(config, plan, result);
     return "message" in unit
       ? { kind: "failed", message: unit.message }

@@ -18,14 +18,24 @@ export type GridPoint = Record<string, ParamValue>;
 /** One reliability-diagram bin, as the calibration layer reports it (null = empty bin; `gap` optional). */
 export type Bin = Pick<CalibrationBin, "lower" | "upper" | "count" | "meanPredicted" | "observed">;
 
-/** What a run is given besides its grid point. */
+/**
+ * What a unit is given besides its grid point.
+ *
+ * Randomness is paired across the grid (common random numbers): `seed` depends only on the root
+ * seed and the seed index, never on the point or the experiment, so two points compared at one
+ * seed index can draw the same data, split and resamples. Draw each purpose from its own stream
+ * (`stream("data", dataName)`, `stream("bootstrap", dataName)`): a stream's numbers depend only on
+ * (seed, purpose, parts), so what one point draws for one purpose never shifts another's.
+ */
 export interface RunContext {
-  /** The derived seed of this (point, seed index): a uint32 (see `deriveRunSeed`). */
+  /** The seed of this seed index: a uint32 shared by every grid point (see `deriveRunSeed`). */
   seed: number;
   /** 0-based index of the seed among the run's `seeds`. */
   seedIndex: number;
   /** True for a quick (smoke-test sized) run. */
   quick: boolean;
+  /** The seed of a named stream of this seed index: `streamSeed(seed, purpose, ...parts)`. */
+  stream(purpose: string, ...parts: (string | number)[]): number;
 }
 
 /** The outcome of one run (one grid point × one seed). Must be JSON-serializable. */

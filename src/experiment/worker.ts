@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { type RunConfig, type UnitPlan, unitRecordText } from "./config.js";
+import { unitContext } from "./seeds.js";
 import type { Experiment } from "./types.js";
 import { type UnitCsv, unitCsv } from "./unitCsv.js";
 
@@ -67,10 +68,7 @@ async function main(setup: WorkerSetup): Promise<void> {
     const plan = pending[index];
     let reply: WorkerReply;
     try {
-      const result = await exp.run(
-        { ...config.grid[plan.point] },
-        { seed: plan.seed, seedIndex: plan.seedIndex, quick },
-      );
+      const result = await exp.run({ ...config.grid[plan.point] }, unitContext(plan, quick));
       const unit = unitRecordText(config, plan, result);
       reply =
         "message" in unit
