@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fc, test } from "@fast-check/vitest";
+import { parse as parseCsv } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hash32 } from "../src/data/rng.js";
 import { InputError } from "../src/errors.js";
@@ -265,10 +266,39 @@ describe("determinism", () => {
       expect(String(value)).toBe(line.split(",").at(-4));
     }
     const summary = reference["toy/summary.csv"].split("\n");
+    const perMetric = [
+      "mean",
+      "sd",
+      "ci95_lo",
+      "ci95_hi",
+      "n",
+      "failed",
+      "nonfinite",
+      "median",
+      "q25",
+      "q75",
+    ];
     expect(summary[0]).toBe(
-      "a,b,flag,n,value_mean,value_sd,value_ci95_lo,value_ci95_hi,noise_mean,noise_sd,noise_ci95_lo,noise_ci95_hi,maybe_mean,maybe_sd,maybe_ci95_lo,maybe_ci95_hi,ratio_mean,ratio_sd,ratio_ci95_lo,ratio_ci95_hi",
+      [
+        "a,b,flag,n",
+        ...["value", "noise", "maybe", "ratio"].map((m) => perMetric.map((c) => `${m}_${c}`).join(",")),
+        "notes",
+      ].join(","),
     );
     expect(summary).toHaveLength(1 + 5 + 1);
+    // Honest counts: the flagged point's ratio is +Infinity at seed 1 — counted, left out of the
+    // mean, kept in the median — and maybe is undefined (null, not failed) at seed 0.
+    const header = summary[0].split(",");
+    const rows = parseCsv(reference["toy/summary.csv"], { columns: true }) as Record<string, string>[];
+    const flagged = rows.find((r) => r.flag === "true") as Record<string, string>;
+    expect([flagged.ratio_n, flagged.ratio_nonfinite, flagged.ratio_failed]).toEqual(["2", "1", "0"]);
+    expect(Number.isFinite(Number(flagged.ratio_mean))).toBe(true);
+    expect(flagged.ratio_q75).toBe("Infinity");
+    expect([flagged.maybe_n, flagged.maybe_failed]).toEqual(["2", "0"]);
+    expect(flagged.notes).toBe(
+      "maybe: 1 of 3 not defined; ratio: 1 of 3 non-finite, left out of mean/sd/ci95 (median and quartiles keep them)",
+    );
+    expect(header.at(-1)).toBe("notes");
     const table = reference["toy/toy-table.csv"].split("\n");
     expect(table[0]).toBe("a,b,runs,value_sum,none");
     expect(table[4]).toMatch(/^2\.5,"y, ""quoted""",3,[0-9.]+,$/);

@@ -7,7 +7,8 @@ import type { TopLevelSpec } from "vega-lite";
 import { ensureDir, writeFileAtomic } from "../io/atomic.js";
 import { renderFigure } from "../plot/render.js";
 import type { RunConfig, UnitRecord } from "./config.js";
-import { summarize } from "./stats.js";
+import { pairedTable } from "./paired.js";
+import { describeMetric, describeNotes } from "./stats.js";
 import type { CompletedRun, Experiment, Figure } from "./types.js";
 import { csv, formatCell, tableHeaders, type UnitCsv, unitCsv } from "./unitCsv.js";
 
@@ -63,25 +64,59 @@ function joinedTable(
 }
 
 /**
- * summary.csv: one row per grid point: parameters, n (runs of the point), then for each metric
- * `<metric>_mean, _sd, _ci95_lo, _ci95_hi` over seeds (see `summarize`; nulls left out).
+ * summary.csv: one row per grid point: parameters, n (the units of the point), then for each
+ * metric `<metric>_mean, _sd, _ci95_lo, _ci95_hi` over the finite values (Student-t, clipped into
+ * the metric's range when config.json's `metricRanges` gives one), `_n` (finite values used), `_failed` (missing
+ * because the unit failed), `_nonfinite` (left out of mean/sd/interval), `_median, _q25, _q75`
+ * (over every non-missing value, infinities included); last, `notes`: what was left out, clipped
+ * or could not be computed, in words (see `describeMetric`, `describeNotes`).
  */
 export function summaryCsv(config: RunConfig, units: readonly UnitRecord[]): string {
+  const ranges = config.metricRanges ?? {};
   const header = [...config.parameters, "n"];
-  for (const m of config.metrics) header.push(`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`);
+  for (const m of config.metrics) {
+    header.push(...SUMMARY_SUFFIXES.map((suffix) => `${m}_${suffix}`));
+  }
+  header.push("notes");
   const rows: string[][] = [header];
   const byPoint = config.grid.map(() => [] as UnitRecord[]);
   for (const u of units) byPoint[u.pointIndex].push(u);
   config.grid.forEach((point, i) => {
     const row = [...config.parameters.map((p) => formatCell(point[p])), String(byPoint[i].length)];
+    const failed = byPoint[i].map((u) => typeof u.result.failure === "string");
+    const notes: string[] = [];
     for (const m of config.metrics) {
-      const s = summarize(byPoint[i].map((u) => u.result.metrics[m] ?? null));
-      row.push(formatCell(s.mean), formatCell(s.sd), formatCell(s.ci95Lo), formatCell(s.ci95Hi));
+      const d = describeMetric(
+        byPoint[i].map((u) => u.result.metrics[m] ?? null),
+        failed,
+        ranges[m],
+      );
+      row.push(
+        ...[d.mean, d.sd, d.ci95Lo, d.ci95Hi, d.n, d.failed, d.nonFinite, d.median, d.q25, d.q75].map(
+          formatCell,
+        ),
+      );
+      notes.push(...describeNotes(m, d, ranges[m]));
     }
+    row.push(notes.join("; "));
     rows.push(row);
   });
   return csv(rows);
 }
+
+/** summary.csv's columns per metric, after the metric's name and `_`. */
+export const SUMMARY_SUFFIXES = [
+  "mean",
+  "sd",
+  "ci95_lo",
+  "ci95_hi",
+  "n",
+  "failed",
+  "nonfinite",
+  "median",
+  "q25",
+  "q75",
+] as const;
 
 /** Options of {@link writeAggregates}. */
 export interface AggregateOptions {
@@ -127,17 +162,24 @@ export async function writeAggregates(
     seed: u.seed,
     result: u.result,
   }));
-  if (exp?.tables) {
-    for (const t of exp.tables({ points: config.grid, runs })) {
-      if (!FIGURE_NAME_RE.test(t.name) || RESERVED_TABLES.includes(t.name)) {
+  // The paired effects of the comparisons config.json records (so a merge without the code writes them too).
+  const tables = config.comparisons?.length
+    ? [pairedTable(config.comparisons, config.parameters, config.grid, runs, config.seeds)]
+    : [];
+  if (exp?.tables) tables.push(...exp.tables({ points: config.grid, runs }));
+  if (tables.length > 0) {
+    const names = new Set<string>();
+    for (const t of tables) {
+      if (!FIGURE_NAME_RE.test(t.name) || RESERVED_TABLES.includes(t.name) || names.has(t.name)) {
         throw new RangeError(
-          `experiment "${exp.name}": table name must match ${FIGURE_NAME_RE} and not be ${RESERVED_TABLES.join("/")}; got "${t.name}"`,
+          `experiment "${config.experiment}": table name must match ${FIGURE_NAME_RE}, be used once (paired.csv is the comparisons') and not be ${RESERVED_TABLES.join("/")}; got "${t.name}"`,
         );
       }
+      names.add(t.name);
       t.rows.forEach((r, i) => {
         if (r.length !== t.columns.length) {
           throw new RangeError(
-            `experiment "${exp.name}": table "${t.name}" row ${i} has ${r.length} cells; expected ${t.columns.length} (one per column)`,
+            `experiment "${config.experiment}": table "${t.name}" row ${i} has ${r.length} cells; expected ${t.columns.length} (one per column)`,
           );
         }
       });

@@ -6,7 +6,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors.js";
+import { type ResolvedComparison, resolveComparisons } from "./paired.js";
 import { deriveRunSeed, pointKey, SEED_DERIVATION } from "./seeds.js";
+import type { MetricRange } from "./stats.js";
 import type { Experiment, GridPoint, RunResult } from "./types.js";
 
 /** Format tags written into config.json and unit files (bumped on incompatible changes). */
@@ -32,6 +34,12 @@ export interface RunConfig {
   /** Number of seeds per grid point. */
   seeds: number;
   seedDerivation: string;
+  /** The random streams a unit draws from and what each pairs (the experiment's `streams`). */
+  streams?: Record<string, string>;
+  /** The paired comparisons written to paired.csv, with their reference levels resolved. */
+  comparisons?: ResolvedComparison[];
+  /** Metric ranges summary.csv clips intervals into (the experiment's `metricRanges`). */
+  metricRanges?: Record<string, MetricRange>;
   /** Parameter names: the union of the grid points' keys, in order of first appearance. */
   parameters: string[];
   metrics: string[];
@@ -128,6 +136,13 @@ export function buildConfig(
     rootSeed: opts.rootSeed,
     seeds: opts.seeds,
     seedDerivation: SEED_DERIVATION,
+    streams: { ...exp.streams },
+    comparisons: resolveComparisons(exp, grid, parameters, metrics),
+    metricRanges: Object.fromEntries(
+      Object.entries(exp.metricRanges ?? {})
+        .filter(([m]) => metrics.includes(m))
+        .map(([m, r]) => [m, { ...r }]),
+    ),
     parameters,
     metrics,
     grid: grid.map((p) => ({ ...p })),
@@ -356,6 +371,8 @@ export function checkResult(config: RunConfig, result: unknown): string | undefi
   for (const k of Object.keys(r.metrics)) {
     if (!config.metrics.includes(k)) return `run result has undeclared metric "${k}" (add it to metrics)`;
   }
+  if (r.failure !== undefined && typeof r.failure !== "string")
+    return `failure must be a string; got ${JSON.stringify(r.failure)}`;
   if (r.reliability !== undefined) {
     if (!Array.isArray(r.reliability)) return "reliability must be an array of { view, bins }";
     for (const v of r.reliability) {

@@ -111,3 +111,122 @@ function betaContinuedFraction(x: number, a: number, b: number): number {
   }
   return h;
 }
+
+/** A metric's range: summaries clip intervals into it (an absent bound is unbounded). */
+export interface MetricRange {
+  min?: number;
+  max?: number;
+}
+
+/** An honest summary of one metric over the seeds of one grid point. */
+export interface MetricDescription extends MetricSummary {
+  /** Values given (one per unit of the point). */
+  planned: number;
+  /** Finite values: the ones mean, sd and the interval use. */
+  n: number;
+  /** Missing values of failed units (a unit whose result has a `failure`). */
+  failed: number;
+  /** Missing values of units that did not fail (the metric is not defined there). */
+  undefined: number;
+  /** Non-finite values (±Infinity, NaN): left out of mean, sd and interval; kept in the quantiles. */
+  nonFinite: number;
+  /** Whether the Student-t interval left the metric's range and was clipped into it. */
+  clipped: boolean;
+  /** Median and quartiles (numpy's default linear interpolation) over every non-missing value, ±Infinity included. */
+  median: number | null;
+  q25: number | null;
+  q75: number | null;
+}
+
+/**
+ * The p-quantile of sorted values by linear interpolation between closest ranks (numpy's default,
+ * Hyndman & Fan 1996 type 7: `h = (n − 1)·p`, `x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋])`), with
+ * ±Infinity allowed: equal neighbours give that value (so `∞` between two `∞`, never `∞ − ∞`).
+ * NaN values must have been removed. Null for no values. Cost: O(1).
+ * @example quantileSorted([1, 2, Infinity], 0.5) // 2
+ */
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number | null {
+  if (sorted.length === 0) return null;
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  const a = sorted[lo];
+  const b = sorted[hi];
+  if (a === b || h === lo) return a;
+  return a + (h - lo) * (b - a);
+}
+
+/**
+ * Describes one metric over the seeds of a grid point, honestly: mean, sd and Student-t 95%
+ * interval ({@link summarize}) over the finite values only, the interval clipped into
+ * `range` (and `clipped` says so); counts of the values left out — missing because the unit
+ * failed (`failed[i]`), missing because the metric is not defined there, non-finite — and, for
+ * every metric, the median and quartiles over all non-missing values, infinities included (an NLL
+ * that is +∞ on a few seeds moves the median by a rank, not to ∞). Cost: O(n log n).
+ */
+export function describeMetric(
+  values: readonly (number | null)[],
+  failed: readonly boolean[],
+  range: MetricRange = {},
+): MetricDescription {
+  const finite: number[] = [];
+  const kept: number[] = [];
+  let nFailed = 0;
+  let nUndefined = 0;
+  let nonFinite = 0;
+  values.forEach((v, i) => {
+    if (v === null) {
+      if (failed[i]) nFailed++;
+      else nUndefined++;
+      return;
+    }
+    if (Number.isFinite(v)) finite.push(v);
+    else nonFinite++;
+    if (!Number.isNaN(v)) kept.push(v);
+  });
+  const s = summarize(finite);
+  let { ci95Lo, ci95Hi } = s;
+  let clipped = false;
+  if (ci95Lo !== null && ci95Hi !== null) {
+    if (range.min !== undefined && ci95Lo < range.min) [ci95Lo, clipped] = [range.min, true];
+    if (range.max !== undefined && ci95Hi > range.max) [ci95Hi, clipped] = [range.max, true];
+  }
+  const sorted = Float64Array.from(kept).sort();
+  return {
+    ...s,
+    ci95Lo,
+    ci95Hi,
+    planned: values.length,
+    n: finite.length,
+    failed: nFailed,
+    undefined: nUndefined,
+    nonFinite,
+    clipped,
+    median: quantileSorted(sorted, 0.5),
+    q25: quantileSorted(sorted, 0.25),
+    q75: quantileSorted(sorted, 0.75),
+  };
+}
+
+/**
+ * What a description leaves out or changes, in words for summary.csv's `notes` (empty when
+ * nothing): e.g. `nll: 3 of 10 non-finite, left out of mean/sd/ci95 (median and quartiles keep
+ * them)`, `temperature: 4 of 10 failed`, `accuracy: ci95 clipped to [0, 1]`, `ece: 1 value, no
+ * interval`. A metric with no value at all because it is not defined at this point says nothing.
+ */
+export function describeNotes(metric: string, d: MetricDescription, range: MetricRange = {}): string[] {
+  if (d.undefined === d.planned) return [];
+  const notes: string[] = [];
+  if (d.failed > 0) notes.push(`${metric}: ${d.failed} of ${d.planned} failed`);
+  if (d.undefined > 0) notes.push(`${metric}: ${d.undefined} of ${d.planned} not defined`);
+  if (d.nonFinite > 0) {
+    notes.push(
+      `${metric}: ${d.nonFinite} of ${d.planned} non-finite, left out of mean/sd/ci95 (median and quartiles keep them)`,
+    );
+  }
+  if (d.clipped)
+    notes.push(`${metric}: ci95 clipped to [${range.min ?? "-Infinity"}, ${range.max ?? "Infinity"}]`);
+  if (d.n === 1) notes.push(`${metric}: 1 finite value, no interval`);
+  else if (d.n === 0) notes.push(`${metric}: no finite value`);
+  return notes;
+}

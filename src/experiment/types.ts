@@ -8,6 +8,8 @@
  */
 
 import type { Bin as CalibrationBin } from "../calibration/bins.js";
+import type { Comparison } from "./paired.js";
+import type { MetricRange } from "./stats.js";
 
 /** A parameter value: what a grid point may hold (finite numbers only). */
 export type ParamValue = string | number | boolean;
@@ -46,6 +48,12 @@ export interface RunResult {
   reliability?: { view: string; bins: Bin[] }[];
   /** JSON-serializable per-run data for figures (loss curves, decision grids). */
   extras?: Record<string, unknown>;
+  /**
+   * Why the unit's method could not produce a result (e.g. temperature scaling on a separable
+   * calibration split): an outcome, not a crash. Its missing metrics count as failed (not as
+   * undefined) in summary.csv and paired.csv.
+   */
+  failure?: string;
 }
 
 /** A figure: a vega-lite spec the engine renders to `figures/<name>.svg` and `.png`. */
@@ -88,6 +96,18 @@ export interface Experiment {
   metrics: readonly string[];
   /** Runs one unit; must be pure given (point, ctx.seed). */
   run(point: GridPoint, ctx: RunContext): RunResult | Promise<RunResult>;
+  /** Each metric's range, by name (recorded in config.json): summary.csv clips intervals into it. */
+  metricRanges?: Readonly<Record<string, MetricRange>>;
+  /**
+   * Treatment axes compared against a reference level, paired by seed index: the engine writes
+   * their paired effects to `paired.csv` (see `pairedTable`).
+   */
+  comparisons?: readonly Comparison[];
+  /**
+   * The random streams a unit draws from and what each pairs, in words (recorded in config.json's
+   * `streams`), e.g. `{ data: "the data draw and the train/calibration/test split: (data, seed index)" }`.
+   */
+  streams?: Readonly<Record<string, string>>;
   /** Extra CSV tables over all finished runs (in grid × seed order). */
   tables?(input: { points: GridPoint[]; runs: CompletedRun[] }): Table[];
   /** Figures over all finished runs (in grid × seed order). */
