@@ -44,6 +44,49 @@ export interface WriteFileAtomicOptions {
 
 let tempCounter = 0;
 
+/** What a file-system node is, in words, for messages ("a named pipe (FIFO)", …). */
+function nodeKind(st: nodeFs.Stats): string {
+  if (st.isDirectory()) return "a folder";
+  if (st.isSymbolicLink()) return "a symbolic link";
+  if (st.isFIFO()) return "a named pipe (FIFO)";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/**
+ * Refuses to replace anything but a regular file: `file` must be absent or a regular file (not
+ * followed if it is a symbolic link). {@link writeFileAtomic} calls it before every write — a
+ * rename onto a FIFO, a device (`/dev/null` as root) or a symbolic link would replace that node
+ * with a regular file — and commands call it while checking their output paths, before any work.
+ * The name `-` is refused too: a command that can write to stdout handles `-` itself, and one
+ * that cannot must not create a file named `-` (write `./-` for that).
+ *
+ * Errors: {@link InputError} `<file>: expected a regular file to write (or none); got a named pipe
+ * (FIFO)` (or a folder, a symbolic link, a character device, a block device, a socket);
+ * `-: expected a file path (this output cannot go to stdout); got "-"`. Other lstat failures
+ * (ENOENT: nothing there yet; ENOTDIR, EACCES: reported by the write itself) are left to the write.
+ * Cost: one lstat.
+ *
+ * @example
+ * checkReplaceable("/dev/null"); // throws InputError "/dev/null: expected a regular file to write (or none); got a character device"
+ */
+export function checkReplaceable(file: string): void {
+  if (file === "-") {
+    throw new InputError('expected a file path (this output cannot go to stdout); got "-"', { file });
+  }
+  let st: nodeFs.Stats;
+  try {
+    st = nodeFs.lstatSync(file);
+  } catch {
+    return;
+  }
+  if (!st.isFile()) {
+    throw new InputError(`expected a regular file to write (or none); got ${nodeKind(st)}`, { file });
+  }
+}
+
 /** The temp-file name pattern {@link writeFileAtomic} uses (and {@link removeStaleTempFiles} removes). */
 export const TEMP_FILE_PATTERN = /^\..+\.\d+\.\d+\.\d+\.tmp$/;
 
@@ -55,10 +98,13 @@ export const TEMP_FILE_PATTERN = /^\..+\.\d+\.\d+\.\d+\.tmp$/;
  * (pid and thread tell writers apart, the counter tells one writer's files apart; an existing
  * name — a leftover of a dead process with a recycled pid — is skipped because the temp file is
  * opened with O_EXCL). On any error the temp file is removed and the error rethrown; the target
- * is then untouched (the old contents, or still absent). The folder must exist.
+ * is then untouched (the old contents, or still absent). The folder must exist. Only a regular
+ * file is ever replaced ({@link checkReplaceable}): a FIFO, device, socket, folder or symbolic
+ * link at `file` is refused before anything is written.
  *
- * Cost: one write, one fsync and one rename; O(size of data).
- * Errors: whatever the file system throws (ENOENT, ENOTDIR, EACCES, ENOSPC, …), unchanged.
+ * Cost: one lstat, one write, one fsync and one rename; O(size of data).
+ * Errors: {@link InputError} from {@link checkReplaceable}; otherwise whatever the file system
+ * throws (ENOENT, ENOTDIR, EACCES, ENOSPC, …), unchanged.
  *
  * @example
  * writeFileAtomic("results/baseline/summary.csv", "a,b\n1,2\n");
@@ -68,6 +114,7 @@ export function writeFileAtomic(
   data: string | Uint8Array,
   options: WriteFileAtomicOptions = {},
 ): void {
+  checkReplaceable(file);
   const fs = options.fs ?? nodeFs;
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   const dir = path.dirname(file);
