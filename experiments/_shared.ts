@@ -12,16 +12,23 @@ import { lessonClusters } from "../src/data/gaussian.js";
 import { createRng } from "../src/data/rng.js";
 import { stratifiedSplit, subset } from "../src/data/split.js";
 import { applyStandardizer, fitStandardizer } from "../src/data/standardize.js";
-import { summarize } from "../src/experiment/stats.js";
-import type { Bin, GridPoint } from "../src/experiment/types.js";
+import { type PairedEffect, pairedEffect } from "../src/experiment/paired.js";
+import { describeMetric, type MetricDescription, type MetricRange } from "../src/experiment/stats.js";
+import type { Bin, CompletedRun, GridPoint, ParamValue, RunContext } from "../src/experiment/types.js";
 import type { Matrix } from "../src/linalg/matrix.js";
 import { softmax } from "../src/linalg/softmax.js";
-import { type FitOptions, type FitResult, fit, type LinearModel } from "../src/model/fit.js";
+import { type FitOptions, type FitResult, fit, type LinearModel, type ModelKind } from "../src/model/fit.js";
 import { decisionFunction, predictProba } from "../src/model/predict.js";
 import type { GridCell, ScatterPoint, SweepRow } from "../src/plot/types.js";
 
 /** The data sets the experiments run on: the lesson's synthetic clusters and two real ones. */
 export const DATASETS = ["clusters", "iris", "penguins"] as const;
+/**
+ * Synthetic data sets, drawn afresh for each seed index: the lesson's three Gaussian clusters at
+ * 60 points per class (the notebook's size) and at 1,000 per class (`clusters-large`: calibration
+ * and test splits of 600 rows, large enough to measure what a recalibrator does).
+ */
+export const SYNTHETIC: Readonly<Record<string, number>> = { clusters: 60, "clusters-large": 1000 };
 /** Reliability bins used throughout (DESIGN.md default). */
 export const BINS = 15;
 /** Bootstrap resamples for the ECE interval of one run. */
@@ -29,6 +36,17 @@ export const BOOTSTRAP_RESAMPLES = 200;
 
 /** Train / calibration / test fractions (stratified). */
 export const SPLIT = { train: 0.6, calibration: 0.2, test: 0.2 };
+
+/**
+ * The random streams of the built-in experiments (config.json's `streams`): what each stream's
+ * numbers depend on, hence what is paired. Every λ, method and model compared at one seed index
+ * sees the same data, split and resamples, in every experiment.
+ */
+export const STREAMS: Readonly<Record<string, string>> = {
+  data: 'stream("data", data set): the synthetic draw and the stratified 60/20/20 train/calibration/test split — depends on (root seed, seed index, data set) only',
+  bootstrap:
+    'stream("bootstrap", data set): the resamples of the test split behind ece_lo/ece_hi — depends on (root seed, seed index, data set) only',
+};
 
 /** The data of one run: standardized (on train only) parts of a data set. */
 export interface RunData {
@@ -39,13 +57,16 @@ export interface RunData {
 }
 
 /**
- * Loads a data set for one seed: `clusters` is a fresh seeded draw of the lesson's three Gaussian
- * clusters; real data sets are fixed and only their split changes with the seed. Features are
- * standardized with the training part's mean and standard deviation.
+ * Loads a data set and splits it, from the seed of the unit's `data` stream (`ctx.stream("data",
+ * name)`): a synthetic set ({@link SYNTHETIC}) is a fresh draw of the lesson's clusters; a real
+ * set is fixed and only its split changes with the seed. Stratified 60/20/20 split; features
+ * standardized with the training part's mean and standard deviation. A pure function of
+ * (name, seed): every unit that passes the same seed gets the same split.
  */
 export function runData(name: string, seed: number): RunData {
   const rng = createRng(seed);
-  const ds = name === "clusters" ? lessonClusters(rng) : loadBuiltin(name);
+  const perClass = SYNTHETIC[name];
+  const ds = perClass !== undefined ? lessonClusters(rng, { perClass, name }) : loadBuiltin(name);
   const parts = stratifiedSplit(ds.y, ds.nClasses, SPLIT, rng);
   const train = subset(ds, parts.train);
   const s = fitStandardizer(train.X);
@@ -58,9 +79,32 @@ export function runData(name: string, seed: number): RunData {
   };
 }
 
+/** The split of data set `name` for a unit: {@link runData} on the unit's `data` stream. */
+export function unitData(name: string, ctx: RunContext): RunData {
+  return runData(name, ctx.stream("data", name));
+}
+
+/** The seed of a unit's `bootstrap` stream for data set `name` (the test split's resamples). */
+export function bootstrapSeed(name: string, ctx: RunContext): number {
+  return ctx.stream("bootstrap", name);
+}
+
 /** Fits a model on a data set (a thin wrapper naming the arguments). */
 export function fitOn(d: Dataset, options: FitOptions): FitResult {
   return fit(d.X, d.y, d.nClasses, options);
+}
+
+/**
+ * The base model every experiment fits on a training split: the exact optimum (L-BFGS, default
+ * tolerance) at `l2`, at most 1000 iterations (300 when quick). One definition, so the model
+ * `temperature` recalibrates at λ is the one `l2-sweep` measures at λ, and `ovr-vs-softmax`'s
+ * softmax model is that one too.
+ */
+export function baseModel(
+  train: Dataset,
+  { model = "softmax", l2, quick }: { model?: ModelKind; l2: number; quick: boolean },
+): FitResult {
+  return fitOn(train, { model, l2, maxIter: quick ? 300 : 1000 });
 }
 
 /** Sum of squared weights' root, ‖W‖ (bias excluded). */
@@ -82,7 +126,22 @@ export const HELD_OUT_METRICS = [
   "mce",
   "classwise_ece",
   "mean_confidence",
+  "zero_prob_rows",
 ] as const;
+
+/** The ranges of the held-out metrics (summary.csv clips intervals into them). */
+export const HELD_OUT_RANGES: Readonly<Record<string, MetricRange>> = {
+  accuracy: { min: 0, max: 1 },
+  nll: { min: 0 },
+  brier: { min: 0, max: 2 },
+  ece: { min: 0, max: 1 },
+  ece_lo: { min: 0, max: 1 },
+  ece_hi: { min: 0, max: 1 },
+  mce: { min: 0, max: 1 },
+  classwise_ece: { min: 0, max: 1 },
+  mean_confidence: { min: 0, max: 1 },
+  zero_prob_rows: { min: 0 },
+};
 
 /**
  * The bootstrap statistic of {@link heldOutMetrics}: `idx ↦ ECE` (top-label, {@link BINS} uniform bins)
@@ -132,8 +191,11 @@ export function resampledEce(P: Matrix, y: Int32Array): (idx: Int32Array) => num
 }
 
 /**
- * Metrics of probabilities (or, with `logits`, logits) on labels y — accuracy, NLL, Brier, ECE with a seeded bootstrap 95%
- * interval, MCE, class-wise ECE, mean confidence — and the top-label reliability bins.
+ * Metrics of probabilities (or, with `logits`, logits) on labels y — accuracy, NLL, Brier, ECE
+ * with a bootstrap 95% interval drawn from `seed` (pass the unit's {@link bootstrapSeed}), MCE,
+ * class-wise ECE, mean confidence, and `zero_prob_rows`: rows whose label has probability
+ * exactly 0 (each makes the NLL +∞; from logits the NLL is taken by log-softmax and stays
+ * finite, so this counts only probability inputs) — and the top-label reliability bins.
  */
 export function heldOutMetrics(
   scores: Matrix,
@@ -152,8 +214,10 @@ export function heldOutMetrics(
   }
   const ci = bootstrapInterval(resampledEce(P, y), P.rows, {
     resamples: BOOTSTRAP_RESAMPLES,
-    rng: createRng(seed ^ 0x5bd1e995).random,
+    rng: createRng(seed).random,
   });
+  let zeroRows = 0;
+  if (!logits) for (let i = 0; i < P.rows; i++) if (P.data[i * P.cols + y[i]] === 0) zeroRows++;
   const metrics = {
     accuracy: ev.accuracy,
     nll: ev.nll,
@@ -164,6 +228,7 @@ export function heldOutMetrics(
     mce: ev.mce,
     classwise_ece: ev.classwiseEce,
     mean_confidence: meanConfidence,
+    zero_prob_rows: zeroRows,
   };
   return { metrics, bins: ev.bins };
 }
@@ -227,37 +292,148 @@ export function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-/** Mean and 95% interval over seeds of `metric` for each grid point matching `where`, as sweep rows. */
+/** Rows of a figure and what it left out, in words (for the figure's subtitle). */
+export interface FigureRows<R> {
+  rows: R[];
+  notes: string[];
+}
+
+/**
+ * Mean and 95% interval over seeds (Student-t over the finite values, clipped into the metric's
+ * range: `describeMetric`) of `metric` for each grid point matching `where`, as sweep rows; `notes`
+ * says how many values were left out and why (failed units, non-finite values) — a figure must
+ * say what it does not show.
+ */
 export function sweepRows(
-  runs: readonly { point: GridPoint; result: { metrics: Record<string, number | null> } }[],
+  runs: readonly CompletedRun[],
   metric: string,
   param: string,
   series: string,
   where: (p: GridPoint) => boolean,
-): SweepRow[] {
-  const groups = new Map<string, { param: number; series: string; values: (number | null)[] }>();
+): FigureRows<SweepRow> {
+  const groups = new Map<string, { param: number; series: string; runs: CompletedRun[] }>();
   for (const r of runs) {
     if (!where(r.point)) continue;
     const key = `${r.point[series]}|${r.point[param]}`;
-    const g = groups.get(key) ?? {
-      param: Number(r.point[param]),
-      series: String(r.point[series]),
-      values: [],
-    };
-    g.values.push(r.result.metrics[metric]);
+    const g = groups.get(key) ?? { param: Number(r.point[param]), series: String(r.point[series]), runs: [] };
+    g.runs.push(r);
     groups.set(key, g);
   }
   const rows: SweepRow[] = [];
+  const left = new LeftOut();
   for (const g of groups.values()) {
-    const s = summarize(g.values);
-    if (s.mean === null || !Number.isFinite(s.mean)) continue;
+    const d = describeRuns(g.runs, metric);
+    left.add(d);
+    if (d.mean === null) continue;
     rows.push({
       param: g.param,
       series: g.series,
-      mean: s.mean,
-      lo: s.ci95Lo ?? s.mean,
-      hi: s.ci95Hi ?? s.mean,
+      mean: d.mean,
+      lo: d.ci95Lo ?? d.mean,
+      hi: d.ci95Hi ?? d.mean,
     });
   }
-  return rows;
+  return { rows, notes: left.notes(metric) };
+}
+
+/** `describeMetric` of one metric over some runs (failed = the run reports a failure), clipped into `range` (default: the held-out metric's). */
+export function describeRuns(
+  runs: readonly CompletedRun[],
+  metric: string,
+  range: MetricRange | undefined = HELD_OUT_RANGES[metric],
+): MetricDescription {
+  return describeMetric(
+    runs.map((r) => r.result.metrics[metric] ?? null),
+    runs.map((r) => typeof r.result.failure === "string"),
+    range,
+  );
+}
+
+/** Tallies what summaries left out, for a figure's notes. */
+export class LeftOut {
+  private failed = 0;
+  private nonFinite = 0;
+  private total = 0;
+  add(d: { planned: number; failed: number; nonFinite: number }): void {
+    this.failed += d.failed;
+    this.nonFinite += d.nonFinite;
+    this.total += d.planned;
+  }
+  /** E.g. `left out: 4 of 60 runs failed (no result); 3 of 60 values of nll infinite`. */
+  notes(metric: string): string[] {
+    const out: string[] = [];
+    if (this.failed > 0)
+      out.push(`left out: ${this.failed} of ${this.total} runs failed (the method could not be fitted)`);
+    if (this.nonFinite > 0) {
+      out.push(
+        `left out: ${this.nonFinite} of ${this.total} values of ${metric} not finite (e.g. p = 0 for a test label)`,
+      );
+    }
+    return out;
+  }
+}
+
+/** The paired effect of one level of an axis against the reference level, within one series. */
+export interface EffectRow {
+  level: ParamValue;
+  series: string;
+  effect: PairedEffect;
+}
+
+/**
+ * Paired effects of `metric` for a figure: among the runs matching `where`, for each series value
+ * and each level of `axis` other than `reference`, the differences level − reference by seed
+ * index (`pairedEffect`, the same numbers paired.csv holds); `notes` says how many pairs were
+ * left out and why.
+ */
+export function effectRows(
+  runs: readonly CompletedRun[],
+  {
+    metric,
+    axis,
+    reference,
+    series,
+    where,
+  }: {
+    metric: string;
+    axis: string;
+    reference: ParamValue;
+    series: string;
+    where: (p: GridPoint) => boolean;
+  },
+): FigureRows<EffectRow> {
+  const groups = new Map<string, Map<ParamValue, Map<number, number | null>>>();
+  for (const r of runs) {
+    if (!where(r.point)) continue;
+    const s = String(r.point[series]);
+    const levels = groups.get(s) ?? new Map<ParamValue, Map<number, number | null>>();
+    const bySeed = levels.get(r.point[axis]) ?? new Map<number, number | null>();
+    bySeed.set(r.seedIndex, r.result.metrics[metric] ?? null);
+    levels.set(r.point[axis], bySeed);
+    groups.set(s, levels);
+  }
+  const rows: EffectRow[] = [];
+  let failed = 0;
+  let nonFinite = 0;
+  let pairs = 0;
+  for (const [s, levels] of groups) {
+    const ref = levels.get(reference);
+    if (!ref) continue;
+    const seeds = [...ref.keys()];
+    for (const [level, bySeed] of levels) {
+      if (level === reference) continue;
+      const effect = pairedEffect(
+        seeds.map((i) => bySeed.get(i) ?? null),
+        seeds.map((i) => ref.get(i) ?? null),
+      );
+      failed += effect.failed;
+      nonFinite += effect.nonFinite;
+      pairs += seeds.length;
+      rows.push({ level, series: s, effect });
+    }
+  }
+  const notes: string[] = [];
+  if (failed > 0) notes.push(`left out: ${failed} of ${pairs} pairs with a failed run`);
+  if (nonFinite > 0) notes.push(`left out: ${nonFinite} of ${pairs} pairs with a non-finite ${metric}`);
+  return { rows, notes };
 }

@@ -17,7 +17,17 @@ import { lossCurveSpec } from "../src/plot/lossCurve.js";
 import { reliabilityDiagramSpec } from "../src/plot/reliability.js";
 import { decisionRegionsSpec, scatterSpec } from "../src/plot/scatter.js";
 import type { GridCell, ScatterPoint } from "../src/plot/types.js";
-import { decisionGrid, fitOn, HELD_OUT_METRICS, heldOutMetrics, runData, scatterPoints } from "./_shared.js";
+import {
+  bootstrapSeed,
+  decisionGrid,
+  fitOn,
+  HELD_OUT_METRICS,
+  HELD_OUT_RANGES,
+  heldOutMetrics,
+  STREAMS,
+  scatterPoints,
+  unitData,
+} from "./_shared.js";
 
 /** The lesson's gradient descent. */
 export const LESSON_GD = { optimizer: "gd" as const, alpha: 0.1, maxIter: 300 };
@@ -33,13 +43,16 @@ export const baseline: Experiment = {
     { data: "penguins", split: "holdout" },
   ],
   metrics: ["final_loss", "train_accuracy", ...HELD_OUT_METRICS],
+  metricRanges: { ...HELD_OUT_RANGES, final_loss: { min: 0 }, train_accuracy: { min: 0, max: 1 } },
+  streams: STREAMS,
   run(point, ctx) {
+    const data = String(point.data);
     const whole = point.split === "none";
-    const parts = whole ? null : runData(String(point.data), ctx.seed);
-    const train = parts ? parts.train : loadBuiltin(String(point.data));
+    const parts = whole ? null : unitData(data, ctx);
+    const train = parts ? parts.train : loadBuiltin(data);
     const evalSet = parts ? parts.test : train;
     const model = fitOn(train, LESSON_GD);
-    const held = heldOutMetrics(predictProba(model, evalSet.X), evalSet.y, ctx.seed);
+    const held = heldOutMetrics(predictProba(model, evalSet.X), evalSet.y, bootstrapSeed(data, ctx));
     const extras: Record<string, unknown> = {};
     if (ctx.seedIndex === 0) {
       extras.lossHistory = model.lossHistory;

@@ -4,18 +4,26 @@
  * optimum (L-BFGS) on the training split; everything measured on the held-out test split.
  * At λ = 0 on separable data the optimum is at infinity: the fit stops at its iteration cap and
  * `converged` is 0 — those models are the over-confident end of the sweep.
+ *
+ * Paired: at one seed index every λ sees the same split and the same bootstrap resamples (the
+ * `data` and `bootstrap` streams), so paired.csv's differences against the reference λ (the
+ * smallest λ > 0) carry no split-to-split noise.
  */
-import type { Experiment, Figure } from "../src/experiment/types.js";
+import type { Experiment, Figure, ParamValue } from "../src/experiment/types.js";
 import { predictProba } from "../src/model/predict.js";
 import { metricSweepSpec } from "../src/plot/metricSweep.js";
 import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
 import {
+  baseModel,
+  bootstrapSeed,
   DATASETS,
-  fitOn,
+  effectRows,
   HELD_OUT_METRICS,
+  HELD_OUT_RANGES,
   heldOutMetrics,
-  runData,
+  STREAMS,
   sweepRows,
+  unitData,
   weightNorm,
 } from "./_shared.js";
 
@@ -34,6 +42,17 @@ const PLOTTED: [string, string][] = [
   ["mean_confidence", "mean confidence"],
   ["weight_norm", "‖W‖"],
 ];
+/** Metrics whose paired effect against the reference λ is drawn. */
+const EFFECTS: [string, string][] = [
+  ["nll", "test NLL"],
+  ["ece", "test ECE"],
+];
+
+/** The reference λ of the paired effects: the smallest λ > 0 of the grid (λ = 0 is the odd one out). */
+export function referenceL2(levels: readonly ParamValue[]): ParamValue {
+  const positive = levels.map(Number).filter((l) => l > 0);
+  return positive.length > 0 ? Math.min(...positive) : levels[0];
+}
 
 export const l2Sweep: Experiment = {
   name: "l2-sweep",
@@ -41,10 +60,26 @@ export const l2Sweep: Experiment = {
   grid: ({ quick }) =>
     DATASETS.flatMap((data) => (quick ? QUICK_LAMBDAS : LAMBDAS).map((l2) => ({ data, l2 }))),
   metrics: [...HELD_OUT_METRICS, "weight_norm", "train_objective", "converged", "iterations"],
+  metricRanges: {
+    ...HELD_OUT_RANGES,
+    weight_norm: { min: 0 },
+    train_objective: { min: 0 },
+    converged: { min: 0, max: 1 },
+    iterations: { min: 0 },
+  },
+  streams: STREAMS,
+  comparisons: [
+    {
+      axis: "l2",
+      reference: referenceL2,
+      metrics: ["accuracy", "nll", "brier", "ece", "mce", "classwise_ece", "mean_confidence"],
+    },
+  ],
   run(point, ctx) {
-    const d = runData(String(point.data), ctx.seed);
-    const model = fitOn(d.train, { l2: Number(point.l2), maxIter: ctx.quick ? 300 : 1000 });
-    const held = heldOutMetrics(predictProba(model, d.test.X), d.test.y, ctx.seed);
+    const data = String(point.data);
+    const d = unitData(data, ctx);
+    const model = baseModel(d.train, { l2: Number(point.l2), quick: ctx.quick });
+    const held = heldOutMetrics(predictProba(model, d.test.X), d.test.y, bootstrapSeed(data, ctx));
     return {
       metrics: {
         ...held.metrics,
@@ -56,19 +91,57 @@ export const l2Sweep: Experiment = {
       reliability: [{ view: "test", bins: held.bins }],
     };
   },
-  figures({ runs }) {
-    const figures: Figure[] = PLOTTED.map(([metric, label]) => ({
-      name: `${metric.replace(/_/g, "-")}-vs-l2`,
-      spec: metricSweepSpec(
-        sweepRows(runs, metric, "l2", "data", () => true),
+  figures({ points, runs }) {
+    const figures: Figure[] = PLOTTED.flatMap(([metric, label]) => {
+      const { rows, notes } = sweepRows(runs, metric, "l2", "data", () => true);
+      if (rows.length === 0) return [];
+      return [
         {
-          metric: label,
+          name: `${metric.replace(/_/g, "-")}-vs-l2`,
+          spec: metricSweepSpec(rows, {
+            metric: label,
+            param: "λ (L2 strength)",
+            logX: true,
+            title: `${label} against λ (mean, 95% CI over seeds)`,
+            notes,
+          }),
+        },
+      ];
+    });
+    const reference = referenceL2([...new Set(points.map((p) => p.l2))]);
+    for (const [metric, label] of EFFECTS) {
+      const { rows, notes } = effectRows(runs, {
+        metric,
+        axis: "l2",
+        reference,
+        series: "data",
+        where: () => true,
+      });
+      const shown = rows.flatMap((r) =>
+        r.effect.meanDiff === null
+          ? []
+          : [
+              {
+                param: Number(r.level),
+                series: r.series,
+                mean: r.effect.meanDiff,
+                lo: r.effect.ci95Lo ?? r.effect.meanDiff,
+                hi: r.effect.ci95Hi ?? r.effect.meanDiff,
+              },
+            ],
+      );
+      if (shown.length === 0) continue;
+      figures.push({
+        name: `${metric}-effect-vs-l2`,
+        spec: metricSweepSpec(shown, {
+          metric: `${label} − ${label} at λ = ${reference}`,
           param: "λ (L2 strength)",
           logX: true,
-          title: `${label} against λ (mean, 95% CI over seeds)`,
-        },
-      ),
-    }));
+          title: `Paired effect of λ on ${label}, against λ = ${reference} (same splits; mean, 95% CI)`,
+          notes,
+        }),
+      });
+    }
     for (const data of DATASETS) {
       const panels = SHOWN.flatMap((l2) => {
         const r = runs.find((u) => u.seedIndex === 0 && u.point.data === data && u.point.l2 === l2);

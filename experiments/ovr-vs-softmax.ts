@@ -2,12 +2,13 @@
  * `ovr-vs-softmax` — exercise 3 of the lesson: one-vs-rest logistic regression against softmax
  * regression, both fitted to their exact optimum on the same training split with the same λ, and
  * measured on the same test split. Each run records both models and their paired differences
- * (one-vs-rest − softmax); across seeds the differences get a mean, a 95% interval and an exact
- * sign-flip permutation-test p-value (`paired.csv`).
+ * (one-vs-rest − softmax); across seeds the differences get a mean, a 95% interval and a
+ * sign-flip permutation-test p-value (`paired.csv`; exact up to 30 seeds, Monte Carlo beyond).
+ * The softmax model is `baseModel`, the one `l2-sweep` fits at the same λ on the same split.
  */
 
 import type { Dataset } from "../src/data/dataset.js";
-import { summarize } from "../src/experiment/stats.js";
+import { PAIRED_EFFECT_COLUMNS, pairedEffect, pairedEffectCells } from "../src/experiment/paired.js";
 import type { Experiment, Figure } from "../src/experiment/types.js";
 import type { FitResult } from "../src/model/fit.js";
 import { predictProba } from "../src/model/predict.js";
@@ -15,8 +16,19 @@ import { barSpec } from "../src/plot/bar.js";
 import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
 import { decisionRegionsSpec } from "../src/plot/scatter.js";
 import type { BarRow, GridCell, ScatterPoint } from "../src/plot/types.js";
-import { DATASETS, decisionGrid, fitOn, heldOutMetrics, runData, scatterPoints } from "./_shared.js";
-import { pairedSignFlipTest } from "./pairedTest.js";
+import {
+  baseModel,
+  bootstrapSeed,
+  DATASETS,
+  decisionGrid,
+  describeRuns,
+  HELD_OUT_RANGES,
+  heldOutMetrics,
+  LeftOut,
+  STREAMS,
+  scatterPoints,
+  unitData,
+} from "./_shared.js";
 
 const MODELS = ["softmax", "ovr"] as const;
 const COMPARED = ["accuracy", "nll", "brier", "ece", "mce", "classwise_ece"] as const;
@@ -28,15 +40,24 @@ export const ovrVsSoftmax: Experiment = {
     "exercise 3: one-vs-rest vs softmax on the same splits — calibration side by side, paired differences, permutation-test p-values",
   grid: ({ quick }) => DATASETS.flatMap((data) => (quick ? [1e-1] : LAMBDAS).map((l2) => ({ data, l2 }))),
   metrics: [...MODELS.flatMap((m) => COMPARED.map((c) => `${m}_${c}`)), ...COMPARED.map((c) => `diff_${c}`)],
+  metricRanges: Object.fromEntries(
+    COMPARED.flatMap((c) => {
+      const { min = 0, max = Number.POSITIVE_INFINITY } = HELD_OUT_RANGES[c];
+      const diff = Number.isFinite(max) ? { min: min - max, max: max - min } : {};
+      return [...MODELS.map((m) => [`${m}_${c}`, HELD_OUT_RANGES[c]]), [`diff_${c}`, diff]];
+    }),
+  ),
+  streams: STREAMS,
   run(point, ctx) {
-    const d = runData(String(point.data), ctx.seed);
+    const data = String(point.data);
+    const d = unitData(data, ctx);
     const fitted: Record<string, FitResult> = {};
     const metrics: Record<string, number> = {};
     const reliability = [];
     for (const model of MODELS) {
-      const m = fitOn(d.train, { model, l2: Number(point.l2) });
+      const m = baseModel(d.train, { model, l2: Number(point.l2), quick: ctx.quick });
       fitted[model] = m;
-      const held = heldOutMetrics(predictProba(m, d.test.X), d.test.y, ctx.seed);
+      const held = heldOutMetrics(predictProba(m, d.test.X), d.test.y, bootstrapSeed(data, ctx));
       for (const c of COMPARED) metrics[`${model}_${c}`] = held.metrics[c];
       reliability.push({ view: model, bins: held.bins });
     }
@@ -50,27 +71,15 @@ export const ovrVsSoftmax: Experiment = {
     for (const p of points) {
       const mine = runs.filter((r) => r.point.data === p.data && r.point.l2 === p.l2);
       for (const c of COMPARED) {
-        const diffs = mine.map((r) => r.result.metrics[`diff_${c}`]).filter((v): v is number => v !== null);
-        const s = summarize(diffs);
-        rows.push([
-          String(p.data),
-          Number(p.l2),
-          c,
-          diffs.length,
-          s.mean,
-          s.ci95Lo,
-          s.ci95Hi,
-          pairedSignFlipTest(diffs),
-        ]);
+        // The per-unit difference diff_<c> = ovr − softmax, as pairedEffect forms it.
+        const effect = pairedEffect(
+          mine.map((r) => r.result.metrics[`ovr_${c}`] ?? null),
+          mine.map((r) => r.result.metrics[`softmax_${c}`] ?? null),
+        );
+        rows.push([String(p.data), Number(p.l2), c, ...pairedEffectCells(effect)]);
       }
     }
-    return [
-      {
-        name: "paired",
-        columns: ["data", "l2", "metric", "n", "mean_diff", "ci95_lo", "ci95_hi", "p_value"],
-        rows,
-      },
-    ];
+    return [{ name: "paired", columns: ["data", "l2", "metric", ...PAIRED_EFFECT_COLUMNS], rows }];
   },
   figures({ runs }) {
     const figures: Figure[] = [];
@@ -104,13 +113,15 @@ export const ovrVsSoftmax: Experiment = {
       }
     }
     const rows: BarRow[] = [];
+    const left = new LeftOut();
     for (const data of DATASETS) {
       for (const model of MODELS) {
-        const s = summarize(
-          runs
-            .filter((u) => u.point.data === data && u.point.l2 === 1e-1)
-            .map((u) => u.result.metrics[`${model}_ece`]),
+        const s = describeRuns(
+          runs.filter((u) => u.point.data === data && u.point.l2 === 1e-1),
+          `${model}_ece`,
+          HELD_OUT_RANGES.ece,
         );
+        left.add(s);
         if (s.mean === null) continue;
         rows.push({
           category: data,
@@ -123,7 +134,11 @@ export const ovrVsSoftmax: Experiment = {
     if (rows.length > 0) {
       figures.push({
         name: "ece-by-model",
-        spec: barSpec(rows, { title: "Test ECE, λ = 0.1 (mean, 95% CI over seeds)", yTitle: "ECE" }),
+        spec: barSpec(rows, {
+          title: "Test ECE, λ = 0.1 (mean, 95% CI over seeds)",
+          yTitle: "ECE",
+          notes: left.notes("ECE"),
+        }),
       });
     }
     return figures;

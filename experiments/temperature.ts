@@ -1,41 +1,69 @@
 /**
  * `temperature` — exercise 2 of the lesson: learn a temperature T on a calibration split and
  * measure the test split before and after, beside the other recalibrators (vector scaling,
- * histogram binning, isotonic regression). The grid includes a deliberately over-confident model
- * (λ = 0 fitted for up to 1000 L-BFGS iterations: on separable data its logits keep growing).
+ * histogram binning, isotonic regression). The grid spans a deliberately over-confident model
+ * (λ = 0 fitted for up to 1000 L-BFGS iterations: on separable data its logits keep growing) to a
+ * deliberately under-confident one (λ = 1), on the lesson's data sizes and on `clusters-large`
+ * (600-row calibration and test splits), where what a recalibrator does is larger than the
+ * sampling noise of a 36-row test split.
  *
- * A recalibrator that cannot be fitted (temperature scaling on a calibration split the model
- * classifies perfectly: T → 0) is recorded with `failed` = 1 and its metrics empty — an outcome,
- * not a crash.
+ * Paired: at one seed index every method and every λ sees the same split, and the base model at
+ * λ is the one `l2-sweep` fits at λ (`baseModel`), so `none`'s row here equals l2-sweep's and
+ * temperature scaling — which cannot change a prediction — leaves accuracy exactly unchanged.
+ * paired.csv holds each method's effect against `none`.
+ *
+ * A recalibrator that cannot be fitted (temperature or vector scaling on a calibration split the
+ * model classifies perfectly: the NLL keeps falling as the logits are scaled up) is recorded with
+ * `failed` = 1, its reason as the unit's `failure` and its metrics empty — an outcome, not a crash.
  */
 
 import { createRecalibrator } from "../src/calibration/recalibrators/registry.js";
 import { SoftcalError } from "../src/errors.js";
-import { summarize } from "../src/experiment/stats.js";
-import type { Experiment, Figure, GridPoint } from "../src/experiment/types.js";
+import type { CompletedRun, Experiment, Figure, GridPoint } from "../src/experiment/types.js";
 import { decisionFunction } from "../src/model/predict.js";
 import { barSpec } from "../src/plot/bar.js";
 import { metricSweepSpec } from "../src/plot/metricSweep.js";
 import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
 import type { BarRow } from "../src/plot/types.js";
-import { DATASETS, fitOn, HELD_OUT_METRICS, heldOutMetrics, runData, sweepRows } from "./_shared.js";
+import {
+  BINS,
+  baseModel,
+  bootstrapSeed,
+  DATASETS,
+  describeRuns,
+  effectRows,
+  HELD_OUT_METRICS,
+  HELD_OUT_RANGES,
+  heldOutMetrics,
+  LeftOut,
+  STREAMS,
+  sweepRows,
+  unitData,
+} from "./_shared.js";
 
 const METHODS = ["none", "temperature", "vector", "histogram", "isotonic"] as const;
-const LAMBDAS = [0, 1e-3, 1e-1];
-const QUICK_LAMBDAS = [0, 1e-1];
+const DATA = [...DATASETS, "clusters-large"] as const;
+const LAMBDAS = [0, 1e-3, 1e-1, 1];
+const QUICK_LAMBDAS = [0, 1];
+/** Metrics compared against `none` in paired.csv. */
+const COMPARED = ["accuracy", "nll", "brier", "ece", "mce", "classwise_ece", "mean_confidence"];
 
 export const temperature: Experiment = {
   name: "temperature",
   description:
     "exercise 2: temperature scaling (and vector scaling, histogram binning, isotonic) fitted on a calibration split, measured on the test split",
   grid: ({ quick }) =>
-    DATASETS.flatMap((data) =>
+    DATA.flatMap((data) =>
       (quick ? QUICK_LAMBDAS : LAMBDAS).flatMap((l2) => METHODS.map((method) => ({ data, l2, method }))),
     ),
   metrics: [...HELD_OUT_METRICS, "temperature", "failed"],
+  metricRanges: { ...HELD_OUT_RANGES, temperature: { min: 0 }, failed: { min: 0, max: 1 } },
+  streams: STREAMS,
+  comparisons: [{ axis: "method", reference: "none", metrics: COMPARED }],
   run(point, ctx) {
-    const d = runData(String(point.data), ctx.seed);
-    const model = fitOn(d.train, { l2: Number(point.l2), maxIter: ctx.quick ? 300 : 1000 });
+    const data = String(point.data);
+    const d = unitData(data, ctx);
+    const model = baseModel(d.train, { l2: Number(point.l2), quick: ctx.quick });
     const Zcal = decisionFunction(model, d.calibration.X);
     const Ztest = decisionFunction(model, d.test.X);
     const method = String(point.method);
@@ -57,10 +85,10 @@ export const temperature: Experiment = {
       } catch (e) {
         if (!(e instanceof SoftcalError)) throw e;
         const empty = Object.fromEntries(temperature.metrics.map((m) => [m, null]));
-        return { metrics: { ...empty, failed: 1 }, extras: { failure: e.message } };
+        return { metrics: { ...empty, failed: 1 }, failure: e.message };
       }
     }
-    const held = heldOutMetrics(scores, d.test.y, ctx.seed, { logits });
+    const held = heldOutMetrics(scores, d.test.y, bootstrapSeed(data, ctx), { logits });
     return {
       metrics: { ...held.metrics, temperature: T, failed: 0 },
       reliability: [{ view: "test", bins: held.bins }],
@@ -68,76 +96,138 @@ export const temperature: Experiment = {
   },
   figures({ runs }) {
     const figures: Figure[] = [];
-    const at = (data: string, seedIndex: number, method: string) =>
-      runs.find((u) => u.seedIndex === seedIndex && matches(u.point, data, 0, method));
-    for (const data of DATASETS) {
-      // The first seed whose temperature fit succeeded (on a calibration split the over-confident
-      // model classifies perfectly, T → 0 and the fit is reported as failed).
-      const seeds = [...new Set(runs.map((u) => u.seedIndex))].sort((a, b) => a - b);
-      const seed = seeds.find((s) => at(data, s, "temperature")?.result.reliability?.[0] !== undefined);
+    const seeds = [...new Set(runs.map((u) => u.seedIndex))].sort((a, b) => a - b);
+    for (const data of DATA) {
+      // Before/after at the λ where the data set shows most: the over-confident λ = 0 on the lesson's
+      // sizes, the under-confident λ = 1 on clusters-large. The first seed whose temperature fit
+      // succeeded (on a calibration split the over-confident model classifies perfectly, T → 0 and
+      // the fit is reported as failed).
+      const l2 = data === "clusters-large" ? 1 : 0;
+      const at = (seedIndex: number, method: string) =>
+        runs.find((u) => u.seedIndex === seedIndex && matches(u.point, data, l2, method));
+      const seed = seeds.find((s) => at(s, "temperature")?.result.reliability?.[0] !== undefined);
       if (seed === undefined) continue;
       const panels = (["none", "temperature"] as const).flatMap((method) => {
-        const r = at(data, seed, method);
+        const r = at(seed, method);
         const rel = r?.result.reliability?.[0];
         if (!r || !rel) return [];
         const T = r.result.metrics.temperature;
         const title =
-          method === "none" ? "before (λ = 0)" : `after temperature scaling (T = ${Number(T).toFixed(2)})`;
+          method === "none"
+            ? `before (λ = ${l2})`
+            : `after temperature scaling (T = ${Number(T).toFixed(2)})`;
         return [{ title, bins: rel.bins, ece: Number(r.result.metrics.ece) }];
       });
-      if (panels.length === 2) {
-        figures.push({
-          name: `reliability-before-after-${data}`,
-          spec: sideBySideReliabilitySpec(panels, {
-            title: `Temperature scaling on ${data} (test split, seed ${seed})`,
-          }),
-        });
-      }
+      if (panels.length !== 2) continue;
+      const n = panels[0].bins.reduce((s, b) => s + b.count, 0);
+      const failedSeeds = seeds.filter((s) => at(s, "temperature")?.result.failure !== undefined).length;
+      figures.push({
+        name: `reliability-before-after-${data}`,
+        spec: sideBySideReliabilitySpec(panels, {
+          title: `Temperature scaling on ${data} (test split, seed ${seed})`,
+          notes: [
+            `${n} test rows: a perfectly calibrated model still shows ECE ≈ 0.4·√(B/n) = ${(0.4 * Math.sqrt(BINS / n)).toFixed(3)} from sampling noise alone`,
+            ...(failedSeeds > 0
+              ? [
+                  `temperature scaling failed on ${failedSeeds} of ${seeds.length} seeds (separable calibration split)`,
+                ]
+              : []),
+          ],
+        }),
+      });
     }
     for (const [metric, label] of [
       ["nll", "test NLL"],
       ["ece", "test ECE"],
     ] as const) {
-      const rows: BarRow[] = [];
-      for (const data of DATASETS) {
-        for (const method of METHODS) {
-          const s = summarize(
-            runs.filter((u) => matches(u.point, data, 0, method)).map((u) => u.result.metrics[metric]),
-          );
-          if (s.mean === null || !Number.isFinite(s.mean)) continue;
-          rows.push({
-            category: method,
-            value: s.mean,
-            ...(s.ci95Lo !== null && s.ci95Hi !== null ? { lo: s.ci95Lo, hi: s.ci95Hi } : {}),
-            series: data,
-          });
-        }
-      }
-      if (rows.length > 0) {
-        figures.push({
-          name: `${metric}-by-method`,
-          spec: barSpec(rows, {
-            title: `${label} by recalibration method (λ = 0; mean, 95% CI over seeds)`,
-            yTitle: label,
-          }),
-        });
-      }
+      figures.push(...methodBars(runs, metric, label));
+      figures.push(...methodEffects(runs, metric, label));
     }
-    const tRows = sweepRows(runs, "temperature", "l2", "data", (p) => p.method === "temperature");
-    if (tRows.length > 0) {
+    const t = sweepRows(runs, "temperature", "l2", "data", (p) => p.method === "temperature");
+    if (t.rows.length > 0) {
       figures.push({
         name: "temperature-vs-l2",
-        spec: metricSweepSpec(tRows, {
+        spec: metricSweepSpec(t.rows, {
           metric: "fitted temperature T",
           param: "λ (L2 strength)",
           logX: true,
           title: "Fitted temperature against λ (mean, 95% CI over seeds)",
+          notes: t.notes,
         }),
       });
     }
     return figures;
   },
 };
+
+/** `<metric>-by-method`: each method's mean at λ = 0 per data set, with what was left out. */
+function methodBars(runs: readonly CompletedRun[], metric: string, label: string): Figure[] {
+  const rows: BarRow[] = [];
+  const left = new LeftOut();
+  for (const data of DATA) {
+    for (const method of METHODS) {
+      const d = describeRuns(
+        runs.filter((u) => matches(u.point, data, 0, method)),
+        metric,
+      );
+      left.add(d);
+      if (d.mean === null) continue;
+      rows.push({
+        category: method,
+        value: d.mean,
+        ...(d.ci95Lo !== null && d.ci95Hi !== null ? { lo: d.ci95Lo, hi: d.ci95Hi } : {}),
+        series: data,
+      });
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    {
+      name: `${metric}-by-method`,
+      spec: barSpec(rows, {
+        title: `${label} by recalibration method (λ = 0; mean, 95% CI over seeds)`,
+        yTitle: label,
+        notes: left.notes(metric),
+      }),
+    },
+  ];
+}
+
+/** `<metric>-effect-by-method`: each method − none on the same splits at λ = 0 (paired.csv's numbers). */
+function methodEffects(runs: readonly CompletedRun[], metric: string, label: string): Figure[] {
+  const { rows, notes } = effectRows(runs, {
+    metric,
+    axis: "method",
+    reference: "none",
+    series: "data",
+    where: (p) => p.l2 === 0,
+  });
+  const bars: BarRow[] = rows.flatMap((r) =>
+    r.effect.meanDiff === null
+      ? []
+      : [
+          {
+            category: String(r.level),
+            value: r.effect.meanDiff,
+            ...(r.effect.ci95Lo !== null && r.effect.ci95Hi !== null
+              ? { lo: r.effect.ci95Lo, hi: r.effect.ci95Hi }
+              : {}),
+            series: r.series,
+          },
+        ],
+  );
+  if (bars.length === 0) return [];
+  return [
+    {
+      name: `${metric}-effect-by-method`,
+      spec: barSpec(bars, {
+        title: `Paired effect on ${label}: method − none, same splits (λ = 0; mean, 95% CI)`,
+        yTitle: `${label} difference (below 0: better)`,
+        notes,
+      }),
+    },
+  ];
+}
 
 function matches(p: GridPoint, data: string, l2: number, method: string): boolean {
   return p.data === data && p.l2 === l2 && p.method === method;

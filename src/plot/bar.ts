@@ -11,6 +11,8 @@ export interface BarOptions {
   yTitle: string;
   /** x-axis title (default none: the categories speak for themselves). */
   xTitle?: string;
+  /** Subtitle lines, e.g. what the figure leaves out and why (default none). */
+  notes?: readonly string[];
 }
 
 /**
@@ -18,7 +20,7 @@ export interface BarOptions {
  * when given, with an error bar from `lo` to `hi` where both are given (e.g. a 95% CI over seeds).
  *
  * @param rows `{ category, value, lo?, hi?, series? }`.
- * @param options `title`, `yTitle`, optional `xTitle`.
+ * @param options `title`, `yTitle`, optional `xTitle`, `notes` (subtitle lines).
  * @returns A 420×320 vega-lite spec (legend only with several series).
  * @throws RangeError for an empty `rows`, a non-finite value or bound, only one of lo/hi, or lo > hi.
  * Cost: O(rows).
@@ -71,7 +73,7 @@ export function barSpec(rows: readonly BarRow[], options: BarOptions): TopLevelS
   return {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: options.title },
+    title: { text: options.title, ...(options.notes?.length ? { subtitle: [...options.notes] } : {}) },
     width: PANEL_WIDTH,
     height: PANEL_HEIGHT,
     data: { values },

@@ -17,6 +17,8 @@ export interface MetricSweepOptions {
   logX?: boolean;
   /** Figure title (default "<metric> vs <param>"). */
   title?: string;
+  /** Lines added under the subtitle, e.g. what the figure leaves out and why. */
+  notes?: readonly string[];
 }
 
 /**
@@ -42,7 +44,7 @@ export function zeroStandIn(params: readonly number[]): number | null {
  * is positive, the axis falls back to linear.
  *
  * @param rows `{ param, mean, lo, hi, series }` per grid point and series.
- * @param options `metric`, `param`, optional `logX`, `title`.
+ * @param options `metric`, `param`, optional `logX`, `title`, `notes` (extra subtitle lines).
  * @returns A 420×320 vega-lite spec.
  * @throws RangeError for an empty `rows`, a non-finite value, `lo > hi`, or a negative param with
  *   logX.
@@ -116,7 +118,10 @@ export function metricSweepSpec(rows: readonly SweepRow[], options: MetricSweepO
   return {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: options.title ?? `${options.metric} vs ${options.param}`, subtitle },
+    title: {
+      text: options.title ?? `${options.metric} vs ${options.param}`,
+      subtitle: [subtitle, ...(options.notes ?? [])],
+    },
     width: PANEL_WIDTH,
     height: PANEL_HEIGHT,
     data: { values },

@@ -274,7 +274,8 @@ export function reliabilityDiagramSpec(bins: readonly Bin[], options: Reliabilit
  * softmax), each as in {@link reliabilityDiagramSpec} with its own ECE in its title.
  *
  * @param panels One `{ title, bins, ece }` per panel, left to right (at least one).
- * @param options Optional overall `title`.
+ * @param options Optional overall `title`, and `notes`: subtitle lines under it (e.g. why the
+ *   test split is too small to tell).
  * @returns A vega-lite `hconcat` spec; width ≈ 470 px per panel.
  * @throws RangeError when `panels` is empty or a panel is invalid (see reliabilityDiagramSpec).
  * Cost: O(total bins).
@@ -286,16 +287,19 @@ export function reliabilityDiagramSpec(bins: readonly Bin[], options: Reliabilit
  */
 export function sideBySideReliabilitySpec(
   panels: readonly ReliabilityPanel[],
-  options: { title?: string } = {},
+  options: { title?: string; notes?: readonly string[] } = {},
 ): TopLevelSpec {
   const fn = "sideBySideReliabilitySpec";
   if (!Array.isArray(panels) || panels.length === 0) {
     throw new RangeError(`${fn}: expected at least one panel; got 0`);
   }
+  const notes = options.notes ?? [];
   return {
     $schema: SCHEMA,
     config: CONFIG,
-    ...(options.title === undefined ? {} : { title: options.title }),
+    ...(options.title === undefined
+      ? {}
+      : { title: notes.length > 0 ? { text: options.title, subtitle: [...notes] } : options.title }),
     hconcat: panels.map((p, i) => panel(fn, `panel${i}_`, p.bins, p.title, p.ece)),
   } as TopLevelSpec;
 }
