@@ -81,7 +81,7 @@ describe("reproducibility", () => {
     expect(Object.keys(first).sort()).toEqual(
       experiments
         .flatMap((e) =>
-          [...CSVS, ...(e.name === "ovr-vs-softmax" ? ["paired.csv"] : [])].map((f) => `${e.name}/${f}`),
+          [...CSVS, ...(e.name === "baseline" ? [] : ["paired.csv"])].map((f) => `${e.name}/${f}`),
         )
         .sort(),
     );
