@@ -126,7 +126,7 @@ export const temperature: Experiment = {
         spec: sideBySideReliabilitySpec(panels, {
           title: `Temperature scaling on ${data} (test split, seed ${seed})`,
           notes: [
-            `${n} test rows: a perfectly calibrated model still shows ECE ≈ 0.4·√(B/n) = ${(0.4 * Math.sqrt(BINS / n)).toFixed(3)} from sampling noise alone`,
+            `${n} test rows: sampling noise alone moves ECE by up to ≈ 0.4·√(B/n) = ${(0.4 * Math.sqrt(BINS / n)).toFixed(3)} (B = ${BINS} bins)`,
             ...(failedSeeds > 0
               ? [
                   `temperature scaling failed on ${failedSeeds} of ${seeds.length} seeds (separable calibration split)`,
@@ -193,37 +193,42 @@ function methodBars(runs: readonly CompletedRun[], metric: string, label: string
   ];
 }
 
-/** `<metric>-effect-by-method`: each method − none on the same splits at λ = 0 (paired.csv's numbers). */
+/**
+ * `<metric>-effect-vs-l2`: each method − none on the same splits of clusters-large (paired.csv's
+ * numbers), against λ: from the calibrated middle of the sweep to the under-confident λ = 1.
+ */
 function methodEffects(runs: readonly CompletedRun[], metric: string, label: string): Figure[] {
+  const data = "clusters-large";
   const { rows, notes } = effectRows(runs, {
     metric,
     axis: "method",
     reference: "none",
-    series: "data",
-    where: (p) => p.l2 === 0,
+    series: "l2",
+    where: (p) => p.data === data,
   });
-  const bars: BarRow[] = rows.flatMap((r) =>
+  const shown = rows.flatMap((r) =>
     r.effect.meanDiff === null
       ? []
       : [
           {
-            category: String(r.level),
-            value: r.effect.meanDiff,
-            ...(r.effect.ci95Lo !== null && r.effect.ci95Hi !== null
-              ? { lo: r.effect.ci95Lo, hi: r.effect.ci95Hi }
-              : {}),
-            series: r.series,
+            param: Number(r.series),
+            series: String(r.level),
+            mean: r.effect.meanDiff,
+            lo: r.effect.ci95Lo ?? r.effect.meanDiff,
+            hi: r.effect.ci95Hi ?? r.effect.meanDiff,
           },
         ],
   );
-  if (bars.length === 0) return [];
+  if (shown.length === 0) return [];
   return [
     {
-      name: `${metric}-effect-by-method`,
-      spec: barSpec(bars, {
-        title: `Paired effect on ${label}: method − none, same splits (λ = 0; mean, 95% CI)`,
-        yTitle: `${label} difference (below 0: better)`,
-        notes,
+      name: `${metric}-effect-vs-l2`,
+      spec: metricSweepSpec(shown, {
+        metric: `${label}: method − none (below 0: better)`,
+        param: "λ (L2 strength)",
+        logX: true,
+        title: `Paired effect of each recalibrator on ${label}, ${data} (same splits; mean, 95% CI)`,
+        notes: [...notes, "every data set and λ: paired.csv"],
       }),
     },
   ];
