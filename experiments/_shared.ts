@@ -233,9 +233,20 @@ export function heldOutMetrics(
   return { metrics, bins: ev.bins };
 }
 
-/** Probabilities and (for softmax) logits of a model on a data set. */
-export function scores(m: LinearModel, d: Dataset): { P: Matrix; Z: Matrix | null } {
-  return { P: predictProba(m, d.X), Z: m.model === "softmax" ? decisionFunction(m, d.X) : null };
+/**
+ * {@link heldOutMetrics} of a model on a data set, from the model's own scores: a softmax model's
+ * logits (so its NLL is log-softmax's, finite where a probability underflows to 0), a one-vs-rest
+ * model's probabilities. Every experiment measures a model this one way, so one model on one
+ * split gives the same numbers everywhere.
+ */
+export function modelMetrics(
+  m: LinearModel,
+  d: Dataset,
+  seed: number,
+): { metrics: Record<string, number>; bins: Bin[] } {
+  return m.model === "softmax"
+    ? heldOutMetrics(decisionFunction(m, d.X), d.y, seed, { logits: true })
+    : heldOutMetrics(predictProba(m, d.X), d.y, seed);
 }
 
 /** The 2-D data as scatter points (class names as labels). */

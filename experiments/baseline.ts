@@ -23,7 +23,7 @@ import {
   fitOn,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
-  heldOutMetrics,
+  modelMetrics,
   STREAMS,
   scatterPoints,
   unitData,
@@ -52,7 +52,7 @@ export const baseline: Experiment = {
     const train = parts ? parts.train : loadBuiltin(data);
     const evalSet = parts ? parts.test : train;
     const model = fitOn(train, LESSON_GD);
-    const held = heldOutMetrics(predictProba(model, evalSet.X), evalSet.y, bootstrapSeed(data, ctx));
+    const held = modelMetrics(model, evalSet, bootstrapSeed(data, ctx));
     const extras: Record<string, unknown> = {};
     if (ctx.seedIndex === 0) {
       extras.lossHistory = model.lossHistory;

@@ -10,7 +10,6 @@
  * smallest λ > 0) carry no split-to-split noise.
  */
 import type { Experiment, Figure, ParamValue } from "../src/experiment/types.js";
-import { predictProba } from "../src/model/predict.js";
 import { metricSweepSpec } from "../src/plot/metricSweep.js";
 import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
 import {
@@ -20,7 +19,7 @@ import {
   effectRows,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
-  heldOutMetrics,
+  modelMetrics,
   STREAMS,
   sweepRows,
   unitData,
@@ -79,7 +78,7 @@ export const l2Sweep: Experiment = {
     const data = String(point.data);
     const d = unitData(data, ctx);
     const model = baseModel(d.train, { l2: Number(point.l2), quick: ctx.quick });
-    const held = heldOutMetrics(predictProba(model, d.test.X), d.test.y, bootstrapSeed(data, ctx));
+    const held = modelMetrics(model, d.test, bootstrapSeed(data, ctx));
     return {
       metrics: {
         ...held.metrics,

@@ -11,7 +11,6 @@ import type { Dataset } from "../src/data/dataset.js";
 import { PAIRED_EFFECT_COLUMNS, pairedEffect, pairedEffectCells } from "../src/experiment/paired.js";
 import type { Experiment, Figure } from "../src/experiment/types.js";
 import type { FitResult } from "../src/model/fit.js";
-import { predictProba } from "../src/model/predict.js";
 import { barSpec } from "../src/plot/bar.js";
 import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
 import { decisionRegionsSpec } from "../src/plot/scatter.js";
@@ -23,8 +22,8 @@ import {
   decisionGrid,
   describeRuns,
   HELD_OUT_RANGES,
-  heldOutMetrics,
   LeftOut,
+  modelMetrics,
   STREAMS,
   scatterPoints,
   unitData,
@@ -57,7 +56,7 @@ export const ovrVsSoftmax: Experiment = {
     for (const model of MODELS) {
       const m = baseModel(d.train, { model, l2: Number(point.l2), quick: ctx.quick });
       fitted[model] = m;
-      const held = heldOutMetrics(predictProba(m, d.test.X), d.test.y, bootstrapSeed(data, ctx));
+      const held = modelMetrics(m, d.test, bootstrapSeed(data, ctx));
       for (const c of COMPARED) metrics[`${model}_${c}`] = held.metrics[c];
       reliability.push({ view: model, bins: held.bins });
     }
