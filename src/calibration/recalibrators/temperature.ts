@@ -337,7 +337,11 @@ export function temperatureScale(
   where: Where = "temperature",
 ): TemperatureFit {
   const { F: F0 } = validateCalibrationSet(S, y, opts, where);
-  const F = opts.logits ? F0 : logOf(F0);
+  const F1 = opts.logits ? F0 : logOf(F0);
+  // Logit spreads far from 1 (e.g. ±1e308, whose differences and squares overflow) are solved on
+  // (z − max z)/c for a power of two c: softmax(z/T) = softmax(z′/(T/c)), so T* = c·T′*.
+  const c = logitRescale(F1);
+  const F = c === 1 ? F1 : shiftedScaled(F1, c);
   const passes = temperaturePasses(F, y, where);
   const at = typeof where === "string" ? where : where.file;
   // NLL′ at β → 0⁺ and β → ∞.
@@ -357,15 +361,87 @@ export function temperatureScale(
   }
   const before = passes.at(1);
   const { beta, last, iterations, converged } = solveBeta(passes.at, passes.subsample, 1, before);
+  if (c === 1) {
+    return {
+      temperature: 1 / beta,
+      beta,
+      nllBefore: before.f,
+      nllAfter: last.f,
+      gradient: -beta * last.g,
+      iterations,
+      converged,
+    };
+  }
+  const temperature = c / beta;
+  if (!(temperature > 0 && temperature < Infinity)) {
+    throw new RunError(
+      `${at}: temperature scaling needs a temperature within the floating-point range; got T* = 2^${Math.log2(c)} / ${beta} (${temperature}) for logits whose largest in-row spread is at least 2^${Math.log2(c) + 1} — rescale the logits`,
+    );
+  }
   return {
-    temperature: 1 / beta,
-    beta,
-    nllBefore: before.f,
+    temperature,
+    beta: beta / c,
+    nllBefore: meanLogitNll(F1, y),
     nllAfter: last.f,
     gradient: -beta * last.g,
     iterations,
     converged,
   };
+}
+
+/** Row spreads (max − min of the finite logits) beyond which {@link temperatureScale} rescales. */
+const RESCALE_ABOVE = 2 ** 32;
+const RESCALE_BELOW = 2 ** -32;
+
+/**
+ * The power of two c that brings the largest in-row spread of the finite logits into [2, 4) when
+ * that spread lies outside [2⁻³², 2³²], else 1 (the logits are used as given, so results on
+ * ordinary logits stay bit-identical). Spreads are computed from halves (max/2 − min/2), which do
+ * not overflow for logits near ±1.8e308.
+ */
+function logitRescale(F: Matrix): number {
+  const { rows: n, cols: K, data } = F;
+  let half = 0;
+  for (let i = 0, o = 0; i < n; i++, o += K) {
+    let hi = -Infinity;
+    let lo = Infinity;
+    for (let k = 0; k < K; k++) {
+      const v = data[o + k];
+      if (v === -Infinity) continue;
+      if (v > hi) hi = v;
+      if (v < lo) lo = v;
+    }
+    if (hi / 2 - lo / 2 > half) half = hi / 2 - lo / 2;
+  }
+  if (half === 0 || (2 * half >= RESCALE_BELOW && 2 * half <= RESCALE_ABOVE)) return 1;
+  return 2 ** Math.floor(Math.log2(half)); // ≤ 2^1023 (half ≤ 1.8e308): finite
+}
+
+/** (z − max_k z)/c per row, computed as (z/2 − max/2)/(c/2) so nothing overflows; −∞ stays −∞. */
+function shiftedScaled(F: Matrix, c: number): Matrix {
+  const { rows: n, cols: K, data } = F;
+  const out = new Float64Array(n * K);
+  const h = c / 2;
+  for (let i = 0, o = 0; i < n; i++, o += K) {
+    let hi = data[o];
+    for (let k = 1; k < K; k++) if (data[o + k] > hi) hi = data[o + k];
+    for (let k = 0; k < K; k++) out[o + k] = (data[o + k] / 2 - hi / 2) / h;
+  }
+  return { rows: n, cols: K, data: out };
+}
+
+/** Mean NLL at T = 1 by log-sum-exp (z − max may round to −∞: that term is then 0, as it should be). */
+function meanLogitNll(F: Matrix, y: ArrayLike<number>): number {
+  const { rows: n, cols: K, data } = F;
+  let f = 0;
+  for (let i = 0, o = 0; i < n; i++, o += K) {
+    let hi = data[o];
+    for (let k = 1; k < K; k++) if (data[o + k] > hi) hi = data[o + k];
+    let z = 0;
+    for (let k = 0; k < K; k++) z += Math.exp(data[o + k] - hi);
+    f += hi + Math.log(z) - data[o + y[i]];
+  }
+  return f / n;
 }
 
 /** log of a full probability block (p = 0 ⇒ −∞). */
@@ -382,7 +458,9 @@ function logOf(P: Matrix): Matrix {
 export function applyTemperature(F: Matrix, T: number): Matrix {
   const out = new Float64Array(F.data.length);
   const inv = 1 / T;
-  for (let i = 0; i < out.length; i++) out[i] = F.data[i] * inv;
+  // 1/T loses precision (subnormal) or overflows for T beyond ~4e307 or below ~5e-309: divide then.
+  if (inv >= 2 ** -1022 && inv < Infinity) for (let i = 0; i < out.length; i++) out[i] = F.data[i] * inv;
+  else for (let i = 0; i < out.length; i++) out[i] = F.data[i] / T;
   softmaxRowsKernel(out, F.rows, F.cols, out);
   return { rows: F.rows, cols: F.cols, data: out };
 }
@@ -418,8 +496,10 @@ export class TemperatureScaling implements Recalibrator {
     if (this.temperature === undefined || this.classes === undefined) throw notFitted(this.method);
     const F = validateTransformInput(S, this.classes, opts, where);
     const Z = opts.logits ? F : logOf(F);
-    const inv = 1 / this.temperature;
-    return { rows: Z.rows, cols: Z.cols, data: Z.data.map((z) => z * inv) };
+    const T = this.temperature;
+    const inv = 1 / T;
+    const exact = inv >= 2 ** -1022 && inv < Infinity;
+    return { rows: Z.rows, cols: Z.cols, data: Z.data.map((z) => (exact ? z * inv : z / T)) };
   }
 
   toJSON(): RecalibratorJSON {
