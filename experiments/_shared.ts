@@ -143,6 +143,18 @@ export const HELD_OUT_RANGES: Readonly<Record<string, MetricRange>> = {
   zero_prob_rows: { min: 0 },
 };
 
+/** Ranges of the other metrics the built-in experiments report. */
+export const MODEL_RANGES: Readonly<Record<string, MetricRange>> = {
+  weight_norm: { min: 0 },
+  train_objective: { min: 0 },
+  final_loss: { min: 0 },
+  train_accuracy: { min: 0, max: 1 },
+  converged: { min: 0, max: 1 },
+  iterations: { min: 0 },
+  temperature: { min: 0 },
+  failed: { min: 0, max: 1 },
+};
+
 /**
  * The bootstrap statistic of {@link heldOutMetrics}: `idx ↦ ECE` (top-label, {@link BINS} uniform bins)
  * of the rows `idx` of P with their labels — the value `expectedCalibrationError(takeRows(P, idx),
@@ -347,11 +359,11 @@ export function sweepRows(
   return { rows, notes: left.notes(metric) };
 }
 
-/** `describeMetric` of one metric over some runs (failed = the run reports a failure), clipped into `range` (default: the held-out metric's). */
+/** `describeMetric` of one metric over some runs (failed = the run reports a failure), clipped into `range` (default: the metric's in {@link HELD_OUT_RANGES} or {@link MODEL_RANGES}). */
 export function describeRuns(
   runs: readonly CompletedRun[],
   metric: string,
-  range: MetricRange | undefined = HELD_OUT_RANGES[metric],
+  range: MetricRange | undefined = HELD_OUT_RANGES[metric] ?? MODEL_RANGES[metric],
 ): MetricDescription {
   return describeMetric(
     runs.map((r) => r.result.metrics[metric] ?? null),

@@ -23,6 +23,7 @@ import {
   fitOn,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
+  MODEL_RANGES,
   modelMetrics,
   STREAMS,
   scatterPoints,
@@ -43,7 +44,7 @@ export const baseline: Experiment = {
     { data: "penguins", split: "holdout" },
   ],
   metrics: ["final_loss", "train_accuracy", ...HELD_OUT_METRICS],
-  metricRanges: { ...HELD_OUT_RANGES, final_loss: { min: 0 }, train_accuracy: { min: 0, max: 1 } },
+  metricRanges: { ...HELD_OUT_RANGES, ...MODEL_RANGES },
   streams: STREAMS,
   run(point, ctx) {
     const data = String(point.data);

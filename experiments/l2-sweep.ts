@@ -19,6 +19,7 @@ import {
   effectRows,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
+  MODEL_RANGES,
   modelMetrics,
   STREAMS,
   sweepRows,
@@ -59,13 +60,7 @@ export const l2Sweep: Experiment = {
   grid: ({ quick }) =>
     DATASETS.flatMap((data) => (quick ? QUICK_LAMBDAS : LAMBDAS).map((l2) => ({ data, l2 }))),
   metrics: [...HELD_OUT_METRICS, "weight_norm", "train_objective", "converged", "iterations"],
-  metricRanges: {
-    ...HELD_OUT_RANGES,
-    weight_norm: { min: 0 },
-    train_objective: { min: 0 },
-    converged: { min: 0, max: 1 },
-    iterations: { min: 0 },
-  },
+  metricRanges: { ...HELD_OUT_RANGES, ...MODEL_RANGES },
   streams: STREAMS,
   comparisons: [
     {

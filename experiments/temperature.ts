@@ -36,6 +36,7 @@ import {
   HELD_OUT_RANGES,
   heldOutMetrics,
   LeftOut,
+  MODEL_RANGES,
   STREAMS,
   sweepRows,
   unitData,
@@ -57,7 +58,7 @@ export const temperature: Experiment = {
       (quick ? QUICK_LAMBDAS : LAMBDAS).flatMap((l2) => METHODS.map((method) => ({ data, l2, method }))),
     ),
   metrics: [...HELD_OUT_METRICS, "temperature", "failed"],
-  metricRanges: { ...HELD_OUT_RANGES, temperature: { min: 0 }, failed: { min: 0, max: 1 } },
+  metricRanges: { ...HELD_OUT_RANGES, ...MODEL_RANGES },
   streams: STREAMS,
   comparisons: [{ axis: "method", reference: "none", metrics: COMPARED }],
   run(point, ctx) {

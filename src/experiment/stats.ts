@@ -141,7 +141,9 @@ export interface MetricDescription extends MetricSummary {
 /**
  * The p-quantile of sorted values by linear interpolation between closest ranks (numpy's default,
  * Hyndman & Fan 1996 type 7: `h = (n − 1)·p`, `x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋])`), with
- * ±Infinity allowed: equal neighbours give that value (so `∞` between two `∞`, never `∞ − ∞`).
+ * ±Infinity allowed: equal neighbours give that value (so `∞` between two `∞`, never `∞ − ∞`), a
+ * fraction of the way from −∞ to a finite value is −∞ (and from a finite value to +∞ is +∞: the
+ * limits of the interpolation), and between −∞ and +∞ the nearer rank is taken.
  * NaN values must have been removed. Null for no values. Cost: O(1).
  * @example quantileSorted([1, 2, Infinity], 0.5) // 2
  */
@@ -152,8 +154,14 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number | n
   const hi = Math.min(lo + 1, sorted.length - 1);
   const a = sorted[lo];
   const b = sorted[hi];
-  if (a === b || h === lo) return a;
-  return a + (h - lo) * (b - a);
+  const f = h - lo;
+  if (a === b || f === 0) return a;
+  // The interpolation's limit where a neighbour is infinite: −∞ below a finite value, +∞ above
+  // one; between −∞ and +∞ (no limit) the nearer rank.
+  if (a === Number.NEGATIVE_INFINITY && b === Number.POSITIVE_INFINITY) return f < 0.5 ? a : b;
+  if (a === Number.NEGATIVE_INFINITY || b === Number.POSITIVE_INFINITY)
+    return a === Number.NEGATIVE_INFINITY ? a : b;
+  return a + f * (b - a);
 }
 
 /**
