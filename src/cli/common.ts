@@ -66,7 +66,12 @@ export function loadData(spec: string, label: string): Dataset {
  * Writes an output file atomically (temp file in the same folder, then rename). An existing file
  * is never replaced unless `force` — nothing a user had is lost without being asked.
  */
-export function writeOutput(file: string, data: string | Uint8Array, flag: string, force: boolean): void {
+export function writeOutput(
+  file: string,
+  data: string | Uint8Array | Iterable<Uint8Array>,
+  flag: string,
+  force: boolean,
+): void {
   if (existsSync(file)) {
     if (statSync(file).isDirectory())
       throw new InputError(`${flag}: expected a file path; got a directory`, { file });

@@ -102,7 +102,11 @@ export const TEMP_FILE_PATTERN = /^\..+\.\d+\.\d+\.\d+\.tmp$/;
  * file is ever replaced ({@link checkReplaceable}): a FIFO, device, socket, folder or symbolic
  * link at `file` is refused before anything is written.
  *
- * Cost: one lstat, one write, one fsync and one rename; O(size of data).
+ * `data` may be an iterable of byte chunks (e.g. a generator formatting a large CSV piece by
+ * piece): they are written in turn, so only one chunk is in memory at a time; if the iterable
+ * throws, the temp file is removed and the target is untouched, as for any other error.
+ *
+ * Cost: one lstat, one write per chunk, one fsync and one rename; O(size of data).
  * Errors: {@link InputError} from {@link checkReplaceable}; otherwise whatever the file system
  * throws (ENOENT, ENOTDIR, EACCES, ENOSPC, …), unchanged.
  *
@@ -111,7 +115,7 @@ export const TEMP_FILE_PATTERN = /^\..+\.\d+\.\d+\.\d+\.tmp$/;
  */
 export function writeFileAtomic(
   file: string,
-  data: string | Uint8Array,
+  data: string | Uint8Array | Iterable<Uint8Array>,
   options: WriteFileAtomicOptions = {},
 ): void {
   checkReplaceable(file);
@@ -131,8 +135,10 @@ export function writeFileAtomic(
     }
   }
   try {
-    let offset = 0;
-    while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+    for (const chunk of bytes instanceof Uint8Array ? [bytes] : bytes) {
+      let offset = 0;
+      while (offset < chunk.length) offset += fs.writeSync(fd, chunk, offset, chunk.length - offset);
+    }
     if (options.durable ?? true) fs.fsyncSync(fd);
     const closing = fd;
     fd = -1;
