@@ -88,7 +88,7 @@ export function registerRun(program: Command, io: CliIo): void {
       });
       for (const e of r.experiments) {
         io.stdout(
-          `${e.name}: ${e.status.toLowerCase()} — ${e.unitsRun} run, ${e.unitsSkipped} resumed, ${e.failures.length} failed → ${e.dir}${e.aggregated ? "" : " (aggregates wait for the other shards)"}\n`,
+          `${e.name}: ${e.status.toLowerCase()} — ${e.unitsRun} run, ${e.unitsSkipped} resumed, ${e.failures.length} failed → ${e.dir}${e.notAggregated ? ` (${e.notAggregated})` : ""}\n`,
         );
         for (const f of e.failures.slice(0, 3)) io.stderr(`  ${f.unit}: ${f.message}\n`);
       }

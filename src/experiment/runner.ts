@@ -24,7 +24,13 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { InputError, RunError } from "../errors.js";
-import { ensureDir, fsErrorReason, removeStaleTempFiles, writeFileAtomic } from "../io/atomic.js";
+import {
+  checkReplaceable,
+  ensureDir,
+  fsErrorReason,
+  removeStaleTempFiles,
+  writeFileAtomic,
+} from "../io/atomic.js";
 import { acquireLock, isProcessAlive, type Lock, readLock } from "../io/lock.js";
 import { type Logger, type RenderFigure, type WriteFile, writeAggregates } from "./aggregate.js";
 import {
@@ -42,8 +48,20 @@ import {
 } from "./config.js";
 import { environmentFields, type Manifest, manifestName, type RunStatus, readManifest } from "./manifest.js";
 import { defaultProgress, type ProgressCallback, type ProgressEvent } from "./progress.js";
-import { inShard, type Shard, shardTag } from "./shard.js";
+import {
+  AggregatesRecorder,
+  aggregatesAreCurrent,
+  FIXED_RUN_FILES,
+  foreignEntries,
+  hashUnits,
+  type OutputsFields,
+  readOutputsFields,
+  recordedFigures,
+  recordedOutputs,
+  removeRunFiles,
+} from "./runOutputs.js";
 import { unitContext } from "./seeds.js";
+import { inShard, type Shard, shardTag } from "./shard.js";
 import type { Experiment } from "./types.js";
 import { DEFAULT_FLUSH_MS, UnitBatch } from "./unitBatch.js";
 import { type UnitCsv, unitCsv } from "./unitCsv.js";
@@ -106,6 +124,11 @@ export interface RunExperimentsOptions {
    * a crash loses at most this much finished work. 0 writes each unit at once, in its own file.
    */
   flushMs?: number;
+  /**
+   * Called after each batch of finished units is on disk (tests wait on it instead of on timers;
+   * a tool can follow a run with it). An exception it throws stops the run like a failed write.
+   */
+  onBatch?: (event: BatchEvent) => void;
   /** Figure renderer (default: the plot layer's `renderFigure`, imported lazily). */
   render?: RenderFigure;
   /**
@@ -118,6 +141,15 @@ export interface RunExperimentsOptions {
   parallelMinMs?: number;
 }
 
+/** A batch of finished units written to disk (see {@link RunExperimentsOptions.onBatch}). */
+export interface BatchEvent {
+  experiment: string;
+  /** The batch file (`OUT/<experiment>/units/<first key>.jsonl`). */
+  file: string;
+  /** The keys of the units it holds, in the order they finished. */
+  units: string[];
+}
+
 /** How one experiment's run ended. */
 export interface ExperimentOutcome {
   name: string;
@@ -128,8 +160,16 @@ export interface ExperimentOutcome {
   unitsRun: number;
   unitsSkipped: number;
   failures: { unit: string; message: string }[];
-  /** True if runs.csv, summary.csv, reliability.csv (and figures) were written. */
+  /** True if runs.csv, summary.csv, reliability.csv (and figures) are written and current. */
   aggregated: boolean;
+  /**
+   * Why the aggregates are not written, in words (absent when they are): e.g. "interrupted before
+   * the aggregates — run again with --resume to finish", or, for a shard, "the aggregates wait for
+   * the other shards (12 units missing) — run `softcal merge` once all shards finished".
+   */
+  notAggregated?: string;
+  /** True if the aggregates on disk were found current (see runOutputs.ts) and not written again. */
+  aggregatesReused?: boolean;
   figures: string[];
 }
 
@@ -146,9 +186,6 @@ export const stderrLogger: Logger = {
   info: (m) => process.stderr.write(`${m}\n`),
   warn: (m) => process.stderr.write(`warning: ${m}\n`),
 };
-
-const RUN_FILES = ["config.json", "runs.csv", "summary.csv", "reliability.csv", "manifest.json"];
-const RUN_DIRS = ["units", "figures"];
 
 interface AbortState {
   stopping: boolean;
@@ -357,6 +394,12 @@ export function checkOutFolder(out: string): void {
   }
 }
 
+/**
+ * Checks what `dir` holds before a run writes it: nothing, a softcal run folder (its config.json
+ * is one: `readConfig`), or only a run's leftovers (a lock, temp files, an empty units/ folder).
+ * Anything else is refused, with or without --force — softcal never writes into, nor empties, a
+ * folder it did not make. An existing run needs --resume (same config) or --force.
+ */
 function checkExisting(
   dir: string,
   config: RunConfig,
@@ -369,9 +412,31 @@ function checkExisting(
     return;
   }
   if (!st.isDirectory()) throw new InputError(`--out: expected ${dir} to be a folder; got a file`);
-  if (opts.force) return;
+  // The files every run writes may only be regular files (checkReplaceable), its folders folders.
+  for (const name of [...FIXED_RUN_FILES, manifestName(opts.shard)]) checkReplaceable(path.join(dir, name));
+  for (const name of ["units", "figures"]) {
+    let sub: fs.Stats | undefined;
+    try {
+      sub = fs.lstatSync(path.join(dir, name));
+    } catch {
+      // absent: created when needed
+    }
+    if (sub && !sub.isDirectory())
+      throw new InputError("expected a folder (or none); got something else", { file: path.join(dir, name) });
+  }
   const there = readConfig(dir);
-  if (!there) return;
+  if (!there) {
+    const foreign = foreignEntries(dir);
+    if (foreign.length > 0) {
+      const more = foreign.length > 1 ? ` and ${foreign.length - 1} more` : "";
+      throw new InputError(
+        `expected a softcal run folder (with its config.json) or an empty folder; got a folder holding ${foreign[0]}${more}, which softcal did not write — choose another --out, or move those files away`,
+        { file: dir },
+      );
+    }
+    return;
+  }
+  if (opts.force) return;
   const holdsRun = opts.shard ? fs.existsSync(path.join(dir, manifestName(opts.shard))) : true;
   if (!opts.resume && holdsRun) {
     throw new InputError(`${dir} already holds a run; pass --resume to continue it or --force to replace it`);
@@ -406,13 +471,18 @@ function checkConflictingLocks(dir: string, shard: Shard | undefined): void {
   }
 }
 
-function removeRun(dir: string): void {
-  for (const name of fs.readdirSync(dir)) {
-    const full = path.join(dir, name);
-    const ours =
-      RUN_FILES.includes(name) || name.endsWith(".csv") || /^manifest\.shard-\d+-of-\d+\.json$/.test(name);
-    if (ours) fs.rmSync(full, { force: true });
-    else if (RUN_DIRS.includes(name)) fs.rmSync(full, { recursive: true, force: true });
+/**
+ * Removes the softcal run in `dir` (--force; see runOutputs.ts for which files): the fixed files,
+ * unit files, temp files, and the tables and figures its manifests record. Whatever else is there
+ * is kept, with a warning naming it.
+ */
+function removeRun(dir: string, logger: Logger): void {
+  const kept = removeRunFiles(dir, recordedOutputs(dir).outputs);
+  if (kept.length > 0) {
+    const shown = kept.slice(0, 3).join(", ") + (kept.length > 3 ? `, … (${kept.length - 3} more)` : "");
+    logger.warn(
+      `${dir}: --force kept ${kept.length} file${kept.length === 1 ? "" : "s"} no softcal run recorded writing (${shown}); remove ${kept.length === 1 ? "it" : "them"} yourself if not wanted`,
+    );
   }
 }
 
@@ -439,15 +509,22 @@ async function runOne(
     checkConflictingLocks(dir, o.shard);
     // Re-check under the lock: another process may have changed the folder since the preflight.
     checkExisting(dir, config, { resume: !!o.resume, force: !!o.force, shard: o.shard });
-    if (o.force) removeRun(dir);
+    // A folder of an older softcal (no record of its tables and figures) stays marked as such.
+    const legacyBefore = o.force && recordedOutputs(dir).legacy;
+    if (o.force) removeRun(dir, o.logger);
     ensureDir(unitsDir(dir));
     for (const d of [dir, unitsDir(dir), path.join(dir, "figures")]) removeStaleTempFiles(d);
     o.write(path.join(dir, "config.json"), configText(config));
 
     const manifestFile = path.join(dir, manifestName(o.shard));
     const previous = readManifest(manifestFile);
+    // The files earlier attempts wrote (for --force) and their aggregates' record (for the skip);
+    // every table and figure the folder's manifests record, read before this attempt's is written.
+    const carried = readOutputsFields(previous);
+    const folderOutputs = recordedOutputs(dir);
+    if (legacyBefore) folderOutputs.legacy = true;
     const share = config.units.filter((_, i) => inShard(i, o.shard));
-    const manifest: Manifest = {
+    const manifest: Manifest & OutputsFields = {
       experiment: config.experiment,
       status: "RUNNING",
       ...environmentFields(o.argv ?? process.argv),
@@ -471,6 +548,9 @@ async function runOne(
             },
           ]
         : [],
+      outputs: carried.outputs ?? [],
+      ...(carried.aggregates ? { aggregates: carried.aggregates } : {}),
+      ...(folderOutputs.legacy ? { legacy: true } : {}),
     };
     const writeManifest = () => o.write(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
     writeManifest();
@@ -504,7 +584,14 @@ async function runOne(
       requestStop(o.abort);
       o.abort.onHard?.();
     };
-    const batch = new UnitBatch(dir, o.write, o.flushMs ?? DEFAULT_FLUSH_MS, fail);
+    const onBatch = o.onBatch;
+    const batch = new UnitBatch(
+      dir,
+      o.write,
+      o.flushMs ?? DEFAULT_FLUSH_MS,
+      fail,
+      onBatch && ((file, units) => onBatch({ experiment: exp.name, file, units })),
+    );
     const onResult = (plan: UnitPlan, outcome: UnitOutcome) => {
       if (writeError !== undefined) return;
       try {
@@ -555,6 +642,7 @@ async function runOne(
     }
 
     let figures: string[] = [];
+    let aggregatesReused = false;
     /** Units of the grid without a record (other shards' units a shard has not seen yet). */
     let missing = 0;
     const finish = (status: Exclude<RunStatus, "RUNNING">): ExperimentOutcome => {
@@ -568,6 +656,13 @@ async function runOne(
           `${exp.name}: shard ${o.shard?.index}/${o.shard?.count} done; ${missing} units of other shards missing — run \`softcal merge\` when all shards finished`,
         );
       }
+      const notAggregated = manifest.aggregated
+        ? undefined
+        : status === "INTERRUPTED"
+          ? "interrupted before the aggregates; --resume finishes the run"
+          : status === "FAILED"
+            ? "failed before the aggregates; --resume runs what is missing"
+            : `the aggregates wait for the other shards: ${missing} units missing; run \`softcal merge\` when all shards finished`;
       return {
         name: exp.name,
         dir,
@@ -577,6 +672,8 @@ async function runOne(
         unitsSkipped: manifest.unitsSkipped,
         failures: manifest.failures,
         aggregated: manifest.aggregated,
+        ...(notAggregated === undefined ? {} : { notAggregated }),
+        ...(aggregatesReused ? { aggregatesReused } : {}),
         figures,
       };
     };
@@ -596,15 +693,31 @@ async function runOne(
     missing = config.units.filter((u) => !known.has(u.key)).length;
     if (missing === 0 || !o.shard) {
       const all = inUnitOrder(config, known, dir);
+      const wanted = { units: hashUnits(all), figures: o.figures ?? true };
       try {
-        figures = await writeAggregates(dir, config, all, {
-          experiment: exp,
-          figures: o.figures ?? true,
-          logger: o.logger,
-          writeFile: o.write,
-          unitCsv: csvParts,
-          ...(o.render ? { render: o.render } : {}),
-        });
+        if (aggregatesAreCurrent(carried.aggregates, dir, wanted)) {
+          // Resuming a finished run: its aggregates on disk are these units' (runOutputs.ts).
+          aggregatesReused = true;
+          figures = wanted.figures && carried.aggregates ? recordedFigures(carried.aggregates, dir) : [];
+        } else {
+          const recorder = new AggregatesRecorder(
+            dir,
+            manifest,
+            { ...wanted, previous: carried.aggregates },
+            o.write,
+            writeManifest,
+            folderOutputs,
+          );
+          figures = await writeAggregates(dir, config, all, {
+            experiment: exp,
+            figures: wanted.figures,
+            logger: o.logger,
+            writeFile: recorder.writeFile,
+            unitCsv: csvParts,
+            render: recorder.render(o.render),
+          });
+          recorder.finish();
+        }
       } catch (err) {
         try {
           manifest.failures.push({ unit: "(aggregates)", message: (err as Error).message });

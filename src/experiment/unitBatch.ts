@@ -31,12 +31,15 @@ export class UnitBatch {
    *   writes each unit at once, in a file of its own
    * @param fail called with a write error of a timed flush (the unit that triggered it is kept in
    *   no file; the caller stops the run)
+   * @param onWritten called after each batch file is written, with its path and the keys it holds
+   *   (what it throws is treated like a write error)
    */
   constructor(
     private readonly dir: string,
     private readonly write: WriteFile,
     private readonly flushMs: number,
     private readonly fail: (err: unknown) => void,
+    private readonly onWritten?: (file: string, keys: string[]) => void,
   ) {}
 
   /** Adds a finished unit's record text (one line, as `unitRecordText` makes it). */
@@ -47,7 +50,10 @@ export class UnitBatch {
     else this.timer ??= setTimeout(() => this.flushOrFail(), this.flushMs);
   }
 
-  /** Writes the waiting units as one batch file ({@link writeBatch}). Throws the write's error; the batch is then dropped. */
+  /**
+   * Writes the waiting units as one batch file ({@link writeBatch}), then tells `onWritten`.
+   * Throws the write's error (the batch is then dropped) or `onWritten`'s.
+   */
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
@@ -56,7 +62,8 @@ export class UnitBatch {
     const texts = this.texts;
     this.keys = [];
     this.texts = [];
-    writeBatch(this.dir, this.write, keys[0], texts.join(""));
+    const file = writeBatch(this.dir, this.write, keys[0], texts.join(""));
+    this.onWritten?.(file, keys);
   }
 
   /** Drops the waiting units and the timer (after a write error: the run stops). */
@@ -80,9 +87,11 @@ export class UnitBatch {
  * Writes unit record lines as the batch file `units/<first key>.jsonl` of run folder `dir`
  * (`<first key>~<n>.jsonl` if that name is taken — by a damaged earlier batch, which may still
  * hold other units' valid lines, so it is never replaced), not fsynced (see the module doc).
+ * Returns the file written.
  */
-export function writeBatch(dir: string, write: WriteFile, firstKey: string, lines: string): void {
+export function writeBatch(dir: string, write: WriteFile, firstKey: string, lines: string): string {
   let file = path.join(unitsDir(dir), `${firstKey}.jsonl`);
   for (let n = 2; fs.existsSync(file); n++) file = path.join(unitsDir(dir), `${firstKey}~${n}.jsonl`);
   write(file, lines, { durable: false });
+  return file;
 }
