@@ -12,7 +12,7 @@ import {
   VectorScaling,
   vectorScaledLogits,
 } from "../src/calibration/recalibrators/vector.js";
-import { InputError } from "../src/errors.js";
+import { InputError, RunError } from "../src/errors.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
 import { gridRows, gridValue } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
@@ -91,7 +91,7 @@ describe("VectorScaling.fit", () => {
     },
   );
 
-  it("separable data: the scales grow and the NLL is driven towards 0", () => {
+  it("separable data: a RunError with the reason; with l2 > 0 the scales grow but stay finite", () => {
     const Z = [
       [2, 0],
       [1, 0],
@@ -99,16 +99,21 @@ describe("VectorScaling.fit", () => {
       [0, 3],
     ];
     const y = [0, 0, 1, 1];
-    const v = new VectorScaling().fit(m(Z), y, { logits: true });
+    expect(() => new VectorScaling().fit(m(Z), y, { logits: true })).toThrow(
+      new RunError(
+        "vector: vector scaling needs a non-separable calibration set; got scales and biases that lower no label's margin over another class in any row (and raise 3 of 4), so NLL keeps decreasing as they grow — pass --l2 λ (a penalty toward the identity) or use more calibration data",
+      ),
+    );
+    const v = new VectorScaling(undefined, undefined, { l2: 1e-6 }).fit(m(Z), y, { logits: true });
     const w = v.scale as number[];
-    expect(Math.min(...w)).toBeGreaterThan(10);
-    expect(v.lastFit?.nllAfter).toBeLessThan(1e-9);
-    // Both compute max + log Σ exp(u − max) − u_y with the label's logit the maximum, so the tiny
-    // NLL (~1e-10) is not a cancellation; only the summation differs: 1e-6 relative is loose.
+    expect(Math.min(...w)).toBeGreaterThan(5);
+    expect(v.lastFit?.separable).toBe(true);
+    expect(v.lastFit?.nllAfter).toBeLessThan(1e-3);
+    // The label's logit is each row's maximum, so the NLL is log1p of a small sum on both sides.
     expectClose(
       v.lastFit?.nllAfter as number,
       naive(Z, y, w, v.bias as number[]).f,
-      { rtol: 1e-6 },
+      { rtol: 1e-9 },
       "nllAfter",
     );
     expectClose(v.lastFit?.nllBefore as number, naive(Z, y, [1, 1], [0, 0]).f, { rtol: 1e-14 }, "nllBefore");
@@ -116,33 +121,41 @@ describe("VectorScaling.fit", () => {
 
   it("rows whose logits differ by more than exp's range: the NLL is shifted by the row maximum", () => {
     // Gaps of ~800 overflow exp unless each row is shifted by its largest entry (not its last one).
+    // Each row twice with both labels: not separable (the Stiemke weights w = 1 balance it).
     const Z = [
       [800, 0],
       [0, 790],
       [795, 3],
       [2, 805],
+      [800, 0],
+      [0, 790],
+      [795, 3],
+      [2, 805],
     ];
-    const y = [0, 1, 1, 0];
+    const y = [0, 1, 1, 0, 1, 0, 0, 1];
     const v = new VectorScaling().fit(m(Z), y, { logits: true });
     const start = naive(Z, y, [1, 1], [0, 0]);
     expect(Number.isFinite(start.f)).toBe(true);
-    // Two terms ≈ 800 and two ≈ 0: rounding of values ≈ 800 over n = 4.
+    // Four terms ≈ 800 and four ≈ 0: rounding of values ≈ 800 over n = 8.
     expectClose(v.lastFit?.nllBefore as number, start.f, { rtol: 1e-14 }, "nllBefore");
     expect(Number.isFinite(v.lastFit?.nllAfter)).toBe(true);
     expect(v.lastFit?.nllAfter).toBeLessThanOrEqual(start.f);
   });
 
-  it("the iteration cap is 1000: a set (found by a search) that needs more than 500 iterations converges", () => {
+  it("the iteration cap is 1000: a non-separable set (found by a search) that needs more than 500 iterations converges", () => {
     const Z = [
-      [-6.472656436484613, 1412.5563350564607],
-      [22471.600879203343, -26218.416959149024],
-      [1.0785561013401312, -16.71347806542808],
-      [-18.18783547179207, -13.665497435101074],
-      [9.310962808928897, -22.118069330285334],
-      [-1471.613408751604, -24.068848609025054],
-      [-23.977655765590097, 17.17865153550108],
+      [-211.59379517235521, 38.83975569152307],
+      [-17.54058306715146, 568.8358208506172],
+      [2.775169692919377, -4.773084437865096],
+      [-174.49693821131626, -0.553606676656613],
+      [0.57052054688661, -3.6755097998733532],
+      [-0.48683161950751913, 0.3730975403507289],
+      [-1648.4023000532068, -215.9504197992308],
+      [8.22393962972382, 0.14400525767322453],
+      [-6632.369215221304, 14439.263419870951],
     ];
-    const v = new VectorScaling().fit(m(Z), [0, 1, 1, 1, 1, 0, 0], { logits: true });
+    const v = new VectorScaling().fit(m(Z), [0, 0, 1, 0, 0, 1, 0, 0, 0], { logits: true });
+    expect(v.lastFit?.separable).toBe(false);
     expect(v.lastFit?.converged).toBe(true);
     expect(v.lastFit?.iterations).toBeGreaterThan(500);
     expect(v.lastFit?.iterations).toBeLessThan(1000);
@@ -159,8 +172,11 @@ describe("VectorScaling.fit", () => {
       [0.2, 0.5, 0.3],
     ];
     const y = [0, 1, 2, 1, 2, 0, 0];
-    const a = new VectorScaling().fit(m(P), y);
-    const b = new VectorScaling().fit(m(P.map((r) => r.map(Math.log))), y, { logits: true });
+    // This set is separable (class 2 by p₂ ≥ 0.4): l2 > 0 makes the fit finite.
+    const a = new VectorScaling(undefined, undefined, { l2: 0.01 }).fit(m(P), y);
+    const b = new VectorScaling(undefined, undefined, { l2: 0.01 }).fit(m(P.map((r) => r.map(Math.log))), y, {
+      logits: true,
+    });
     expect([a.scale, a.bias, a.lastFit]).toEqual([b.scale, b.bias, b.lastFit]);
     expect(Array.from(a.transform(m(P)).data)).toEqual(
       Array.from(a.transform(m(P.map((r) => r.map(Math.log))), { logits: true }).data),

@@ -23,6 +23,7 @@ import { HistogramBinning } from "../src/calibration/recalibrators/histogram.js"
 import { IsotonicCalibration } from "../src/calibration/recalibrators/isotonic.js";
 import { PlattScaling } from "../src/calibration/recalibrators/platt.js";
 import { createRecalibrator, recalibratorFromJSON } from "../src/calibration/recalibrators/registry.js";
+import { vectorScalingSeparation } from "../src/calibration/recalibrators/separation.js";
 import { TemperatureScaling, temperatureScale } from "../src/calibration/recalibrators/temperature.js";
 import { VectorScaling } from "../src/calibration/recalibrators/vector.js";
 import { accuracy, nll } from "../src/calibration/scores.js";
@@ -108,14 +109,34 @@ describe("temperature scaling", () => {
       try {
         r = temperatureScale(Z, y, { logits: true });
       } catch (e) {
-        // Only separable data (every label at its row's max logit) may fail here.
+        // Two true reasons exist, each checked here from the logits themselves:
+        // - separable: every label at its row's max logit (NLL falls as T → 0);
+        // - worse than chance: NLL′(β) at β = 0⁺, mean_i (mean_k z_ik − z_{i,y_i}), is ≥ 0, so by
+        //   convexity the NLL never falls for β > 0. Small samples with T = 0.3 (labels nearly
+        //   independent of the logits) draw this (e.g. seed 0, n = 20, K = 1: slope +6.9e-4).
         expect(e).toBeInstanceOf(RunError);
         const full = K === 1 ? fromRows(Array.from(Z.data, (z) => [0, z])) : Z;
-        const correct = argmaxRows(full).every(
-          (a, i) => full.data[i * full.cols + y[i]] === full.data[i * full.cols + a],
-        );
-        expect(correct).toBe(true);
-        expect((e as Error).message).toContain("non-separable");
+        const Kf = full.cols;
+        const correct = argmaxRows(full).every((a, i) => full.data[i * Kf + y[i]] === full.data[i * Kf + a]);
+        const message = (e as Error).message;
+        if (message.includes("non-separable")) {
+          expect(correct).toBe(true);
+          return;
+        }
+        expect(message).toContain("needs better-than-chance logits");
+        let slope = 0;
+        for (let i = 0; i < n; i++) {
+          let m = 0;
+          for (let k = 0; k < Kf; k++) m += full.data[i * Kf + k];
+          slope += m / Kf - full.data[i * Kf + y[i]];
+        }
+        // The kernel sums shifted logits in another order: n·ε·max|z| of slack (|z| ≤ 120).
+        expect(slope / n).toBeGreaterThanOrEqual(-1e-12);
+        // Consequence: no β > 0 on a grid beats β → 0 (uniform probabilities, NLL = log K).
+        for (const b of [1e-3, 0.1, 1, 10]) {
+          // slack: the slope's own −1e-12 times β ≤ 10, plus rounding of an NLL ≈ log K.
+          expect(nll(scaled(full, b), y, { logits: true })).toBeGreaterThanOrEqual(Math.log(Kf) - 1e-10);
+        }
         return;
       }
       expect(r.converged).toBe(true);
@@ -155,6 +176,74 @@ describe("temperature scaling", () => {
       );
     },
   );
+
+  test.prop([sampleArb, fc.integer({ min: -1000, max: 1000 })], { numRuns: 40 })(
+    "logits scaled by c = 2^e (|e| ≤ 1000, spreads up to ~1e303) give T* scaled by c, or the same refusal",
+    ({ seed, n, K, T }, e) => {
+      const { Z, y } = logitSample(seed, n, K, T);
+      const c = 2 ** e;
+      const attempt = (M: Matrix) => {
+        try {
+          return temperatureScale(M, y, { logits: true });
+        } catch (err) {
+          expect(err).toBeInstanceOf(RunError);
+          return (err as Error).message.split(";")[0];
+        }
+      };
+      const a = attempt(Z);
+      const b = attempt(scaled(Z, c)); // exact: a power of two, no under/overflow at |e| ≤ 1000
+      if (typeof a === "string") {
+        expect(b).toBe(a);
+        return;
+      }
+      expect(typeof b).toBe("object");
+      const r = b as Exclude<typeof b, string>;
+      expect(r.converged).toBe(true);
+      // softmax(cZ / (cT)) = softmax(Z / T): the same optimum; each solve stops at |dNLL/dlog T| ≤
+      // 1e-11 (T within ~1e-9 relative of the optimum, NLL‴ permitting).
+      expectClose(r.temperature / c, a.temperature, { rtol: 1e-8 }, "T*(cZ) / c");
+      expectClose(r.nllAfter, a.nllAfter, { rtol: 1e-12 }, "NLL at T*");
+    },
+  );
+
+  it("logits near ±1e308: the exact T* (no overflow), or a refusal saying T* is beyond the double range", () => {
+    // sigmoid(2s/T) = 3/4 at T* = 2s / log 3 for every scale s: s = 5e307 has spreads of 1e308.
+    const rows = (s: number, off: number) => [
+      [off, 2 * s + off],
+      [off, 2 * s + off],
+      [off, 2 * s + off],
+      [off, 2 * s + off],
+    ];
+    const y = Int32Array.of(1, 1, 1, 0);
+    for (const off of [0, -1e308, 5e307]) {
+      const r = temperatureScale(fromRows(rows(5e307, off)), y, { logits: true });
+      expectClose(r.temperature, (2 * 5e307) / Math.log(3), { rtol: 1e-12 }, `T* (offset ${off})`);
+      expectClose(r.nllAfter, 0.5623351446188083, { rtol: 1e-12 }, "NLL at T*");
+      // NLL at T = 1: one wrong row at a margin of 1e308 among 4.
+      expectClose(r.nllBefore, 2.5e307, { rtol: 1e-12 }, "NLL at T = 1");
+      const P = new TemperatureScaling(r.temperature, 2).transform(fromRows(rows(5e307, off)), {
+        logits: true,
+      });
+      expectClose(P.data[1], 0.75, { rtol: 1e-12 }, "p at T*");
+    }
+    // Margins of 2·1.7e308 (beyond the double range), 4 of 5 rows right: sigmoid(3.4e308 / T*) =
+    // 4/5 puts T* = 3.4e308 / log 4 ≈ 2.5e308, beyond 1.8e308 too.
+    expect(() =>
+      temperatureScale(
+        fromRows([
+          [-1.7e308, 1.7e308],
+          [-1.7e308, 1.7e308],
+          [-1.7e308, 1.7e308],
+          [-1.7e308, 1.7e308],
+          [1.7e308, -1.7e308],
+        ]),
+        Int32Array.of(1, 1, 1, 0, 0),
+        { logits: true },
+      ),
+    ).toThrow(
+      /^temperature: temperature scaling needs a temperature within the floating-point range; got T\* = 2\^1023 \//,
+    );
+  });
 
   it("probabilities give the same T* as their logits (Z = log p is a per-row shift of log-softmax)", () => {
     const { Z, y } = logitSample("probs", 500, 4, 2);
@@ -232,10 +321,19 @@ describe("temperature scaling", () => {
 
 describe("fits that cannot raise the calibration-set NLL", () => {
   test.prop([sampleArb], { numRuns: 25 })(
-    "vector scaling (identity feasible, monotone descent)",
+    "vector scaling (identity feasible, monotone descent), or a refusal whose direction keeps lowering the NLL",
     ({ seed, n, K, T }) => {
       const { Z, y } = logitSample(seed, n, K, T);
-      const v = new VectorScaling().fit(Z, y, { logits: true });
+      let v: VectorScaling;
+      try {
+        v = new VectorScaling().fit(Z, y, { logits: true });
+      } catch (e) {
+        expect(e).toBeInstanceOf(RunError);
+        expect((e as Error).message).toContain("needs a non-separable calibration set");
+        const full = K === 1 ? fromRows(Array.from(Z.data, (z) => [0, z])) : Z;
+        expectNllFallsAlong(full, y, vectorScalingSeparation(full, y).direction as Float64Array);
+        return;
+      }
       const after = nll(v.transform(Z, { logits: true }), y);
       // The transform recomputes softmax; its NLL equals the optimizer's within ~n·ε.
       expect(after).toBeLessThanOrEqual(nll(Z, y, { logits: true }) * (1 + 1e-12) + 1e-15);
@@ -333,6 +431,200 @@ describe("isotonic, histogram, Platt outputs", () => {
       .fit(Z, y, { logits: true })
       .transform(Z, { logits: true });
     expect(hard.data[7]).toBeGreaterThan(0.999999);
+  });
+});
+
+/** Naive mean NLL of softmax(a∘z + b) over a full n×K block, and its gradient (∂a, ∂b). */
+function vectorNll(Z: Matrix, y: ArrayLike<number>, a: ArrayLike<number>, b: ArrayLike<number>) {
+  const { rows: n, cols: K } = Z;
+  let f = 0;
+  const g = new Float64Array(2 * K);
+  for (let i = 0; i < n; i++) {
+    const u = Array.from({ length: K }, (_, k) => a[k] * Z.data[i * K + k] + b[k]);
+    const mx = Math.max(...u);
+    const e = u.map((v) => Math.exp(v - mx));
+    const s = e.reduce((x, v) => x + v, 0);
+    f += mx + Math.log(s) - u[y[i]];
+    for (let k = 0; k < K; k++) {
+      const r = e[k] / s - (k === y[i] ? 1 : 0);
+      g[k] += (r * Z.data[i * K + k]) / n;
+      g[K + k] += r / n;
+    }
+  }
+  return { f: f / n, g };
+}
+
+/**
+ * A separating direction d = (a, b): no label margin a_y z_y + b_y − a_k z_k − b_k is negative
+ * (beyond rounding) and some is positive — so, from the identity, the naive NLL never rises along
+ * d (each term log(1 + Σ e^{−m}) is non-increasing in s) and falls overall (s = 0 → 64).
+ */
+function expectNllFallsAlong(Z: Matrix, y: ArrayLike<number>, d: Float64Array): void {
+  const K = Z.cols;
+  let positive = 0;
+  for (let i = 0; i < Z.rows; i++) {
+    for (let k = 0; k < K; k++) {
+      if (k === y[i]) continue;
+      const zy = Z.data[i * K + y[i]];
+      const zk = Z.data[i * K + k];
+      const m = d[y[i]] * zy + d[K + y[i]] - d[k] * zk - d[K + k];
+      const size = Math.abs(d[y[i]] * zy) + Math.abs(d[K + y[i]]) + Math.abs(d[k] * zk) + Math.abs(d[K + k]);
+      // The documented acceptance: ≥ −(1e-7 × terms + 4e-8 × (2 + |z′_y| + |z′_k|)) with |z′| ≤ 1
+      // (columns mapped to [−1, 1]; the margin itself is the same in both units), so ≥ −1.6e-7
+      // beyond the terms' part; d is scaled so the LP's margins average 1.
+      expect(m).toBeGreaterThanOrEqual(-(1e-6 * size + 2e-7));
+      if (m > 1e-6 * size + 2e-7) positive++;
+    }
+  }
+  expect(positive).toBeGreaterThan(0);
+  // In exact arithmetic the NLL never rises along d and falls overall; the direction is rounded
+  // to 1e-8 (so a tie's margin may be −1e-8·s): 1e-6 of slack per step, and a strict fall overall.
+  const at = (s: number) =>
+    vectorNll(
+      Z,
+      y,
+      Array.from({ length: K }, (_, k) => 1 + s * d[k]),
+      Array.from({ length: K }, (_, k) => s * d[K + k]),
+    ).f;
+  const start = at(0);
+  let prev = start;
+  for (let s = 1; s <= 64; s *= 2) {
+    const f = at(s);
+    expect(f).toBeLessThanOrEqual(prev + 1e-6);
+    prev = f;
+  }
+  expect(prev).toBeLessThan(start);
+}
+
+/** The exact separability of a binary single column z (logits (0, z)): a threshold splits the labels. */
+function binarySeparable(z: ArrayLike<number>, y: ArrayLike<number>): boolean {
+  const zs = Array.from(z);
+  const of = (c: number) => zs.filter((_, i) => y[i] === c);
+  const [z0, z1] = [of(0), of(1)];
+  if (Math.min(...zs) === Math.max(...zs)) return false; // every margin is 0 along every direction
+  return Math.max(...z0) <= Math.min(...z1) || Math.max(...z1) <= Math.min(...z0);
+}
+
+/** Logit rows on a grid of halves (ties happen), labels any class: separable or not, by chance. */
+const smallSetArb = fc
+  .record({ K: fc.integer({ min: 2, max: 4 }), n: fc.integer({ min: 2, max: 12 }) })
+  .chain(({ K, n }) =>
+    fc.record({
+      K: fc.constant(K),
+      z: fc.array(fc.integer({ min: -6, max: 6 }), { minLength: n * K, maxLength: n * K }),
+      y: fc.array(fc.integer({ min: 0, max: K - 1 }), { minLength: n, maxLength: n }),
+    }),
+  )
+  .filter(({ y }) => new Set(y).size >= 2)
+  .map(({ K, z, y }) => ({ Z: { rows: y.length, cols: K, data: Float64Array.from(z, (v) => v / 2) }, y }));
+
+describe("vector scaling: separable sets refuse, others reach a stationary point, --l2 always fits", () => {
+  test.prop(
+    [
+      fc.array(fc.integer({ min: -8, max: 8 }), { minLength: 2, maxLength: 20 }),
+      fc.array(fc.boolean(), { minLength: 20, maxLength: 20 }),
+    ],
+    { numRuns: 100 },
+  )("binary single column: the LP agrees with the threshold oracle", (zInt, flips) => {
+    const y = zInt.map((_, i) => (flips[i] ? 1 : 0));
+    fc.pre(new Set(y).size === 2);
+    const z = Float64Array.from(zInt, (v) => v / 4);
+    const full = fromRows(Array.from(z, (v) => [0, v]));
+    const sep = vectorScalingSeparation(full, y);
+    expect(sep.separable).toBe(binarySeparable(z, y));
+    if (sep.separable) expectNllFallsAlong(full, y, sep.direction as Float64Array);
+  });
+
+  test.prop([smallSetArb], { numRuns: 60 })(
+    "separable ⇒ RunError and the NLL keeps falling along the certificate; else converged with ∇ ≈ 0",
+    ({ Z, y }) => {
+      const sep = vectorScalingSeparation(Z, y);
+      expect(sep.separable).not.toBeNull(); // tiny LPs are always decided
+      if (sep.separable) {
+        expectNllFallsAlong(Z, y, sep.direction as Float64Array);
+        expect(() => new VectorScaling().fit(Z, y, { logits: true })).toThrow(
+          /^vector: vector scaling needs a non-separable calibration set; got scales and biases that lower no label's margin over another class in any row \(and raise \d+ of \d+\), so NLL keeps decreasing as they grow — pass --l2 λ/,
+        );
+        return;
+      }
+      const v = new VectorScaling().fit(Z, y, { logits: true });
+      expect(v.lastFit?.converged).toBe(true);
+      expect(v.lastFit?.separable).toBe(false);
+      // Stationary: the naive gradient is within lbfgs' floating-point optimum (1e-7) plus the
+      // naive sum's rounding; logits ≤ 3 and a bounded optimum keep both small.
+      const { g } = vectorNll(Z, y, v.scale as number[], v.bias as number[]);
+      for (const gj of g) expect(Math.abs(gj)).toBeLessThanOrEqual(1.01e-7);
+    },
+  );
+
+  it("non-separable by construction: every logit row appears with every label (Stiemke weights w = 1)", () => {
+    const rows = [
+      [0.5, -1, 2],
+      [3, 0, -0.5],
+      [-2, 1, 1],
+    ];
+    const Z = fromRows(rows.flatMap((r) => [r, r, r]));
+    const y = rows.flatMap(() => [0, 1, 2]);
+    expect(vectorScalingSeparation(Z, y).separable).toBe(false);
+    const v = new VectorScaling().fit(Z, y, { logits: true });
+    // The optimum is uniform: every row's labels are equally likely, so NLL = log 3 at a = 0.
+    expectClose(v.lastFit?.nllAfter as number, Math.log(3), { rtol: 1e-9 }, "NLL at the optimum");
+  });
+
+  it("the issue's case: a calibration split the model classifies perfectly is refused; quasi-separation too", () => {
+    const perfect = fromRows([
+      [2, 0, -1],
+      [0, 1, 0.5],
+      [-1, 0, 3],
+      [1.5, 1, 0],
+    ]);
+    expect(() => new VectorScaling().fit(perfect, [0, 1, 2, 0], { logits: true }, "val.csv")).toThrow(
+      "val.csv: vector scaling needs a non-separable calibration set; got scales and biases that lower no label's margin over another class in any row (and raise 6 of 8), so NLL keeps decreasing as they grow — pass --l2 λ (a penalty toward the identity) or use more calibration data",
+    );
+    // Class 2 is identified by its own column (z₂ ≥ 5 exactly on its rows); 0 and 1 overlap.
+    const quasi = fromRows([
+      [1, 0, -5],
+      [0, 1, -5],
+      [1, 0, -5],
+      [0, 1, -5],
+      [0, 0, 5],
+      [0, 0, 6],
+    ]);
+    const y = [0, 0, 1, 1, 2, 2];
+    const sep = vectorScalingSeparation(quasi, y);
+    expect(sep.separable).toBe(true);
+    expectNllFallsAlong(quasi, y, sep.direction as Float64Array);
+  });
+
+  test.prop([smallSetArb, fc.constantFrom(1e-4, 1e-2, 1)], { numRuns: 40 })(
+    "--l2 λ > 0: always fits (separable or not), the penalized objective's gradient ≈ 0",
+    ({ Z, y }, l2) => {
+      const v = createRecalibrator("vector", { l2 }).fit(Z, y, { logits: true }) as VectorScaling;
+      const a = v.scale as number[];
+      const b = v.bias as number[];
+      const { f, g } = vectorNll(Z, y, a, b);
+      const K = Z.cols;
+      let pen = 0;
+      for (let k = 0; k < K; k++) {
+        g[k] += l2 * (a[k] - 1);
+        g[K + k] += l2 * b[k];
+        pen += (a[k] - 1) ** 2 + b[k] ** 2;
+      }
+      for (const gj of g) expect(Math.abs(gj)).toBeLessThanOrEqual(1.01e-7);
+      expect(v.lastFit?.converged).toBe(true);
+      expect(v.lastFit?.l2).toBe(l2);
+      expect(v.lastFit?.separable).toBe(vectorScalingSeparation(Z, y).separable);
+      expectClose(v.lastFit?.nllAfter as number, f, { rtol: 1e-10, atol: 1e-14 }, "NLL at the fit");
+      expectClose(v.lastFit?.objective as number, f + (l2 / 2) * pen, { rtol: 1e-10, atol: 1e-14 }, "J");
+    },
+  );
+
+  it("l2 must be a finite number ≥ 0", () => {
+    for (const l2 of [-1, Number.NaN, Infinity]) {
+      expect(() => new VectorScaling(undefined, undefined, { l2 })).toThrow(
+        new InputError(`l2: expected a finite number ≥ 0; got ${l2}`),
+      );
+    }
   });
 });
 

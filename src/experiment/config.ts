@@ -6,10 +6,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors.js";
+import { type AxisValues, resolveAxisValues } from "./axes.js";
+import type { DataFile } from "./dataFiles.js";
 import { type ResolvedComparison, resolveComparisons } from "./paired.js";
 import { deriveRunSeed, pointKey, SEED_DERIVATION } from "./seeds.js";
 import type { MetricRange } from "./stats.js";
-import type { Experiment, GridPoint, RunResult } from "./types.js";
+import type { Experiment, GridPoint, ParamValue, RunResult } from "./types.js";
 
 /** Format tags written into config.json and unit files (bumped on incompatible changes). */
 export const CONFIG_FORMAT = "softcal-run/1";
@@ -38,6 +40,10 @@ export interface RunConfig {
   streams?: Record<string, string>;
   /** The paired comparisons written to paired.csv, with their reference levels resolved. */
   comparisons?: ResolvedComparison[];
+  /** The values of each declared axis the grid was built from (defaults or `--set`'s). */
+  axes?: Record<string, ParamValue[]>;
+  /** The CSV files the grid's data values name: path as given, absolute path, SHA-256, size, shape. */
+  data?: DataFile[];
   /** Metric ranges summary.csv clips intervals into (the experiment's `metricRanges`). */
   metricRanges?: Record<string, MetricRange>;
   /** Parameter names: the union of the grid points' keys, in order of first appearance. */
@@ -76,7 +82,15 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  */
 export function buildConfig(
   exp: Experiment,
-  opts: { seeds: number; rootSeed: number; quick: boolean },
+  opts: {
+    seeds: number;
+    rootSeed: number;
+    quick: boolean;
+    /** The values of the experiment's axes (default: their defaults). */
+    axes?: AxisValues;
+    /** The CSV files among the data-axis values, fingerprinted (see `fingerprintDataFile`). */
+    data?: readonly DataFile[];
+  },
 ): RunConfig {
   if (typeof exp.name !== "string" || !NAME_RE.test(exp.name)) {
     throw new TypeError(`experiment name must match ${NAME_RE}; got ${JSON.stringify(exp.name)}`);
@@ -84,7 +98,10 @@ export function buildConfig(
   const where = `experiment "${exp.name}"`;
   if (typeof exp.run !== "function") throw new TypeError(`${where}: run must be a function`);
   const metrics = [...exp.metrics];
-  const grid = exp.grid({ quick: opts.quick });
+  const axes = exp.axes
+    ? (opts.axes ?? resolveAxisValues(exp.name, exp.axes, { quick: opts.quick }))
+    : undefined;
+  const grid = exp.grid({ quick: opts.quick, ...(axes ? { axes } : {}) });
   if (!Array.isArray(grid) || grid.length === 0) {
     throw new RangeError(`${where}: grid() must return a non-empty array of points`);
   }
@@ -137,6 +154,8 @@ export function buildConfig(
     seeds: opts.seeds,
     seedDerivation: SEED_DERIVATION,
     streams: { ...exp.streams },
+    ...(axes ? { axes: Object.fromEntries(Object.entries(axes).map(([k, v]) => [k, [...v]])) } : {}),
+    data: (opts.data ?? []).map((d) => ({ ...d, classes: [...d.classes] })),
     comparisons: resolveComparisons(exp, grid, parameters, metrics),
     metricRanges: Object.fromEntries(
       Object.entries(exp.metricRanges ?? {})
@@ -174,6 +193,14 @@ export function configDifference(there: RunConfig, now: RunConfig): string | und
     const a = JSON.stringify(there[f]);
     const b = JSON.stringify(now[f]);
     if (a !== b) return `${f}: ${a} there, ${b} now`;
+  }
+  for (const d of now.data ?? []) {
+    const was = (there.data ?? []).find((t) => t.name === d.name);
+    if (was && (was.sha256 !== d.sha256 || was.label !== d.label)) {
+      return was.sha256 !== d.sha256
+        ? `data file ${d.name}: its content changed (sha256 ${was.sha256.slice(0, 12)}… there, ${d.sha256.slice(0, 12)}… now)`
+        : `data file ${d.name}: label column "${was.label}" there, "${d.label}" now`;
+    }
   }
   if (there.grid?.length !== now.grid.length) {
     return `grid: ${there.grid?.length} points there, ${now.grid.length} now`;

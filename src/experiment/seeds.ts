@@ -3,6 +3,7 @@
  * named streams derived from them, and the canonical key of a grid point.
  */
 import { deriveSeed, hash32 } from "../data/rng.js";
+import { type DataFile, loadRunData } from "./dataFiles.js";
 import type { GridPoint, RunContext } from "./types.js";
 
 /**
@@ -62,8 +63,21 @@ export const SEED_DERIVATION =
   'seed = fmix32(fnv1a32(utf8(rootSeed + "\\0" + seedIndex))), the same for every grid point and experiment; ' +
   "a stream's seed = fmix32(fnv1a32(utf8(JSON.stringify([seed, purpose, ...parts]))))";
 
-/** The context a unit runs with (the same on every thread): its seed index's seed and its streams. */
-export function unitContext(plan: { seed: number; seedIndex: number }, quick: boolean): RunContext {
+/**
+ * The context a unit runs with (the same on every thread): its seed index's seed, its streams, and
+ * its data sets (`files`: the CSV files config.json records).
+ */
+export function unitContext(
+  plan: { seed: number; seedIndex: number },
+  quick: boolean,
+  files: readonly DataFile[] = [],
+): RunContext {
   const { seed, seedIndex } = plan;
-  return { seed, seedIndex, quick, stream: (purpose, ...parts) => streamSeed(seed, purpose, ...parts) };
+  return {
+    seed,
+    seedIndex,
+    quick,
+    stream: (purpose, ...parts) => streamSeed(seed, purpose, ...parts),
+    dataset: (name) => loadRunData(name, files),
+  };
 }

@@ -8,6 +8,8 @@
  */
 
 import type { Bin as CalibrationBin } from "../calibration/bins.js";
+import type { Dataset } from "../data/dataset.js";
+import type { Axis, AxisValues } from "./axes.js";
 import type { Comparison } from "./paired.js";
 import type { MetricRange } from "./stats.js";
 
@@ -38,6 +40,11 @@ export interface RunContext {
   quick: boolean;
   /** The seed of a named stream of this seed index: `streamSeed(seed, purpose, ...parts)`. */
   stream(purpose: string, ...parts: (string | number)[]): number;
+  /**
+   * A data set by its data-axis value: a CSV file the run recorded (read once per thread, its
+   * SHA-256 checked) or a built-in data set. Shared by the thread's units: never modify it.
+   */
+  dataset(name: string): Dataset;
 }
 
 /** The outcome of one run (one grid point × one seed). Must be JSON-serializable. */
@@ -90,8 +97,18 @@ export interface Experiment {
   /** Folder-safe name (letters, digits, `-`, `_`, `.`): the run folder is `OUT/<name>/`. */
   name: string;
   description: string;
-  /** The grid in a deterministic order; no two points may be equal. */
-  grid(opts: { quick: boolean }): GridPoint[];
+  /**
+   * The axes of the grid, by name: their types, defaults and allowed values. Declared axes can be
+   * replaced from the command line (`--set AXIS=V1,V2`, `--data` for `data` axes) and are
+   * validated before any unit runs; `softcal list` prints them.
+   */
+  axes?: Readonly<Record<string, Axis>>;
+  /**
+   * The grid in a deterministic order; no two points may be equal. `axes` holds each declared
+   * axis's values (defaults or `--set`'s); absent when called without the engine (then use the
+   * defaults, e.g. through `axisValues`).
+   */
+  grid(opts: { quick: boolean; axes?: AxisValues }): GridPoint[];
   /** Metric names: the columns of runs.csv after the parameters, in this order. */
   metrics: readonly string[];
   /** Runs one unit; must be pure given (point, ctx.seed). */

@@ -22,12 +22,14 @@ export interface RecalibratorOptions {
   bins?: number;
   /** platt: Platt's target smoothing (default true). */
   targetSmoothing?: boolean;
+  /** vector: L2 strength λ ≥ 0 toward the identity (default 0: refuse separable sets instead). */
+  l2?: number;
 }
 
 /**
  * An unfitted recalibrator by name: "temperature", "vector", "histogram", "isotonic" or "platt".
  * @throws InputError `method: expected one of temperature, vector, histogram, isotonic, platt; got "foo"`,
- *   or for bad options (histogram bins not an integer ≥ 1).
+ *   or for bad options (histogram bins not an integer ≥ 1, vector l2 not a finite number ≥ 0).
  * @example createRecalibrator("temperature").fit(Z, y, { logits: true }).transform(Ztest, { logits: true })
  */
 export function createRecalibrator(
@@ -40,7 +42,7 @@ export function createRecalibrator(
     case "temperature":
       return new TemperatureScaling();
     case "vector":
-      return new VectorScaling();
+      return new VectorScaling(undefined, undefined, { l2: opts.l2 ?? 0 });
     case "histogram":
       return new HistogramBinning(opts.bins ?? 15);
     case "isotonic":

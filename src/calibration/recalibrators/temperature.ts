@@ -338,7 +338,8 @@ export function temperatureScale(
 ): TemperatureFit {
   const { F: F0 } = validateCalibrationSet(S, y, opts, where);
   const F1 = opts.logits ? F0 : logOf(F0);
-  // Logit spreads far from 1 (e.g. ±1e308, whose differences and squares overflow) are solved on
+  // Logit spreads far from 1 (e.g. ±1e308, whose differences and squares overflow; or 3e4, where
+  // β = 1 is deep in saturation) are solved on
   // (z − max z)/c for a power of two c: softmax(z/T) = softmax(z′/(T/c)), so T* = c·T′*.
   const c = logitRescale(F1);
   const F = c === 1 ? F1 : shiftedScaled(F1, c);
@@ -389,13 +390,19 @@ export function temperatureScale(
   };
 }
 
-/** Row spreads (max − min of the finite logits) beyond which {@link temperatureScale} rescales. */
-const RESCALE_ABOVE = 2 ** 32;
-const RESCALE_BELOW = 2 ** -32;
+/**
+ * Row spreads (max − min of the finite logits) beyond which {@link temperatureScale} rescales.
+ * Above ~2⁹ the solver's start β = 1 sits deep in saturation (NLL″ ≈ 1e-168 at a spread of 3e4):
+ * Halley's steps there are tiny and 200 of them did not reach β* (a 20-row sample scaled by 256
+ * ended at "converged: false"); below 2⁻¹⁶ β* is so large that the ×4 bracket expansion spends
+ * its steps getting there.
+ */
+const RESCALE_ABOVE = 2 ** 9;
+const RESCALE_BELOW = 2 ** -16;
 
 /**
  * The power of two c that brings the largest in-row spread of the finite logits into [2, 4) when
- * that spread lies outside [2⁻³², 2³²], else 1 (the logits are used as given, so results on
+ * that spread lies outside [2⁻¹⁶, 2⁹], else 1 (the logits are used as given, so results on
  * ordinary logits stay bit-identical). Spreads are computed from halves (max/2 − min/2), which do
  * not overflow for logits near ±1.8e308.
  */

@@ -1,20 +1,28 @@
 /**
  * Vector scaling (Guo, Pleiss, Sun & Weinberger 2017, ICML, §4.2): calibrated probabilities
  * softmax(w ∘ z + b) with a per-class scale w ∈ ℝᴷ and bias b ∈ ℝᴷ, fitted by minimizing the
- * calibration set's mean NLL
- *   L(w, b) = (1/n) Σ_i [log Σ_k exp(w_k z_ik + b_k) − w_{y_i} z_{i,y_i} − b_{y_i}],
- *   ∂L/∂w_k = (1/n) Σ_i (q_ik − 1[y_i = k]) z_ik,  ∂L/∂b_k = (1/n) Σ_i (q_ik − 1[y_i = k]),
- * which is convex in (w, b) (log-sum-exp of affine maps). Solved by L-BFGS (memory 10, Armijo
- * backtracking) from the identity w = 1, b = 0 to ‖∇L‖∞ ≤ 1e-10 or 1000 iterations; every step
- * lowers L, so the fitted NLL is never above the input's. b is defined up to a common shift (the
- * optimizer keeps whichever one it reaches). Separable data have no minimizer: w grows until the
- * gradient falls below the tolerance, so the fit ends `converged: true` with a training NLL near 0
- * (e.g. 8e-11 after 32 iterations) — an over-confident map, visible in `lastFit.nllAfter`.
+ * calibration set's mean NLL, optionally plus an L2 penalty toward the identity (w = 1, b = 0):
+ *   J(w, b) = (1/n) Σ_i [log Σ_k exp(w_k z_ik + b_k) − w_{y_i} z_{i,y_i} − b_{y_i}]
+ *             + (λ/2) (Σ_k (w_k − 1)² + Σ_k b_k²),
+ *   ∂J/∂w_k = (1/n) Σ_i (q_ik − 1[y_i = k]) z_ik + λ(w_k − 1),  ∂J/∂b_k = (1/n) Σ_i (q_ik − 1[y_i = k]) + λ b_k,
+ * which is convex in (w, b) (log-sum-exp of affine maps), strictly so when λ > 0. Solved by L-BFGS
+ * (memory 10, Armijo backtracking) from the identity to ‖∇J‖∞ ≤ 1e-10 or 1000 iterations; every
+ * step lowers J, so with λ = 0 the fitted NLL is never above the input's. With λ = 0, b is defined
+ * up to a common shift (the optimizer keeps whichever one it reaches); λ > 0 picks the one nearest 0.
+ *
+ * Separable calibration sets (λ = 0). When some direction of (w, b) raises no row's label margin
+ * and raises some, the NLL has no minimizer: the scales grow until the gradient falls below the
+ * tolerance, and the "fit" is an over-confident map (fit-set NLL near its infimum, often 0;
+ * held-out NLL large or infinite). Before fitting, {@link vectorScalingSeparation} decides this
+ * exactly by a linear program (./separation.ts: the theorem, the LP, its tolerance); a separable
+ * set is a RunError (exit 1) naming the reason and suggesting `--l2`. With λ > 0 the penalized
+ * objective is strongly convex and always has a unique finite minimizer, so the fit always
+ * succeeds; `lastFit.separable` still says what the unpenalized problem would have done.
  *
  * Inputs: logits, or probabilities with Z = log p — which must then be > 0 everywhere (log 0 = −∞
  * times a scale w_k is undefined for w_k ≤ 0): pass logits instead.
  */
-import { InputError } from "../../errors.js";
+import { InputError, RunError } from "../../errors.js";
 import type { Matrix } from "../../linalg/matrix.js";
 import { softmaxRowsKernel } from "../../linalg/softmax.js";
 import { lbfgs } from "../_internals/lbfgs.js";
@@ -29,6 +37,7 @@ import {
   validateCalibrationSet,
   validateTransformInput,
 } from "./recalibrator.js";
+import { vectorScalingSeparation } from "./separation.js";
 
 function finiteLogits(F: Matrix, logits: boolean, where: Where): Matrix {
   if (logits) return F;
@@ -62,28 +71,70 @@ export function vectorScaledLogits(Z: Matrix, w: ArrayLike<number>, b: ArrayLike
   return { rows: n, cols: K, data: out };
 }
 
+/** Details of a {@link VectorScaling} fit. */
+export interface VectorFit {
+  /** Mean NLL at the identity (w = 1, b = 0): the input as given. */
+  nllBefore: number;
+  /** Mean NLL at the fitted (w, b) (without the penalty). */
+  nllAfter: number;
+  /** The minimized objective J at the fit: nllAfter + the L2 penalty (= nllAfter when λ = 0). */
+  objective: number;
+  /** ‖∇J‖∞ at the fit. */
+  gradient: number;
+  iterations: number;
+  /** Whether ‖∇J‖∞ ≤ 1e-10 (or ≤ 1e-7 once no decrease of J is representable). */
+  converged: boolean;
+  /** The L2 strength λ toward the identity (0: none). */
+  l2: number;
+  /**
+   * Whether the unpenalized NLL has no minimizer on this calibration set (see
+   * {@link vectorScalingSeparation}); null when the set was too large to decide. With λ = 0 a fit
+   * only returns when this is false or null.
+   */
+  separable: boolean | null;
+}
+
 /** Vector scaling as a {@link Recalibrator}. JSON: `{ …, method: "vector", scale: w, bias: b }`. */
 export class VectorScaling implements Recalibrator {
   readonly method = "vector" as const;
   scale: number[] | undefined;
   bias: number[] | undefined;
+  /** L2 strength λ ≥ 0 toward the identity used by {@link fit} (default 0: plain NLL). */
+  readonly l2: number;
   /** Details of the last fit. */
-  lastFit: { nllBefore: number; nllAfter: number; iterations: number; converged: boolean } | undefined;
+  lastFit: VectorFit | undefined;
 
-  constructor(scale?: number[], bias?: number[]) {
+  /** @throws InputError when l2 is not a finite number ≥ 0. */
+  constructor(scale?: number[], bias?: number[], opts: { l2?: number } = {}) {
     this.scale = scale;
     this.bias = bias;
+    const l2 = opts.l2 ?? 0;
+    if (!(l2 >= 0 && Number.isFinite(l2)))
+      throw new InputError(`l2: expected a finite number ≥ 0; got ${l2}`);
+    this.l2 = l2;
   }
 
   /**
-   * Fits w, b on a calibration set. Cost O(nK) per L-BFGS iteration.
+   * Fits w, b on a calibration set. Cost: the separability LP (./separation.ts), then O(nK) per
+   * L-BFGS iteration.
    * @throws InputError on bad input, a single-class set, or probabilities with zeros.
+   * @throws RunError when λ = 0 and the set is separable (the NLL has no minimizer), e.g.
+   *   `vector: vector scaling needs a non-separable calibration set; got scales and biases that raise no label's margin below another class's in any row (and raise 12 of 40), so NLL keeps decreasing as they grow — pass --l2 λ (a penalty toward the identity) or use more calibration data`.
    */
   fit(S: Matrix, y: ArrayLike<number>, opts: ScoreOptions = {}, where: Where = "vector"): this {
     const { F, K } = validateCalibrationSet(S, y, opts, where);
     const Z = finiteLogits(F, opts.logits ?? false, where);
     const n = Z.rows;
     const zd = Z.data;
+    const sep = vectorScalingSeparation(Z, y);
+    const lambda = this.l2;
+    if (sep.separable === true && lambda === 0) {
+      const at = typeof where === "string" ? where : where.file;
+      const { raised, pairs } = raisedMargins(Z, y, sep.direction as Float64Array);
+      throw new RunError(
+        `${at}: vector scaling needs a non-separable calibration set; got scales and biases that lower no label's margin over another class in any row (and raise ${raised} of ${pairs}), so NLL keeps decreasing as they grow — pass --l2 λ (a penalty toward the identity) or use more calibration data`,
+      );
+    }
     const u = new Float64Array(K);
     const fg = (x: Float64Array, g: Float64Array): number => {
       g.fill(0);
@@ -94,13 +145,18 @@ export class VectorScaling implements Recalibrator {
           u[k] = x[k] * zd[o + k] + x[K + k];
           if (u[k] > mx) mx = u[k];
         }
-        let s = 0;
+        const yi = y[i];
+        const uy = u[yi];
+        let rest = 0;
         for (let k = 0; k < K; k++) {
           u[k] = Math.exp(u[k] - mx);
-          s += u[k];
+          if (k !== yi) rest += u[k];
         }
-        const yi = y[i];
-        f += mx + Math.log(s) - (x[yi] * zd[o + yi] + x[K + yi]);
+        // −log q_y = log(1 + Σ_{k≠y} e^{u_k − u_y}) when the label holds the maximum: log1p keeps
+        // the tiny NLL of a confident row accurate (mx − u_y would cancel), so the line search
+        // still sees decreases near a separable set's fit; else mx − u_y + log Σ e^{u_k − mx}.
+        const s = rest + u[yi];
+        f += uy === mx ? Math.log1p(rest) : mx - uy + Math.log(s);
         for (let k = 0; k < K; k++) {
           const r = u[k] / s - (k === yi ? 1 : 0);
           g[k] += r * zd[o + k];
@@ -108,7 +164,19 @@ export class VectorScaling implements Recalibrator {
         }
       }
       for (let j = 0; j < 2 * K; j++) g[j] /= n;
-      return f / n;
+      f /= n;
+      if (lambda > 0) {
+        let pen = 0;
+        for (let k = 0; k < K; k++) {
+          const dw = x[k] - 1;
+          const db = x[K + k];
+          pen += dw * dw + db * db;
+          g[k] += lambda * dw;
+          g[K + k] += lambda * db;
+        }
+        f += (lambda / 2) * pen;
+      }
+      return f;
     };
     const x0 = new Float64Array(2 * K);
     x0.fill(1, 0, K);
@@ -117,7 +185,18 @@ export class VectorScaling implements Recalibrator {
     const r = lbfgs(fg, x0, { maxIter: 1000, gtol: 1e-10 });
     this.scale = Array.from(r.x.subarray(0, K));
     this.bias = Array.from(r.x.subarray(K));
-    this.lastFit = { nllBefore, nllAfter: r.f, iterations: r.iterations, converged: r.converged };
+    let penalty = 0;
+    for (let k = 0; k < K; k++) penalty += (r.x[k] - 1) ** 2 + r.x[K + k] ** 2;
+    this.lastFit = {
+      nllBefore,
+      nllAfter: lambda > 0 ? r.f - (lambda / 2) * penalty : r.f,
+      objective: r.f,
+      gradient: r.gradInf,
+      iterations: r.iterations,
+      converged: r.converged,
+      l2: lambda,
+      separable: sep.separable,
+    };
     return this;
   }
 
@@ -141,4 +220,17 @@ export class VectorScaling implements Recalibrator {
   static fromJSON(o: Record<string, unknown>, classes: number, where: string): VectorScaling {
     return new VectorScaling(jsonNumbers(o, "scale", where, classes), jsonNumbers(o, "bias", where, classes));
   }
+}
+
+/** How many label margins direction d raises (> 0), of all n·(K − 1) (for the RunError's text). */
+function raisedMargins(Z: Matrix, y: ArrayLike<number>, d: Float64Array): { raised: number; pairs: number } {
+  const { rows: n, cols: K, data } = Z;
+  let raised = 0;
+  for (let i = 0, o = 0; i < n; i++, o += K) {
+    const yi = y[i];
+    for (let k = 0; k < K; k++) {
+      if (k !== yi && d[yi] * data[o + yi] + d[K + yi] - d[k] * data[o + k] - d[K + k] > 0) raised++;
+    }
+  }
+  return { raised, pairs: n * (K - 1) };
 }
