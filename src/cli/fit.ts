@@ -12,14 +12,8 @@ import { toRows } from "../linalg/matrix.js";
 import { DEFAULTS, fit, type ModelKind, type OptimizerName } from "../model/fit.js";
 import { type ModelBundle, modelToJson } from "../model/modelFile.js";
 import { decisionFunction, predictProba } from "../model/predict.js";
-import {
-  type CliIo,
-  checkOutputPath,
-  loadData,
-  parseIntegerFlag,
-  parseNumberFlag,
-  writeOutput,
-} from "./common.js";
+import { boundedInteger, boundedNumber, checkHeaderColumns, MAX_ITERS, maxThreads } from "./bounds.js";
+import { type CliIo, checkOutputPath, loadData, writeOutput } from "./common.js";
 
 interface FitFlags {
   data: string;
@@ -57,12 +51,16 @@ export function registerFit(program: Command, io: CliIo): void {
     .option("--alpha <alpha>", "gradient-descent step size", String(DEFAULTS.alpha))
     .option(
       "--iters <n>",
-      `iterations (default: ${DEFAULTS.gdIterations} for gd, ${DEFAULTS.lbfgsIterations} for lbfgs)`,
+      `iterations, ≤ ${MAX_ITERS} (default: ${DEFAULTS.gdIterations} for gd, ${DEFAULTS.lbfgsIterations} for lbfgs)`,
     )
-    .option("--tol <eps>", "L-BFGS stops when max |gradient| ≤ tol", String(DEFAULTS.tol))
+    .option(
+      "--tol <eps>",
+      "L-BFGS stops when max |gradient| ≤ tol (a finite number > 0)",
+      String(DEFAULTS.tol),
+    )
     .option(
       "--threads <n>",
-      "threads for the WebAssembly kernel (default: fastest for the problem size; results are identical for any n)",
+      "threads for the WebAssembly kernel, ≤ cores × 4 (default: fastest for the problem size; results are identical for any n)",
     )
     .option("--standardize", "standardize features (mean 0, std 1, fitted on this data; saved in the model)")
     .option("--save <model.json>", "write the fitted model (JSON)")
@@ -80,18 +78,23 @@ function fitCommand(flags: FitFlags, io: CliIo): void {
   const options = {
     model: flags.model as ModelKind,
     optimizer,
-    l2: parseNumberFlag("--l2", flags.l2),
-    alpha: parseNumberFlag("--alpha", flags.alpha),
-    tol: parseNumberFlag("--tol", flags.tol),
+    l2: boundedNumber("--l2", flags.l2, { min: 0 }),
+    alpha: boundedNumber("--alpha", flags.alpha, { min: 0, strict: true }),
+    tol: boundedNumber("--tol", flags.tol, { min: 0, strict: true }),
     maxIter:
       flags.iters === undefined
         ? optimizer === "gd"
           ? DEFAULTS.gdIterations
           : DEFAULTS.lbfgsIterations
-        : parseIntegerFlag("--iters", flags.iters),
-    ...(flags.threads === undefined ? {} : { threads: parseIntegerFlag("--threads", flags.threads) }),
+        : boundedInteger("--iters", flags.iters, 1, MAX_ITERS, "memory: one loss per iteration"),
+    ...(flags.threads === undefined
+      ? {}
+      : {
+          threads: boundedInteger("--threads", flags.threads, 1, maxThreads(), "the machine's cores × 4"),
+        }),
   };
   checkOutputPath(flags.save, "--save", flags.force === true);
+  checkHeaderColumns(flags.data);
   const ds = loadData(flags.data, flags.label);
   requireTwoClasses(ds, flags.data);
 
