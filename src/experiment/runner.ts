@@ -854,7 +854,7 @@ async function runUnit(
   quick: boolean,
 ): Promise<UnitOutcome> {
   try {
-    const result = await exp.run({ ...config.grid[plan.point] }, unitContext(plan, quick));
+    const result = await exp.run({ ...config.grid[plan.point] }, unitContext(plan, quick, config.data));
     const unit = unitRecordText(config, plan, result);
     return "message" in unit
       ? { kind: "failed", message: unit.message }

@@ -68,7 +68,7 @@ async function main(setup: WorkerSetup): Promise<void> {
     const plan = pending[index];
     let reply: WorkerReply;
     try {
-      const result = await exp.run({ ...config.grid[plan.point] }, unitContext(plan, quick));
+      const result = await exp.run({ ...config.grid[plan.point] }, unitContext(plan, quick, config.data));
       const unit = unitRecordText(config, plan, result);
       reply =
         "message" in unit
