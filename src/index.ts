@@ -40,7 +40,7 @@ export {
   temperatureScale,
 } from "./calibration/recalibrators/temperature.js";
 export { VectorScaling } from "./calibration/recalibrators/vector.js";
-export { accuracy, brier, brierDecomposition, nll } from "./calibration/scores.js";
+export { accuracy, brier, brierDecomposition, nll, zeroProbabilityRows } from "./calibration/scores.js";
 export {
   type MatrixSource,
   validateLabels,

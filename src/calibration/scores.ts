@@ -67,6 +67,28 @@ export function nll(S: Matrix, y: ArrayLike<number>, opts: ScoreOptions = {}, wh
   return nllKernel(F, y, K, opts.logits ?? false);
 }
 
+/**
+ * How many rows give their label probability exactly 0 — each makes the mean NLL +Infinity.
+ * Histogram binning and isotonic regression can output exact zeros (an empty or all-negative bin,
+ * a flat isotonic block) for rows their calibration set never saw; count them before averaging.
+ * Logits never give 0 here (NLL from logits is computed by log-softmax; see {@link nll}), so with
+ * `{ logits: true }` the count is 0 whenever the logits are valid. @throws InputError on bad input.
+ * Cost O(n).
+ * @example zeroProbabilityRows(fromRows([[1, 0], [0.5, 0.5], [0, 1]]), Int32Array.of(1, 1, 0)) // 2
+ */
+export function zeroProbabilityRows(
+  S: Matrix,
+  y: ArrayLike<number>,
+  opts: ScoreOptions = {},
+  where: Where = "zeroProbabilityRows",
+): number {
+  const { S: F, K } = validatePredictions(S, y, opts, where);
+  if (opts.logits) return 0;
+  let c = 0;
+  for (let i = 0, o = 0; i < F.rows; i++, o += K) if (F.data[o + y[i]] === 0) c++;
+  return c;
+}
+
 /** Kernel: mean NLL of a full validated block. */
 export function nllKernel(F: Matrix, y: ArrayLike<number>, K: number, logits: boolean): number {
   let s = 0;

@@ -5,11 +5,13 @@ import type { Command } from "commander";
 import { BIN_RULES, BIN_STRATEGIES, type BinRule, type BinStrategy } from "../calibration/bins.js";
 import { bootstrapInterval } from "../calibration/bootstrap.js";
 import { type Evaluation, evaluatePredictions } from "../calibration/evaluate.js";
+import { zeroProbabilityRows } from "../calibration/scores.js";
 import { validateChoice } from "../calibration/validate.js";
 import { createRng } from "../data/rng.js";
 import { InputError } from "../errors.js";
 import { takeRows } from "../linalg/matrix.js";
-import { type CliIo, checkOutputPath, parseIntegerFlag, parseNumberFlag, writeOutput } from "./common.js";
+import { boundedInteger, checkBinsForData, checkHeaderColumns, MAX_BOOTSTRAP, parseBins } from "./bounds.js";
+import { type CliIo, checkOutputPath, parseNumberFlag, writeOutput } from "./common.js";
 import { readPredictions } from "./predictions.js";
 
 interface EvaluateFlags {
@@ -42,14 +44,14 @@ export function registerEvaluate(program: Command, io: CliIo): void {
     )
     .option("--label <col>", "label column", "label")
     .option("--logits", "the score columns are logits (softmax is applied; NLL from log-softmax)")
-    .option("--bins <B>", "number of bins", "15")
+    .option("--bins <B>", "number of bins, ≤ max(rows, 15) and ≤ 10000", "15")
     .option("--strategy <s>", "uniform (equal-width) | quantile (equal-mass)", "uniform")
     .option(
       "--bin-rule <rule>",
       "softcal ([e_b, e_b+1), last bin closed) | sklearn (calibration_curve's rule)",
       "softcal",
     )
-    .option("--bootstrap <N>", "add percentile bootstrap intervals from N resamples")
+    .option("--bootstrap <N>", "add percentile bootstrap intervals from N resamples (≤ 1000000)")
     .option("--seed <S>", "bootstrap seed", "0")
     .option("--level <f>", "bootstrap interval level, a fraction", "0.95")
     .option(
@@ -68,18 +70,23 @@ export function registerEvaluate(program: Command, io: CliIo): void {
 }
 
 async function evaluateCommand(flags: EvaluateFlags, io: CliIo): Promise<void> {
-  const bins = parseIntegerFlag("--bins", flags.bins);
-  if (bins < 1) throw new InputError(`--bins: expected an integer ≥ 1; got ${bins}`);
+  const bins = parseBins(flags.bins);
   const strategy = validateChoice<BinStrategy>(flags.strategy, BIN_STRATEGIES, "--strategy");
   const binRule = validateChoice<BinRule>(flags.binRule, BIN_RULES, "--bin-rule");
   const metrics = flags.metric
     .split(",")
     .map((m) => validateChoice<IntervalMetric>(m.trim(), INTERVAL_METRICS, "--metric"));
-  const resamples = flags.bootstrap === undefined ? 0 : parseIntegerFlag("--bootstrap", flags.bootstrap);
-  if (flags.bootstrap !== undefined && resamples < 1) {
-    throw new InputError(`--bootstrap: expected an integer ≥ 1; got ${resamples}`);
-  }
-  const seed = parseIntegerFlag("--seed", flags.seed);
+  const resamples =
+    flags.bootstrap === undefined
+      ? 0
+      : boundedInteger("--bootstrap", flags.bootstrap, 1, MAX_BOOTSTRAP, "memory: two doubles per resample");
+  const seed = boundedInteger(
+    "--seed",
+    flags.seed,
+    -Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER,
+    "a safe integer",
+  );
   const level = parseNumberFlag("--level", flags.level);
   if (!(level > 0 && level < 1)) throw new InputError(`--level: expected a fraction in (0, 1); got ${level}`);
   if (flags.plot !== undefined && !/\.(svg|png)$/i.test(flags.plot)) {
@@ -87,13 +94,24 @@ async function evaluateCommand(flags: EvaluateFlags, io: CliIo): Promise<void> {
   }
   checkOutputPath(flags.plot, "--plot", flags.force === true);
 
+  checkHeaderColumns(flags.predictions);
   const pred = readPredictions(flags.predictions, flags.label, true);
   const y = pred.y as Int32Array;
+  checkBinsForData(bins, y.length, pred.classNames.length, flags.predictions);
   const logits = flags.logits === true;
   const options = { bins, strategy, binRule, logits };
   const ev = evaluatePredictions(pred.S, y, options, pred.source);
+  const zeros = zeroProbabilityRows(pred.S, y, { logits }, pred.source);
+  if (zeros > 0) {
+    io.stderr(
+      `softcal evaluate: warning: ${flags.predictions}: NLL is +Infinity because ${zeros} of ${y.length} rows give their label probability 0\n`,
+    );
+  }
 
-  const intervals: Record<string, { lower: number; upper: number; level: number; resamples: number }> = {};
+  const intervals: Record<
+    string,
+    { lower: number; upper: number; level: number; resamples: number; excludesEstimate: boolean }
+  > = {};
   if (resamples > 0) {
     for (const metric of metrics) {
       const rng = createRng(seed);
@@ -108,7 +126,10 @@ async function evaluateCommand(flags: EvaluateFlags, io: CliIo): Promise<void> {
         y.length,
         { resamples, level, rng: rng.random },
       );
-      intervals[metric] = { lower: ci.lower, upper: ci.upper, level, resamples };
+      // Binned ECE (and MCE) are biased upward: resamples repeat rows, which fills bins more
+      // unevenly, so the bootstrap distribution can sit wholly above the estimate.
+      const excludesEstimate = !(ci.lower <= ci.estimate && ci.estimate <= ci.upper);
+      intervals[metric] = { lower: ci.lower, upper: ci.upper, level, resamples, excludesEstimate };
     }
   }
 
@@ -125,6 +146,7 @@ async function evaluateCommand(flags: EvaluateFlags, io: CliIo): Promise<void> {
     io.stdout(
       `${JSON.stringify({
         ...summaryOf(ev),
+        zeroProbabilityRows: zeros,
         classes: pred.classNames,
         binning: { bins, strategy, binRule },
         ...(resamples > 0 ? { intervals, seed } : {}),
@@ -136,7 +158,10 @@ async function evaluateCommand(flags: EvaluateFlags, io: CliIo): Promise<void> {
   }
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
   const ci = (m: string) =>
-    intervals[m] ? `  [${f(intervals[m].lower)}, ${f(intervals[m].upper)}] (${level * 100}% bootstrap)` : "";
+    intervals[m]
+      ? `  [${f(intervals[m].lower)}, ${f(intervals[m].upper)}] (${level * 100}% bootstrap${intervals[m].excludesEstimate ? "; excludes the estimate" : ""})`
+      : "";
+  const excluded = Object.keys(intervals).filter((m) => intervals[m].excludesEstimate);
   const lines = [
     `${flags.predictions}: n = ${ev.n}, K = ${ev.K}, ${bins} ${strategy} bins (${binRule} rule)`,
     `accuracy      ${f(ev.accuracy)}${ci("accuracy")}`,
@@ -145,6 +170,12 @@ async function evaluateCommand(flags: EvaluateFlags, io: CliIo): Promise<void> {
     `ece           ${f(ev.ece)}${ci("ece")}`,
     `mce           ${f(ev.mce)}${ci("mce")}`,
     `classwise ece ${f(ev.classwiseEce)}${ci("classwiseEce")}`,
+    ...(zeros > 0 ? [`${zeros} rows give their label probability 0, so NLL is +Infinity`] : []),
+    ...(excluded.length > 0
+      ? [
+          `note: the bootstrap interval of ${excluded.join(", ")} excludes the estimate: binned ECE/MCE are biased upward (resampled rows fill bins unevenly), so the percentile interval can sit above the point estimate`,
+        ]
+      : []),
     "",
     "bin  lower   upper   count  mean conf  accuracy",
     ...ev.bins.map(

@@ -9,7 +9,8 @@ import { mergeRuns } from "../experiment/merge.js";
 import { runExperiments } from "../experiment/runner.js";
 import { parseShard } from "../experiment/shard.js";
 import type { Experiment } from "../experiment/types.js";
-import { type CliIo, ExitCode, parseIntegerFlag } from "./common.js";
+import { boundedInteger, MAX_PARALLEL_MIN_MS, MAX_SEEDS, MAX_UNITS, maxThreads } from "./bounds.js";
+import { type CliIo, ExitCode } from "./common.js";
 
 /** The experiments registry module, which worker threads import (the .ts source under tsx/vitest). */
 export const REGISTRY_URL = new URL(
@@ -41,15 +42,53 @@ export function selectExperiments(names: readonly string[]): Experiment[] {
   return experiments.filter((e) => names.includes(e.name));
 }
 
+/**
+ * `run`'s size flags, checked before any folder is touched (bounds: src/cli/bounds.ts): --seeds
+ * from 1 to MAX_SEEDS and seeds × grid points (summed over the selected experiments, at their
+ * --quick or full grid) ≤ MAX_UNITS; --jobs from 1 to cores × 4; --root-seed a safe integer;
+ * --parallel-min-ms from 0 to one day. @throws InputError
+ */
+export function parseRunSizes(
+  flags: Pick<RunFlags, "seeds" | "rootSeed" | "jobs" | "parallelMinMs" | "quick">,
+  selected: readonly Experiment[],
+): { seeds: number; rootSeed: number; jobs: number | undefined; parallelMinMs: number | undefined } {
+  const seeds = boundedInteger("--seeds", flags.seeds, 1, MAX_SEEDS, "memory: one stored record per unit");
+  const points = selected.reduce((s, e) => s + e.grid({ quick: flags.quick === true }).length, 0);
+  if (seeds * points > MAX_UNITS) {
+    throw new InputError(
+      `--seeds: expected seeds × grid points ≤ ${MAX_UNITS} (memory: one stored record per unit); got ${seeds} × ${points} = ${seeds * points} — use fewer seeds`,
+    );
+  }
+  const rootSeed = boundedInteger(
+    "--root-seed",
+    flags.rootSeed,
+    -Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER,
+    "a safe integer",
+  );
+  const jobs =
+    flags.jobs === undefined
+      ? undefined
+      : boundedInteger("--jobs", flags.jobs, 1, maxThreads(), "the machine's cores × 4");
+  const parallelMinMs =
+    flags.parallelMinMs === undefined
+      ? undefined
+      : boundedInteger("--parallel-min-ms", flags.parallelMinMs, 0, MAX_PARALLEL_MIN_MS, "one day");
+  return { seeds, rootSeed, jobs, parallelMinMs };
+}
+
 export function registerRun(program: Command, io: CliIo): void {
   program
     .command("run")
     .description("run experiments: every grid point × seed, tracked in OUT/<experiment>/")
     .argument("[experiment...]", `${experiments.map((e) => e.name).join(", ")} or all (default all)`)
     .option("--out <dir>", "output folder", "results")
-    .option("--seeds <N>", "seeds per grid point", "10")
+    .option("--seeds <N>", `seeds per grid point (≤ ${MAX_SEEDS}; seeds × grid points ≤ ${MAX_UNITS})`, "10")
     .option("--root-seed <S>", "the root seed every run's seed is derived from", "0")
-    .option("--jobs <N>", "threads running units: this one and N-1 workers (default: the number of cores)")
+    .option(
+      "--jobs <N>",
+      "threads running units: this one and N-1 workers, ≤ cores × 4 (default: the number of cores)",
+    )
     .option(
       "--parallel-min-ms <MS>",
       "start the workers only once the work left is estimated at >= MS milliseconds (default 250; 0: at once)",
@@ -68,16 +107,15 @@ export function registerRun(program: Command, io: CliIo): void {
     )
     .action(async (names: string[], flags: RunFlags) => {
       const selected = selectExperiments(names);
+      const { seeds, rootSeed, jobs, parallelMinMs } = parseRunSizes(flags, selected);
       const r = await runExperiments({
         experiments: selected,
         registryUrl: REGISTRY_URL,
         out: flags.out,
-        seeds: parseIntegerFlag("--seeds", flags.seeds),
-        rootSeed: parseIntegerFlag("--root-seed", flags.rootSeed),
-        ...(flags.jobs === undefined ? {} : { jobs: parseIntegerFlag("--jobs", flags.jobs) }),
-        ...(flags.parallelMinMs === undefined
-          ? {}
-          : { parallelMinMs: parseIntegerFlag("--parallel-min-ms", flags.parallelMinMs) }),
+        seeds,
+        rootSeed,
+        ...(jobs === undefined ? {} : { jobs }),
+        ...(parallelMinMs === undefined ? {} : { parallelMinMs }),
         ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard, io.env) }),
         resume: flags.resume === true,
         force: flags.force === true,

@@ -60,6 +60,7 @@ import {
   recordedOutputs,
   removeRunFiles,
 } from "./runOutputs.js";
+import { resolveRunInputs } from "./axes.js";
 import { unitContext } from "./seeds.js";
 import { inShard, type Shard, shardTag } from "./shard.js";
 import type { Experiment } from "./types.js";
@@ -102,6 +103,13 @@ export interface RunExperimentsOptions {
   force?: boolean;
   /** Quick grids (smoke tests). Default false. */
   quick?: boolean;
+  /**
+   * Replaced axis values, by axis name (`--set AXIS=V1,V2`; `--data` sets `data`): each applies to
+   * every selected experiment that declares the axis (see `resolveRunInputs`).
+   */
+  set?: Readonly<Record<string, readonly string[]>>;
+  /** The label column of CSV files given as data values (default "label"). */
+  label?: string;
   /** Render figures (default true). */
   figures?: boolean;
   /**
@@ -286,8 +294,9 @@ export async function runExperiments(opts: RunExperimentsOptions): Promise<RunEx
 
   // Preflight: nothing is written until every check passed.
   checkOutFolder(out);
-  const plans = opts.experiments.map((exp) => {
-    const config = buildConfig(exp, { seeds, rootSeed, quick });
+  const inputs = resolveRunInputs(opts.experiments, { quick, set: opts.set, label: opts.label });
+  const plans = opts.experiments.map((exp, i) => {
+    const config = buildConfig(exp, { seeds, rootSeed, quick, ...inputs[i] });
     const dir = path.join(out, exp.name);
     checkExisting(dir, config, { resume: !!opts.resume, force: !!opts.force, shard });
     return { exp, config, dir };
