@@ -4,6 +4,7 @@
  * is validated before any unit runs. An experiment's grid is built from its resolved axes.
  */
 import { InputError } from "../errors.js";
+import { type DataFile, fingerprintDataFile } from "./dataFiles.js";
 import type { GridPoint, ParamValue } from "./types.js";
 
 /** One axis of an experiment's grid. */
@@ -153,4 +154,65 @@ export function axisValues(
   opts: { quick: boolean; axes?: AxisValues },
 ): AxisValues {
   return opts.axes ?? resolveAxisValues(exp.name, exp.axes ?? {}, { quick: opts.quick });
+}
+
+/** What `runExperiments` resolves for one experiment before building its config. */
+export interface RunInputs {
+  /** Its axes' values (absent for an experiment that declares no axes). */
+  axes?: Record<string, ParamValue[]>;
+  /** The CSV files its data axes name, fingerprinted. */
+  data: DataFile[];
+}
+
+/**
+ * The axes' values and data files of each experiment of a run, before anything runs: `set` (from
+ * `--set`/`--data`) replaces the values of the axes it names in every experiment that declares
+ * them — a name no selected experiment declares is an error — and every data-axis value that is
+ * not a built-in name is read, validated and fingerprinted once (`fingerprintDataFile`, label
+ * column `label`). @throws InputError for an unknown axis, a bad value or a bad file.
+ */
+export function resolveRunInputs(
+  experiments: readonly { name: string; axes?: Readonly<Record<string, Axis>> }[],
+  {
+    quick = false,
+    set = {},
+    label = "label",
+    cwd = process.cwd(),
+  }: {
+    quick?: boolean;
+    set?: Readonly<Record<string, readonly string[]>>;
+    label?: string;
+    cwd?: string;
+  } = {},
+): RunInputs[] {
+  for (const name of Object.keys(set)) {
+    if (!experiments.some((e) => e.axes && Object.hasOwn(e.axes, name))) {
+      const known = [...new Set(experiments.flatMap((e) => Object.keys(e.axes ?? {})))];
+      const what = name === "data" ? "--data" : `--set ${name}`;
+      throw new InputError(
+        `${what}: expected an axis of the selected experiments (${known.length > 0 ? known.join(", ") : "they declare none"}); got "${name}"`,
+      );
+    }
+  }
+  const files = new Map<string, DataFile>();
+  return experiments.map((e) => {
+    if (!e.axes) return { data: [] };
+    const mine = Object.fromEntries(Object.entries(set).filter(([k]) => Object.hasOwn(e.axes as object, k)));
+    const axes = resolveAxisValues(e.name, e.axes, { quick, set: mine });
+    const data: DataFile[] = [];
+    for (const [name, axis] of Object.entries(e.axes)) {
+      if (axis.type !== "data") continue;
+      for (const v of axes[name]) {
+        if (isNamedData(axis, v) || data.some((d) => d.name === v)) continue;
+        const value = String(v);
+        let f = files.get(value);
+        if (f === undefined) {
+          f = fingerprintDataFile(value, label, cwd);
+          files.set(value, f);
+        }
+        data.push(f);
+      }
+    }
+    return { axes, data };
+  });
 }
