@@ -12,6 +12,7 @@ import { lessonClusters } from "../src/data/gaussian.js";
 import { createRng } from "../src/data/rng.js";
 import { stratifiedSplit, subset } from "../src/data/split.js";
 import { applyStandardizer, fitStandardizer } from "../src/data/standardize.js";
+import type { Axis } from "../src/experiment/axes.js";
 import { type PairedEffect, pairedEffect } from "../src/experiment/paired.js";
 import { describeMetric, type MetricDescription, type MetricRange } from "../src/experiment/stats.js";
 import type { Bin, CompletedRun, GridPoint, ParamValue, RunContext } from "../src/experiment/types.js";
@@ -48,6 +49,34 @@ export const STREAMS: Readonly<Record<string, string>> = {
     'stream("bootstrap", data set): the resamples of the test split behind ece_lo/ece_hi — depends on (root seed, seed index, data set) only',
 };
 
+/** The data sets a data axis names by name: the built-ins and the synthetic draws; anything else is a CSV file. */
+export const DATA_NAMES: readonly string[] = ["lesson", "clusters", "clusters-large", "iris", "penguins"];
+
+/**
+ * A `data` axis over {@link DATA_NAMES} or CSV files (`--data my.csv`, label column `--label`):
+ * every data value of a run is validated and fingerprinted before any unit runs.
+ */
+export function dataAxis(values: readonly string[]): Axis {
+  return {
+    description:
+      "data set: lesson, clusters, clusters-large, iris, penguins, or a CSV file (label column + numeric features)",
+    type: "data",
+    values,
+    choices: DATA_NAMES,
+  };
+}
+
+/** An L2 strength axis (λ ≥ 0) with these defaults. */
+export function l2Axis(values: readonly number[], quick: readonly number[]): Axis {
+  return {
+    description: "L2 strength λ of the base model (bias not penalized)",
+    type: "number",
+    min: 0,
+    values,
+    quick,
+  };
+}
+
 /** The data of one run: standardized (on train only) parts of a data set. */
 export interface RunData {
   dataset: Dataset;
@@ -59,14 +88,15 @@ export interface RunData {
 /**
  * Loads a data set and splits it, from the seed of the unit's `data` stream (`ctx.stream("data",
  * name)`): a synthetic set ({@link SYNTHETIC}) is a fresh draw of the lesson's clusters; a real
- * set is fixed and only its split changes with the seed. Stratified 60/20/20 split; features
+ * set (built-in, or a CSV file through `load`, e.g. `ctx.dataset`) is fixed and only its split
+ * changes with the seed. Stratified 60/20/20 split; features
  * standardized with the training part's mean and standard deviation. A pure function of
  * (name, seed): every unit that passes the same seed gets the same split.
  */
-export function runData(name: string, seed: number): RunData {
+export function runData(name: string, seed: number, load: (name: string) => Dataset = loadBuiltin): RunData {
   const rng = createRng(seed);
   const perClass = SYNTHETIC[name];
-  const ds = perClass !== undefined ? lessonClusters(rng, { perClass, name }) : loadBuiltin(name);
+  const ds = perClass !== undefined ? lessonClusters(rng, { perClass, name }) : load(name);
   const parts = stratifiedSplit(ds.y, ds.nClasses, SPLIT, rng);
   const train = subset(ds, parts.train);
   const s = fitStandardizer(train.X);
@@ -81,7 +111,7 @@ export function runData(name: string, seed: number): RunData {
 
 /** The split of data set `name` for a unit: {@link runData} on the unit's `data` stream. */
 export function unitData(name: string, ctx: RunContext): RunData {
-  return runData(name, ctx.stream("data", name));
+  return runData(name, ctx.stream("data", name), ctx.dataset);
 }
 
 /** The seed of a unit's `bootstrap` stream for data set `name` (the test split's resamples). */

@@ -11,6 +11,7 @@
  */
 import { accuracy } from "../src/calibration/scores.js";
 import { loadBuiltin } from "../src/data/builtin.js";
+import { axisValues, product } from "../src/experiment/axes.js";
 import type { CompletedRun, Experiment, Figure } from "../src/experiment/types.js";
 import { predictProba } from "../src/model/predict.js";
 import { lossCurveSpec } from "../src/plot/lossCurve.js";
@@ -19,6 +20,7 @@ import { decisionRegionsSpec, scatterSpec } from "../src/plot/scatter.js";
 import type { GridCell, ScatterPoint } from "../src/plot/types.js";
 import {
   bootstrapSeed,
+  dataAxis,
   decisionGrid,
   fitOn,
   HELD_OUT_METRICS,
@@ -37,12 +39,14 @@ export const baseline: Experiment = {
   name: "baseline",
   description:
     "the lesson notebook: gradient descent (α = 0.1, 300 iterations); lesson = the notebook's exact data evaluated on itself, the others on a held-out test split",
-  grid: () => [
-    { data: "lesson", split: "none" },
-    { data: "clusters", split: "holdout" },
-    { data: "iris", split: "holdout" },
-    { data: "penguins", split: "holdout" },
-  ],
+  axes: { data: dataAxis(["lesson", "clusters", "iris", "penguins"]) },
+  // The lesson's exact data is trained and evaluated on all of it, as the notebook did; every
+  // other data set gets a held-out split.
+  grid: (opts) =>
+    product(axisValues(baseline, opts), ["data"]).map((p) => ({
+      data: p.data,
+      split: p.data === "lesson" ? "none" : "holdout",
+    })),
   metrics: ["final_loss", "train_accuracy", ...HELD_OUT_METRICS],
   metricRanges: { ...HELD_OUT_RANGES, ...MODEL_RANGES },
   streams: STREAMS,

@@ -9,6 +9,7 @@
  * `data` and `bootstrap` streams), so paired.csv's differences against the reference λ (the
  * smallest λ > 0) carry no split-to-split noise.
  */
+import { axisValues, product } from "../src/experiment/axes.js";
 import type { Experiment, Figure, ParamValue } from "../src/experiment/types.js";
 import { metricSweepSpec } from "../src/plot/metricSweep.js";
 import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
@@ -16,9 +17,11 @@ import {
   baseModel,
   bootstrapSeed,
   DATASETS,
+  dataAxis,
   effectRows,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
+  l2Axis,
   MODEL_RANGES,
   modelMetrics,
   STREAMS,
@@ -57,8 +60,8 @@ export function referenceL2(levels: readonly ParamValue[]): ParamValue {
 export const l2Sweep: Experiment = {
   name: "l2-sweep",
   description: "exercise 1: test accuracy, NLL, Brier, ECE (bootstrap CI), MCE, confidence and ‖W‖ against λ",
-  grid: ({ quick }) =>
-    DATASETS.flatMap((data) => (quick ? QUICK_LAMBDAS : LAMBDAS).map((l2) => ({ data, l2 }))),
+  axes: { data: dataAxis(DATASETS), l2: l2Axis(LAMBDAS, QUICK_LAMBDAS) },
+  grid: (opts) => product(axisValues(l2Sweep, opts), ["data", "l2"]),
   metrics: [...HELD_OUT_METRICS, "weight_norm", "train_objective", "converged", "iterations"],
   metricRanges: { ...HELD_OUT_RANGES, ...MODEL_RANGES },
   streams: STREAMS,
@@ -136,7 +139,7 @@ export const l2Sweep: Experiment = {
         }),
       });
     }
-    for (const data of DATASETS) {
+    for (const data of new Set(points.map((p) => String(p.data)))) {
       const panels = SHOWN.flatMap((l2) => {
         const r = runs.find((u) => u.seedIndex === 0 && u.point.data === data && u.point.l2 === l2);
         const rel = r?.result.reliability?.[0];

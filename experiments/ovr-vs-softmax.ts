@@ -8,6 +8,7 @@
  */
 
 import type { Dataset } from "../src/data/dataset.js";
+import { axisValues, product } from "../src/experiment/axes.js";
 import { PAIRED_EFFECT_COLUMNS, pairedEffect, pairedEffectCells } from "../src/experiment/paired.js";
 import type { Experiment, Figure } from "../src/experiment/types.js";
 import type { FitResult } from "../src/model/fit.js";
@@ -19,10 +20,12 @@ import {
   baseModel,
   bootstrapSeed,
   DATASETS,
+  dataAxis,
   decisionGrid,
   describeRuns,
   HELD_OUT_RANGES,
   LeftOut,
+  l2Axis,
   modelMetrics,
   STREAMS,
   scatterPoints,
@@ -37,7 +40,8 @@ export const ovrVsSoftmax: Experiment = {
   name: "ovr-vs-softmax",
   description:
     "exercise 3: one-vs-rest vs softmax on the same splits — calibration side by side, paired differences, permutation-test p-values",
-  grid: ({ quick }) => DATASETS.flatMap((data) => (quick ? [1e-1] : LAMBDAS).map((l2) => ({ data, l2 }))),
+  axes: { data: dataAxis(DATASETS), l2: l2Axis(LAMBDAS, [1e-1]) },
+  grid: (opts) => product(axisValues(ovrVsSoftmax, opts), ["data", "l2"]),
   metrics: [...MODELS.flatMap((m) => COMPARED.map((c) => `${m}_${c}`)), ...COMPARED.map((c) => `diff_${c}`)],
   metricRanges: Object.fromEntries(
     COMPARED.flatMap((c) => {
@@ -80,9 +84,12 @@ export const ovrVsSoftmax: Experiment = {
     }
     return [{ name: "paired", columns: ["data", "l2", "metric", ...PAIRED_EFFECT_COLUMNS], rows }];
   },
-  figures({ runs }) {
+  figures({ points, runs }) {
     const figures: Figure[] = [];
-    for (const r of runs.filter((u) => u.seedIndex === 0 && u.point.l2 === 1e-1)) {
+    // The figures' λ: 0.1 when the grid has it, else its largest.
+    const lambdas = [...new Set(points.map((p) => Number(p.l2)))];
+    const shown = lambdas.includes(1e-1) ? 1e-1 : Math.max(...lambdas);
+    for (const r of runs.filter((u) => u.seedIndex === 0 && u.point.l2 === shown)) {
       const rel = r.result.reliability ?? [];
       figures.push({
         name: `reliability-${r.point.data}`,
@@ -113,10 +120,10 @@ export const ovrVsSoftmax: Experiment = {
     }
     const rows: BarRow[] = [];
     const left = new LeftOut();
-    for (const data of DATASETS) {
+    for (const data of new Set(points.map((p) => String(p.data)))) {
       for (const model of MODELS) {
         const s = describeRuns(
-          runs.filter((u) => u.point.data === data && u.point.l2 === 1e-1),
+          runs.filter((u) => u.point.data === data && u.point.l2 === shown),
           `${model}_ece`,
           HELD_OUT_RANGES.ece,
         );

@@ -19,6 +19,7 @@
 
 import { createRecalibrator } from "../src/calibration/recalibrators/registry.js";
 import { SoftcalError } from "../src/errors.js";
+import { axisValues, product } from "../src/experiment/axes.js";
 import type { CompletedRun, Experiment, Figure, GridPoint } from "../src/experiment/types.js";
 import { decisionFunction } from "../src/model/predict.js";
 import { barSpec } from "../src/plot/bar.js";
@@ -30,12 +31,14 @@ import {
   baseModel,
   bootstrapSeed,
   DATASETS,
+  dataAxis,
   describeRuns,
   effectRows,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
   heldOutMetrics,
   LeftOut,
+  l2Axis,
   MODEL_RANGES,
   STREAMS,
   sweepRows,
@@ -53,10 +56,17 @@ export const temperature: Experiment = {
   name: "temperature",
   description:
     "exercise 2: temperature scaling (and vector scaling, histogram binning, isotonic) fitted on a calibration split, measured on the test split",
-  grid: ({ quick }) =>
-    DATA.flatMap((data) =>
-      (quick ? QUICK_LAMBDAS : LAMBDAS).flatMap((l2) => METHODS.map((method) => ({ data, l2, method }))),
-    ),
+  axes: {
+    data: dataAxis(DATA),
+    l2: l2Axis(LAMBDAS, QUICK_LAMBDAS),
+    method: {
+      description: "recalibrator fitted on the calibration split (none = the base model as is)",
+      type: "string",
+      values: METHODS,
+      choices: METHODS,
+    },
+  },
+  grid: (opts) => product(axisValues(temperature, opts), ["data", "l2", "method"]),
   metrics: [...HELD_OUT_METRICS, "temperature", "failed"],
   metricRanges: { ...HELD_OUT_RANGES, ...MODEL_RANGES },
   streams: STREAMS,
@@ -95,15 +105,17 @@ export const temperature: Experiment = {
       reliability: [{ view: "test", bins: held.bins }],
     };
   },
-  figures({ runs }) {
+  figures({ points, runs }) {
     const figures: Figure[] = [];
     const seeds = [...new Set(runs.map((u) => u.seedIndex))].sort((a, b) => a - b);
-    for (const data of DATA) {
+    const lambdas = [...new Set(points.map((p) => Number(p.l2)))];
+    for (const data of new Set(points.map((p) => String(p.data)))) {
       // Before/after at the λ where the data set shows most: the over-confident λ = 0 on the lesson's
-      // sizes, the under-confident λ = 1 on clusters-large. The first seed whose temperature fit
-      // succeeded (on a calibration split the over-confident model classifies perfectly, T → 0 and
-      // the fit is reported as failed).
-      const l2 = data === "clusters-large" ? 1 : 0;
+      // sizes, the under-confident λ = 1 on clusters-large (or the grid's first λ without those). The
+      // first seed whose temperature fit succeeded (on a calibration split the over-confident model
+      // classifies perfectly, T → 0 and the fit is reported as failed).
+      const preferred = data === "clusters-large" ? 1 : 0;
+      const l2 = lambdas.includes(preferred) ? preferred : lambdas[0];
       const at = (seedIndex: number, method: string) =>
         runs.find((u) => u.seedIndex === seedIndex && matches(u.point, data, l2, method));
       const seed = seeds.find((s) => at(s, "temperature")?.result.reliability?.[0] !== undefined);
@@ -141,7 +153,7 @@ export const temperature: Experiment = {
       ["nll", "test NLL"],
       ["ece", "test ECE"],
     ] as const) {
-      figures.push(...methodBars(runs, metric, label));
+      figures.push(...methodBars(points, runs, metric, label));
       figures.push(...methodEffects(runs, metric, label));
     }
     const t = sweepRows(runs, "temperature", "l2", "data", (p) => p.method === "temperature");
@@ -162,11 +174,16 @@ export const temperature: Experiment = {
 };
 
 /** `<metric>-by-method`: each method's mean at λ = 0 per data set, with what was left out. */
-function methodBars(runs: readonly CompletedRun[], metric: string, label: string): Figure[] {
+function methodBars(
+  points: readonly GridPoint[],
+  runs: readonly CompletedRun[],
+  metric: string,
+  label: string,
+): Figure[] {
   const rows: BarRow[] = [];
   const left = new LeftOut();
-  for (const data of DATA) {
-    for (const method of METHODS) {
+  for (const data of new Set(points.map((p) => String(p.data)))) {
+    for (const method of new Set(points.map((p) => String(p.method)))) {
       const d = describeRuns(
         runs.filter((u) => matches(u.point, data, 0, method)),
         metric,
