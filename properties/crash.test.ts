@@ -1,9 +1,12 @@
 /**
  * Crash safety of sweeps, with real processes and real file systems:
- * - the kill loop: a sweep (the toy experiments, in a separate process) is SIGKILLed at seeded
- *   random times — before it took its lock, mid-units, mid-aggregates — possibly again while
- *   resuming, then resumed; it must always end byte-identical to an uninterrupted run. Always on:
- *   2 kill times; `npm run test:thorough` (SOFTCAL_THOROUGH=1 or FC_NUM_RUNS_FACTOR > 1): 24.
+ * - the kill loop: a sweep (the toy experiments, in a separate process) is SIGKILLed at an event
+ *   fast-check draws — at once (before it took its lock), when a unit finished, just before a
+ *   file is renamed into place (its temp file written), after a batch of units is on disk —
+ *   possibly again while resuming, then resumed; it must always end byte-identical to an
+ *   uninterrupted run. The first kill always lands inside the run: it is drawn among the events
+ *   every run has, and the driver kills itself exactly there (no timer). Always on: 2 schedules;
+ *   `npm run test:thorough` (SOFTCAL_THOROUGH=1 or FC_NUM_RUNS_FACTOR > 1): 24.
  * - a full disk (a tiny tmpfs) or a folder made read-only mid-run: the error is reported, the
  *   units finished before it are intact, no temp file is left, and `--resume` on a healthy disk
  *   completes the same bytes. Mounting needs root; elsewhere the read-only case uses chmod and
@@ -11,16 +14,17 @@
  * - two processes started on the same `--out`: one runs, the other refuses with a clear message
  *   (or, started after the first finished, finds nothing left to do); the files are never mixed.
  *
- * Kill times are seeded (FC_SEED, else a fixed seed) and printed on failure; process timing is
- * not, so a failure names the kill time to try again with.
+ * Kill schedules come from fast-check (FC_SEED): a failure prints the schedule and the replay
+ * command. Process timing still decides which batch a unit lands in, so the events after a kill
+ * point vary; the kill point itself does not.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRng } from "../src/data/rng.js";
 import { RunError } from "../src/errors.js";
 import { runExperiments } from "../src/experiment/runner.js";
 import { TEMP_FILE_PATTERN } from "../src/io/atomic.js";
@@ -31,7 +35,7 @@ import { snapshot, toyRun } from "./_shared/runs.js";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const driver = path.join(repoRoot, "properties", "_shared", "toyDriver.ts");
 const toyRegistry = new URL("./_shared/toyExperiments.ts", import.meta.url);
-const SLEEP_MS = 30; // per toy unit, so a sweep lasts long enough to be killed in the middle
+const SLEEP_MS = 30; // per toy unit, so its units spread over several batches
 const roots: string[] = [];
 const children: ChildProcess[] = [];
 const mounts: string[] = [];
@@ -83,64 +87,68 @@ function startDriver(out: string, args: string[] = []): Driver {
   return { child, exited, stderr: () => err };
 }
 
-/** Runs the driver and SIGKILLs it `afterMs` after spawning (if it is still running then). */
-async function killAfter(out: string, afterMs: number, args: string[]): Promise<"killed" | "finished"> {
-  const d = startDriver(out, args);
-  const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), afterMs));
-  const first = await Promise.race([d.exited, timer]);
-  if (first === "timeout") {
-    d.child.kill("SIGKILL");
-    const end = await d.exited;
-    return end.signal === "SIGKILL" ? "killed" : "finished";
-  }
-  expect(first.code, d.stderr()).toBe(0);
+/**
+ * Runs the driver and kills it at its `k`-th event (`--die-at k`: it SIGKILLs itself there; 0:
+ * SIGKILL at once, before it has even loaded). "finished" if it ended before its k-th event.
+ */
+async function killAt(out: string, k: number, args: string[]): Promise<"killed" | "finished"> {
+  const d = startDriver(out, k === 0 ? args : [...args, "--die-at", String(k)]);
+  if (k === 0) d.child.kill("SIGKILL");
+  const end = await d.exited;
+  if (end.signal === "SIGKILL") return "killed";
+  expect(end.code, d.stderr()).toBe(0);
   return "finished";
 }
 
-describe("the kill loop: SIGKILL at seeded times, then --resume ⇒ the uninterrupted bytes", () => {
+describe("the kill loop: SIGKILL at drawn events, then --resume ⇒ the uninterrupted bytes", () => {
   let reference: Record<string, string>;
-  let fullMs = 0;
-  const seed = Number(process.env.FC_SEED ?? "20250117");
+  /** Events every uninterrupted run of the driver has (so a first kill drawn up to here always lands). */
+  let minEvents = 0;
   const kills = THOROUGH ? 24 : 2;
 
   beforeAll(async () => {
     const out = tmp();
     await runExperiments({ ...base, out });
     reference = snapshot(out);
-    // How long an uninterrupted driver process takes here, start-up included: kill times are
-    // drawn over [0, 1.1·fullMs] so they hit start-up, units, aggregates and (rarely) the end.
-    const t0 = Date.now();
-    expect(await killAfter(tmp(), 120_000, [])).toBe("finished");
-    fullMs = Date.now() - t0;
+    // One uninterrupted driver run, to count its events. Batches depend on timing (each is two
+    // events: its rename and `batch`); every experiment writes at least one.
+    const d = startDriver(tmp(), ["--events"]);
+    const end = await d.exited;
+    expect(end.code, d.stderr()).toBe(0);
+    const events = d
+      .stderr()
+      .split("\n")
+      .filter((l) => l.startsWith("event "));
+    const batches = events.filter((l) => / batch /.test(l)).length;
+    minEvents = events.length - 2 * batches + 2 * 2;
+    expect(minEvents).toBeGreaterThan(30); // 24 units, configs, manifests, aggregates
   }, 120_000);
 
-  it(`${kills} kill schedules (seed ${seed}); each ends byte-identical with no temp file left`, async () => {
-    const rng = createRng(seed);
-    const log: string[] = [];
-    let killed = 0;
-    for (let trial = 0; trial < kills; trial++) {
-      const out = tmp();
-      const jobs = rng.int(2) + 1;
-      // One kill, or (1 time in 3) a second kill while resuming.
-      const times = [rng.next() * 1.1 * fullMs];
-      if (rng.int(3) === 0) times.push(rng.next() * 1.1 * fullMs);
-      const outcomes: string[] = [];
-      for (let k = 0; k < times.length; k++) {
-        const args = ["--jobs", String(jobs), ...(k > 0 ? ["--resume"] : [])];
-        outcomes.push(await killAfter(out, times[k], args));
-      }
-      killed += outcomes.filter((o) => o === "killed").length;
-      const what = `trial ${trial}: jobs ${jobs}, kill at ${times.map((t) => `${Math.round(t)} ms`).join(" then ")} (${outcomes.join(", ")}; full run ${fullMs} ms)`;
-      log.push(what);
-      const r = await runExperiments({ ...base, out, resume: true });
-      expect(r.exitCode, what).toBe(0);
-      expect(snapshot(out), what).toEqual(reference);
-      expect(tempFiles(out), what).toEqual([]);
-      for (const e of ["toy", "toy2"]) expect(fs.existsSync(path.join(out, e, ".lock")), what).toBe(false);
-      fs.rmSync(out, { recursive: true, force: true });
-    }
-    // The schedule must actually kill processes (not only let them finish).
-    expect(killed, log.join("\n")).toBeGreaterThanOrEqual(Math.ceil(kills / 2));
+  it(`${kills} kill schedules; each ends byte-identical with no temp file or lock left`, async () => {
+    const schedule = fc.record({
+      jobs: fc.integer({ min: 1, max: 2 }),
+      flushMs: fc.constantFrom(0, 50, 200),
+      first: fc.integer({ min: 0, max: minEvents }),
+      // One kill, or (1 time in 3) a second one while resuming (which may finish before it).
+      second: fc.option(fc.integer({ min: 0, max: minEvents }), { freq: 2, nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(schedule, async ({ jobs, flushMs, first, second }) => {
+        const out = tmp();
+        const args = ["--jobs", String(jobs), "--flush-ms", String(flushMs)];
+        // The first kill is inside the run, always.
+        expect(await killAt(out, first, args)).toBe("killed");
+        if (second !== undefined) await killAt(out, second, [...args, "--resume"]);
+        const r = await runExperiments({ ...base, out, resume: true });
+        expect(r.exitCode).toBe(0);
+        expect(snapshot(out)).toEqual(reference);
+        expect(tempFiles(out)).toEqual([]);
+        for (const e of ["toy", "toy2"])
+          expect(fs.readdirSync(path.join(out, e)).filter((f) => f.startsWith(".lock"))).toEqual([]);
+        fs.rmSync(out, { recursive: true, force: true });
+      }),
+      { numRuns: kills },
+    );
   }, 600_000);
 });
 

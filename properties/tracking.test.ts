@@ -7,6 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as nodeFs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -150,42 +151,58 @@ describe("real process deaths", () => {
     reference = snapshot(out);
   });
 
+  /**
+   * Starts the toy driver with `--events`; `waitFor(cond)` resolves once `cond` holds, checked at
+   * every stderr line (each event, progress line or message) — the test waits on the run's events.
+   */
   function startDriver(
     out: string,
     args: string[],
-  ): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
+    env: Record<string, string> = {},
+  ): {
+    child: ChildProcess;
+    exited: Promise<number | null>;
+    stderr: () => string;
+    waitFor: (cond: (line: string) => boolean, what: string) => Promise<void>;
+  } {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", driver, "--out", out, "--seeds", "3", ...args],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, TOY_SLEEP_MS: "40" },
-        stdio: ["ignore", "ignore", "pipe"],
-      },
+      ["--import", "tsx", driver, "--out", out, "--seeds", "3", "--events", ...args],
+      { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] },
     );
     children.push(child);
     let err = "";
-    child.stderr?.on("data", (d) => {
-      err += String(d);
+    const waiting: { cond: (line: string) => boolean; resolve: () => void }[] = [];
+    const lines: string[] = [];
+    readline.createInterface({ input: child.stderr! }).on("line", (line) => {
+      err += `${line}\n`;
+      lines.push(line);
+      for (const w of [...waiting]) {
+        if (w.cond(line)) {
+          waiting.splice(waiting.indexOf(w), 1);
+          w.resolve();
+        }
+      }
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    return { child, exited, stderr: () => err };
+    const waitFor = (cond: (line: string) => boolean, what: string) =>
+      new Promise<void>((resolve, reject) => {
+        if (lines.some(cond)) return resolve();
+        waiting.push({ cond, resolve });
+        void exited.then((code) => reject(new Error(`the driver exited (${code}) before ${what}:\n${err}`)));
+      });
+    return { child, exited, stderr: () => err, waitFor };
   }
 
-  async function until(cond: () => boolean, what: string): Promise<void> {
-    const start = Date.now();
-    while (!cond()) {
-      if (Date.now() - start > 20_000) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
   const unitCount = (out: string) => unitRecordCount(path.join(out, "toy"));
 
   it("kill -9 mid-sweep (--jobs 2): a second process is refused while it lives; resume gives the uninterrupted bytes", async () => {
     const out = tmp();
-    // Batches of a few 40 ms units, so the kill comes mid-sweep with some batches on disk.
-    const d = startDriver(out, ["--jobs", "2", "--flush-ms", "50"]);
-    await until(() => unitCount(out) >= 3, "3 finished units");
+    // Each thread finishes two toy units, then waits at a gate that never opens: the run is held
+    // mid-sweep, with some batches on disk, for as long as the test needs.
+    const gate = path.join(tmp(), "never");
+    const d = startDriver(out, ["--jobs", "2", "--flush-ms", "50"], { TOY_GATE: `2:${gate}` });
+    await d.waitFor((line) => line.startsWith("event ") && unitCount(out) >= 2, "2 units on disk");
     // Two processes on one folder: the second refuses (and writes nothing).
     await expect(runExperiments({ ...base, out, resume: true })).rejects.toThrow(
       new RegExp(
@@ -195,28 +212,33 @@ describe("real process deaths", () => {
     d.child.kill("SIGKILL");
     expect(await d.exited).toBe(null);
     const done = unitCount(out);
-    expect(done).toBeLessThan(15);
+    expect(done).toBeGreaterThanOrEqual(2);
+    expect(done).toBeLessThanOrEqual(4); // two per thread, at most
     expect(JSON.parse(nodeFs.readFileSync(path.join(out, "toy", "manifest.json"), "utf8")).status).toBe(
       "RUNNING",
     );
     // The dead process's lock is stale: resume takes it over and skips the finished units.
     const r = await runExperiments({ ...base, out, resume: true });
     expect(r.exitCode).toBe(0);
-    expect(r.experiments[0].unitsSkipped).toBeGreaterThanOrEqual(done);
+    expect(r.experiments[0].unitsSkipped).toBe(done);
     expect(snapshot(out)).toEqual(reference);
     expect(nodeFs.existsSync(path.join(out, "toy", ".lock"))).toBe(false);
   });
 
   it("SIGINT mid-sweep: the process finishes its unit, marks INTERRUPTED, exits 130; resume completes it", async () => {
     const out = tmp();
-    const d = startDriver(out, ["--jobs", "1"]);
-    await until(() => unitCount(out) >= 2, "2 finished units");
+    // Two units finish; the third waits at the gate until SIGINT has been handled, then finishes.
+    const gate = path.join(tmp(), "open");
+    const d = startDriver(out, ["--jobs", "1"], { TOY_GATE: `2:${gate}` });
+    await d.waitFor((line) => line.startsWith("event ") && unitCount(out) === 2, "2 units on disk");
     d.child.kill("SIGINT");
+    await d.waitFor((line) => line.includes("interrupted: finishing the units in progress"), "the interrupt");
+    nodeFs.writeFileSync(gate, "");
     expect(await d.exited).toBe(130);
-    expect(d.stderr()).toContain("interrupted: finishing the units in progress");
     const manifest = JSON.parse(nodeFs.readFileSync(path.join(out, "toy", "manifest.json"), "utf8"));
     expect(manifest.status).toBe("INTERRUPTED");
-    expect(manifest.unitsRun).toBe(unitCount(out));
+    expect(manifest.unitsRun).toBe(3);
+    expect(unitCount(out)).toBe(3);
     expect(nodeFs.existsSync(path.join(out, "toy", ".lock"))).toBe(false);
     expect(nodeFs.existsSync(path.join(out, "toy2"))).toBe(false);
     await runExperiments({ ...base, out, resume: true });

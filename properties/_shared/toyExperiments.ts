@@ -14,6 +14,9 @@
  * - TOY_WORKER_EXIT: a file path; the first unit a worker thread runs while that file does not
  *   exist creates it and ends the thread (`process.exit` in a worker): exactly one worker dies,
  *   mid-unit.
+ * - TOY_GATE: `<n>:<file>`; in each thread, every toy unit after the thread's first n waits until
+ *   <file> exists — a test holds a run at a known point (n finished units per thread) for as long
+ *   as it needs, then lets it go on by creating the file, instead of racing a timer.
  */
 import * as fs from "node:fs";
 import { isMainThread } from "node:worker_threads";
@@ -36,6 +39,20 @@ async function waitForWorkerUnit(dir: string): Promise<void> {
 
 import type { Experiment, GridPoint } from "../../src/experiment/types.js";
 
+/** Toy units this thread has started (TOY_GATE counts them). */
+let started = 0;
+
+/** TOY_GATE: after this thread's first n units, wait until the gate file exists. */
+async function passGate(): Promise<void> {
+  const gate = process.env.TOY_GATE;
+  if (!gate) return;
+  const colon = gate.indexOf(":");
+  const n = Number(gate.slice(0, colon));
+  const file = gate.slice(colon + 1);
+  if (++started <= n) return;
+  while (!fs.existsSync(file)) await new Promise((r) => setTimeout(r, 5));
+}
+
 const fullGrid: GridPoint[] = [
   { a: 1, b: "x" },
   { a: 1, b: "y" },
@@ -50,6 +67,7 @@ export const toy: Experiment = {
   grid: ({ quick }) => (quick ? fullGrid.slice(0, 2) : fullGrid),
   metrics: ["value", "noise", "maybe", "ratio"],
   async run(point, ctx) {
+    await passGate();
     const sleep = Number(process.env.TOY_SLEEP_MS ?? "0");
     if (sleep > 0) await new Promise((r) => setTimeout(r, sleep));
     const waitDir = process.env.TOY_MAIN_WAITS;

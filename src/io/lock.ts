@@ -294,12 +294,13 @@ function removeOldClaims(file: string, mine: string): void {
     return;
   }
   for (const name of names) {
-    if (
-      name.startsWith(prefix) &&
-      !name.startsWith(own) &&
-      /^[0-9a-f]{16}\.\d+$/.test(name.slice(prefix.length))
-    )
+    if (!name.startsWith(prefix) || name.startsWith(own)) continue;
+    if (!/^[0-9a-f]{16}\.\d+$/.test(name.slice(prefix.length))) continue;
+    try {
       fs.rmSync(path.join(path.dirname(file), name), { force: true });
+    } catch {
+      // left for a later holder
+    }
   }
 }
 
@@ -316,7 +317,12 @@ function held(file: string, mine: string): Lock {
       if (released) return;
       released = true;
       // Remove it only if it is still ours (nobody takes over a live holder's lock, so it is).
-      if (readText(file) === mine) fs.rmSync(file, { force: true });
+      // A folder that became read-only keeps it: the lock is stale once this process exits.
+      try {
+        if (readText(file) === mine) fs.rmSync(file, { force: true });
+      } catch {
+        // the original error, if any, is the one to report
+      }
     },
   };
 }
