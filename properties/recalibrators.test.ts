@@ -619,6 +619,14 @@ describe("vector scaling: separable sets refuse, others reach a stationary point
     },
   );
 
+  it("an LP past 2^22 cells is not attempted: separable null, and the fit proceeds (reported, not claimed)", () => {
+    // K = 1100: one row's margins alone need (K − 1)(4K + 1) ≈ 4.8e6 > 4 194 304 cells.
+    const K = 1100;
+    const Z = { rows: 2, cols: K, data: Float64Array.from({ length: 2 * K }, (_, j) => (j * 7919) % 13) };
+    const sep = vectorScalingSeparation(Z, [0, 1]);
+    expect(sep).toEqual({ separable: null, direction: null, lpRows: 0 });
+  });
+
   it("l2 must be a finite number ≥ 0", () => {
     for (const l2 of [-1, Number.NaN, Infinity]) {
       expect(() => new VectorScaling(undefined, undefined, { l2 })).toThrow(
