@@ -48,10 +48,14 @@ async function main(setup: WorkerSetup): Promise<void> {
   const queue = new Int32Array(setup.queue);
   let exp: Experiment;
   try {
-    const mod = (await import(setup.registryUrl)) as { experiments?: Experiment[] };
-    if (!Array.isArray(mod.experiments))
-      throw new TypeError(`${setup.registryUrl} does not export experiments: Experiment[]`);
-    const found = mod.experiments.find((e) => e.name === setup.experiment);
+    // A registry (`experiments: Experiment[]`) or a user's module (its default export).
+    const mod = (await import(setup.registryUrl)) as { experiments?: Experiment[]; default?: Experiment };
+    const list = Array.isArray(mod.experiments) ? mod.experiments : mod.default ? [mod.default] : undefined;
+    if (list === undefined)
+      throw new TypeError(
+        `${setup.registryUrl} exports neither experiments: Experiment[] nor a default experiment`,
+      );
+    const found = list.find((e) => e.name === setup.experiment);
     if (!found) throw new TypeError(`${setup.registryUrl} exports no experiment named "${setup.experiment}"`);
     exp = found;
   } catch (err) {

@@ -12,6 +12,7 @@ import * as nodeFs from "node:fs";
 import * as path from "node:path";
 import { threadId } from "node:worker_threads";
 import { InputError } from "../errors.js";
+import { isProcessAlive } from "./lock.js";
 
 /**
  * The file-system calls {@link writeFileAtomic} makes. Pass your own (e.g. one whose `writeSync`
@@ -163,8 +164,10 @@ export function writeFileAtomic(
 
 /**
  * Removes leftover temp files of {@link writeFileAtomic} (from a crashed writer) in `dir`.
- * Only names matching {@link TEMP_FILE_PATTERN} are touched; a missing folder is fine.
- * Call it only while holding the folder's lock (a live writer's temp file would be removed).
+ * Only names matching {@link TEMP_FILE_PATTERN} are touched, and not those whose pid (in the
+ * name) is a live process other than this one: shards sharing one run folder each hold only their
+ * own lock, so another shard may be writing there at this moment. A missing folder is fine.
+ * Call it only while holding the folder's (or the shard's) lock.
  * Returns the number of files removed. Cost: one directory listing.
  */
 export function removeStaleTempFiles(dir: string): number {
@@ -177,6 +180,8 @@ export function removeStaleTempFiles(dir: string): number {
   let removed = 0;
   for (const name of names) {
     if (!TEMP_FILE_PATTERN.test(name)) continue;
+    const pid = Number(/\.(\d+)\.\d+\.\d+\.tmp$/.exec(name)?.[1]);
+    if (pid !== process.pid && isProcessAlive(pid)) continue; // a live writer's (another shard's)
     try {
       nodeFs.unlinkSync(path.join(dir, name));
       removed++;
