@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { parse as parseCsv } from "csv-parse/sync";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { hash32 } from "../src/data/rng.js";
 import { InputError } from "../src/errors.js";
 import type { WriteFile } from "../src/experiment/aggregate.js";
@@ -225,17 +225,30 @@ describe("determinism", () => {
     ]);
   });
 
-  it("workers start only when the work left is worth it: never for microsecond units, soon for slow ones", async () => {
+  it("workers start only when the work left is worth it (a faked clock: each unit takes the time the test says)", async () => {
     // A registry the workers cannot load makes any started worker say so: the warning tells
-    // whether one started. Toy units take microseconds; 15 of them are never worth 250 ms.
+    // whether one started. The clock the runner reads (performance.now) is faked and moves only
+    // when a unit "takes" time, so the decision is the same however loaded the machine is.
     const bad = "data:text/javascript,export const experiments = [];";
-    const started = async (sleepMs: number, parallelMinMs: number | undefined) => {
+    const clocked = (n: number, ms: (i: number) => number): Experiment => ({
+      name: "clocked",
+      description: "unit i advances the faked clock by ms(i)",
+      grid: () => Array.from({ length: n }, (_, i) => ({ i })),
+      metrics: [],
+      run: (point) => {
+        vi.advanceTimersByTime(ms(point.i as number));
+        return { metrics: {} };
+      },
+    });
+    const started = async (exp: Experiment, parallelMinMs: number | undefined) => {
       const warnings: string[] = [];
-      if (sleepMs > 0) process.env.TOY_SLEEP_MS = String(sleepMs);
+      const { parallelMinMs: _, ...rest } = base;
+      vi.useFakeTimers({ toFake: ["performance"] });
       try {
-        const { parallelMinMs: _, ...rest } = base;
         const r = await runExperiments({
           ...rest,
+          experiments: [exp],
+          seeds: 1,
           ...(parallelMinMs === undefined ? {} : { parallelMinMs }),
           out: tmp(),
           jobs: 2,
@@ -244,15 +257,35 @@ describe("determinism", () => {
         });
         expect(r.exitCode).toBe(0);
       } finally {
-        delete process.env.TOY_SLEEP_MS;
+        vi.useRealTimers();
       }
       return warnings.some((w) => w.includes("a worker thread could not load the experiments"));
     };
-    expect(await started(0, undefined)).toBe(false);
-    expect(await started(0, 250)).toBe(false);
+    // Microsecond units: 15 of them are never worth the default 250 ms.
+    expect(
+      await started(
+        clocked(15, () => 0.001),
+        undefined,
+      ),
+    ).toBe(false);
     // 20 ms units: this thread has spent 100 ms after five of them, with ten left.
-    expect(await started(20, 100)).toBe(true);
-    expect(await started(0, 0)).toBe(true);
+    expect(
+      await started(
+        clocked(15, () => 20),
+        100,
+      ),
+    ).toBe(true);
+    // The estimate: after 24 units (the last 8 at 20 ms, 160 ms in all) 100 are left, estimated at
+    // 2 s — worth 250 ms, though the time spent never reaches it; not worth 5 s.
+    const slowThenFast = (i: number) => (i >= 16 && i < 24 ? 20 : 0.001);
+    expect(await started(clocked(124, slowThenFast), 250)).toBe(true);
+    expect(await started(clocked(124, slowThenFast), 5000)).toBe(false);
+    expect(
+      await started(
+        clocked(15, () => 0.001),
+        0,
+      ),
+    ).toBe(true);
   });
 
   it("runs.csv holds every parameter, seed and metric, numbers in shortest round-trip form", () => {
@@ -513,26 +546,61 @@ describe("resume", () => {
 
   it("batches: units finishing within flushMs share a file; a crash writing the 2nd batch keeps the 1st; resume", async () => {
     const out = tmp();
-    process.env.TOY_SLEEP_MS = "15";
-    let files: string[];
+    // The batch timer is faked and fires exactly when the test moves the clock: after the 3rd
+    // unit finished. So the 1st batch holds units 1-3, and the 2nd (the final flush) crashes.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
-      // 15 ms units (≥ 225 ms in all), batches every 150 ms: the first batch holds several units,
-      // the second (at the latest the final flush) the rest.
       await expect(
-        runExperiments({ ...base, out, flushMs: 150, writeFile: crashingWriter(isUnit, 2) }),
+        runExperiments({
+          ...base,
+          out,
+          flushMs: 150,
+          writeFile: crashingWriter(isUnit, 2),
+          progress: (e) => {
+            if (e.experiment === "toy" && e.done === 3) vi.advanceTimersByTime(150);
+          },
+        }),
       ).rejects.toThrow(/simulated crash/);
-      files = fs.readdirSync(path.join(out, "toy", "units"));
     } finally {
-      delete process.env.TOY_SLEEP_MS;
+      vi.useRealTimers();
     }
-    expect(files).toHaveLength(1);
-    const kept = unitRecordCount(path.join(out, "toy"));
-    expect(kept).toBeGreaterThan(1);
-    expect(kept).toBeLessThan(15);
+    expect(fs.readdirSync(path.join(out, "toy", "units"))).toEqual(["p0-s0.jsonl"]);
+    expect(unitRecordCount(path.join(out, "toy"))).toBe(3);
     const r = await runExperiments({ ...base, out, resume: true, flushMs: 150 });
     expect(r.exitCode).toBe(0);
-    expect(r.experiments[0].unitsSkipped).toBe(kept);
+    expect(r.experiments[0].unitsSkipped).toBe(3);
     expect(both(out)).toEqual(reference);
+  });
+
+  it("onBatch hears of every batch on disk, with its file and units, in order", async () => {
+    const out = tmp();
+    const heard: string[] = [];
+    const r = await runExperiments({
+      ...base,
+      out,
+      onBatch: (e) => {
+        expect(fs.existsSync(e.file)).toBe(true);
+        heard.push(`${e.experiment} ${path.basename(e.file)} ${e.units.join(",")}`);
+      },
+    });
+    expect(r.exitCode).toBe(0);
+    // flushMs 0: one batch per unit, in unit order (jobs 1).
+    const keys = (n: number, seeds: number) =>
+      Array.from({ length: n * seeds }, (_, i) => `p${Math.floor(i / seeds)}-s${i % seeds}`);
+    expect(heard).toEqual([
+      ...keys(5, 3).map((k) => `toy ${k}.jsonl ${k}`),
+      ...keys(3, 3).map((k) => `toy2 ${k}.jsonl ${k}`),
+    ]);
+    // A callback that throws stops the run like a failed write.
+    await expect(
+      runExperiments({
+        ...base,
+        out: tmp(),
+        onBatch: () => {
+          throw new Error("listener failed");
+        },
+      }),
+    ).rejects.toThrow("listener failed");
   });
 
   it("jobs 2, default batching: the same bytes as one unit per file", async () => {
