@@ -1,7 +1,9 @@
 /**
  * Global fast-check settings for every property (vitest `setupFiles`).
  * - FC_NUM_RUNS sets numRuns (default 100); `npm run test:thorough` sets FC_NUM_RUNS_FACTOR=100.
- * - FC_SEED pins the seed (CI pins it); FC_PATH with FC_SEED replays one failing case.
+ * - FC_SEED is the seed of every property: one per `npm test`, drawn fresh and printed by
+ *   properties/globalSetup.ts unless set (CI derives it from the commit: .ci/run); FC_PATH with
+ *   FC_SEED replays one failing case.
  * A failing property prints fast-check's `{ seed, path }` report followed by the exact command
  * that replays it (properties/_shared/replay.ts), e.g.
  *   Replay: FC_SEED=<seed> FC_PATH=<path> npx vitest run properties/x.test.ts -t '<test name>'
