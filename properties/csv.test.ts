@@ -140,6 +140,14 @@ describe("bad input gives one-line InputErrors with file:line:column", () => {
     );
   });
 
+  it("bytes that are not UTF-8: file:line:column, never U+FFFD", () => {
+    const f = join(dir, "latin1.csv");
+    writeFileSync(f, Buffer.from("x1,label\n1,caf\xe9\n", "latin1"));
+    expect(inputError(() => readCsvFile(f)).message).toBe(
+      `${f}:2:2: expected UTF-8 text; got byte 0xE9, which is not valid UTF-8 here (save the file as UTF-8)`,
+    );
+  });
+
   it("empty label, too many classes", () => {
     expect(inputError(() => load("x1,label\n1,0\n2,\n")).message).toBe(
       "d.csv:3:2: expected a label; got an empty field",
@@ -212,16 +220,43 @@ describe("accepted input", () => {
     expect(ds.nClasses).toBe(3);
     expect(ds.classNames).toEqual(["0", "1", "2"]);
     expect(Array.from(ds.y)).toEqual([2, 0]);
-    const ds2 = datasetFromTable(parseCsvTable("y,x1\n1.0,1\n0,2\n", "d.csv"), { label: "y" });
+    const ds2 = datasetFromTable(parseCsvTable("y,x1\n1,1\n0,2\n", "d.csv"), { label: "y" });
     expect(Array.from(ds2.y)).toEqual([1, 0]);
   });
 
-  it("a saved model's class names (numeric canonical form matches)", () => {
-    const ds = datasetFromTable(parseCsvTable("x1,label\n1,1.0\n2,0\n", "d.csv"), {
+  it.each([
+    ["1.0", "1"],
+    ["01", "1"],
+    ["+1", "1"],
+    ["1e0", "1"],
+    [" 1", "1"],
+    ["-0", "0"],
+    ["00", "0"],
+  ])(
+    "an integer label written %j (not plain digits) is refused, never merged with class %j",
+    (label, plain) => {
+      expect(inputError(() => load(`x1,label\n1,0\n2,1\n3,${label}\n`)).message).toBe(
+        `d.csv:4:2: expected an integer label in 0..K-1 written as plain digits (like "${plain}"); got "${label}"`,
+      );
+    },
+  );
+
+  it("among names, every spelling is its own class: 1, 01 and 1.0 are three classes", () => {
+    const ds = load("x1,label\n1,1\n2,01\n3,1.0\n4,cat\n5,1\n");
+    expect(ds.classNames).toEqual(["01", "1", "1.0", "cat"]);
+    expect(Array.from(ds.y)).toEqual([1, 0, 2, 3, 1]);
+  });
+
+  it("a saved model's class names match exactly: 1.0 is not class 1", () => {
+    const ds = datasetFromTable(parseCsvTable("x1,label\n1,1\n2,0\n", "d.csv"), {
       classNames: ["0", "1", "2"],
     });
     expect(Array.from(ds.y)).toEqual([1, 0]);
     expect(ds.nClasses).toBe(3);
+    const t = parseCsvTable("x1,label\n1,1.0\n2,0\n", "d.csv");
+    expect(inputError(() => datasetFromTable(t, { classNames: ["0", "1", "2"] })).message).toBe(
+      'd.csv:2:2: expected a label among the model\'s classes "0", "1", "2"; got "1.0" (labels must be written exactly as the class names: "1", not "1.0")',
+    );
   });
 
   it("featuresFromTable takes the model's columns in the model's order", () => {

@@ -4,8 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { builtinNames, loadBuiltin } from "../data/builtin.js";
-import { readCsvFile } from "../data/csv.js";
-import { type Dataset, datasetFromTable } from "../data/dataset.js";
+import { type Dataset, datasetFromCsvFile } from "../data/dataset.js";
 import { InputError } from "../errors.js";
 import { fsErrorReason, writeFileAtomic } from "../io/atomic.js";
 
@@ -59,7 +58,7 @@ export function loadData(spec: string, label: string): Dataset {
       { file: spec },
     );
   }
-  return datasetFromTable(readCsvFile(spec), { file: spec, label });
+  return datasetFromCsvFile(spec, { file: spec, label });
 }
 
 /**

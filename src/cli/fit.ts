@@ -118,6 +118,7 @@ function fitCommand(flags: FitFlags, io: CliIo): void {
   const bundle: ModelBundle = {
     ...r,
     classNames: ds.classNames,
+    labelColumn: flags.label,
     featureNames: ds.featureNames,
     standardization: standardizer ? { mean: [...standardizer.mean], scale: [...standardizer.scale] } : null,
     training: {

@@ -1,21 +1,26 @@
 /**
  * `softcal predict`: apply a saved model to a CSV file; write class probabilities as CSV.
+ *
+ * The data file is read in bounded memory (only the model's feature columns and the label column
+ * are parsed, numbers straight into a Float64Array), and the output is formatted and written a
+ * block of rows at a time — never held whole as text.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from "node:fs";
 import type { Command } from "commander";
 import { stringify } from "csv-stringify/sync";
-import { readCsvFile } from "../data/csv.js";
-import { featuresFromTable } from "../data/dataset.js";
+import { featuresFromCsvFile } from "../data/dataset.js";
 import { applyStandardizer } from "../data/standardize.js";
+import { firstInvalidUtf8 } from "../data/utf8.js";
 import { InputError } from "../errors.js";
-import { modelFromJson } from "../model/modelFile.js";
+import { fsErrorReason } from "../io/atomic.js";
+import { type ModelBundle, modelFromJson } from "../model/modelFile.js";
 import { predictProba } from "../model/predict.js";
 import { type CliIo, checkOutputPath, formatNumber, writeOutput } from "./common.js";
 
 interface PredictFlags {
   model: string;
   data: string;
-  label: string;
+  label?: string;
   out?: string;
   force?: boolean;
 }
@@ -26,56 +31,135 @@ export function registerPredict(program: Command, io: CliIo): void {
     .description("predict class probabilities with a saved model")
     .requiredOption("--model <model.json>", "a model saved by `softcal fit --save`")
     .requiredOption("--data <file>", "CSV with the model's feature columns (the label column is optional)")
-    .option("--label <col>", "label column, copied to the output when present", "label")
+    .option(
+      "--label <col>",
+      "label column, copied to the output when present (default: the model's label column, or `label` for a model saved without one)",
+    )
     .option("--out <preds.csv>", "write the predictions here (default: stdout)")
     .option("--force", "overwrite an existing --out file")
     .addHelpText(
       "after",
-      "\nOutput columns: p_<class> for each class in the model's order, then `label` if the input had it.\n\nExample:\n  softcal predict --model model.json --data test.csv --out preds.csv",
+      "\nOutput columns: p_<class> for each class in the model's order, then the label column (under its own name) if the input had it.\n\nExample:\n  softcal predict --model model.json --data test.csv --out preds.csv",
     )
     .action((flags: PredictFlags) => predictCommand(flags, io));
 }
 
-/** Reads a saved model file, mapping file errors to one-line InputErrors. */
-export function readModelFile(file: string) {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
+/**
+ * The largest model file read: V8's longest string (2^29 − 24 characters, ~512 MiB), which
+ * `JSON.parse` needs the whole file as.
+ */
+const MAX_MODEL_BYTES = 2 ** 29 - 24;
+
+/**
+ * Reads a saved model file: a regular file (a FIFO or device is refused before it is read), at most
+ * {@link MAX_MODEL_BYTES}, UTF-8 (never decoded with U+FFFD replacements), then
+ * {@link modelFromJson}. Every failure is a one-line InputError naming the file.
+ */
+export function readModelFile(file: string): ModelBundle {
+  const unreadable = (e: unknown): InputError => {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(
+    return new InputError(
       code === "ENOENT"
         ? "expected an existing model file; got no such file"
-        : `expected a readable model file; got ${code}`,
+        : `expected a readable model file; got ${fsErrorReason(e) ?? String(e)}`,
       { file },
     );
+  };
+  const checkKind = (st: Stats): void => {
+    if (st.isDirectory()) throw new InputError("expected a model file; got a directory", { file });
+    if (!st.isFile()) {
+      const kind = st.isFIFO() ? "a FIFO (named pipe)" : st.isSocket() ? "a socket" : "a device";
+      throw new InputError(`expected a model file (a regular file); got ${kind}`, { file });
+    }
+    if (st.size > MAX_MODEL_BYTES) {
+      throw new InputError(`expected a model file of at most ${MAX_MODEL_BYTES} bytes; got ${st.size}`, {
+        file,
+      });
+    }
+  };
+  // The kind is checked before opening (opening a FIFO waits for a writer), and again after.
+  try {
+    checkKind(statSync(file));
+  } catch (e) {
+    throw e instanceof InputError ? e : unreadable(e);
   }
-  return modelFromJson(text, file);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw unreadable(e);
+  }
+  let bytes: Buffer;
+  try {
+    const st = fstatSync(fd);
+    checkKind(st);
+    // One byte more than the size: a file that grew since is cut at the bound, not read on.
+    bytes = Buffer.allocUnsafe(Math.min(st.size + 1, MAX_MODEL_BYTES + 1));
+    let n = 0;
+    while (n < bytes.length) {
+      const got = readSync(fd, bytes, n, bytes.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    if (n > MAX_MODEL_BYTES) {
+      throw new InputError(`expected a model file of at most ${MAX_MODEL_BYTES} bytes; got more`, { file });
+    }
+    bytes = bytes.subarray(0, n);
+  } catch (e) {
+    throw e instanceof InputError ? e : unreadable(e);
+  } finally {
+    closeSync(fd);
+  }
+  const bad = firstInvalidUtf8(bytes, 0, bytes.length);
+  if (bad >= 0) {
+    const before = bytes.subarray(0, bad).toString("utf8");
+    const line = before.split("\n").length;
+    const column = before.length - before.lastIndexOf("\n");
+    throw new InputError(
+      `expected UTF-8 text; got byte 0x${bytes[bad].toString(16).toUpperCase()}, which is not valid UTF-8 here`,
+      {
+        file,
+        line,
+        column,
+      },
+    );
+  }
+  return modelFromJson(bytes.toString("utf8"), file);
 }
+
+/** Rows formatted per output chunk (~1–4 MB of CSV for a few classes). */
+const ROWS_PER_CHUNK = 65536;
 
 function predictCommand(flags: PredictFlags, io: CliIo): void {
   checkOutputPath(flags.out, "--out", flags.force === true);
   const model = readModelFile(flags.model);
-  const table = readCsvFile(flags.data);
-  const ft = featuresFromTable(table, {
-    file: flags.data,
-    featureNames: model.featureNames,
-    label: flags.label,
-  });
+  const label = flags.label ?? model.labelColumn ?? "label";
+  const ft = featuresFromCsvFile(flags.data, { featureNames: model.featureNames, label });
   const X = model.standardization
     ? applyStandardizer(ft.X, { mean: model.standardization.mean, scale: model.standardization.scale })
     : ft.X;
   const P = predictProba(model, X);
   const K = model.nClasses;
+  const labels = ft.labels;
   const header = model.classNames.map((c) => `p_${c}`);
-  if (ft.labels) header.push(flags.label);
-  const rows: string[][] = [];
-  for (let i = 0; i < P.rows; i++) {
-    const r = Array.from(P.data.subarray(i * K, (i + 1) * K), formatNumber);
-    if (ft.labels) r.push(ft.labels[i]);
-    rows.push(r);
+  if (labels) header.push(label);
+  // Each distinct label's CSV form, quoted as csv-stringify quotes a field (the `x,` is cut off).
+  const cells = labels?.values.map((v) => stringify([["x", v]], { record_delimiter: "unix" }).slice(2, -1));
+  function* chunks(): Generator<Buffer> {
+    yield Buffer.from(stringify([header], { record_delimiter: "unix" }), "utf8");
+    for (let start = 0; start < P.rows; start += ROWS_PER_CHUNK) {
+      const end = Math.min(P.rows, start + ROWS_PER_CHUNK);
+      const lines: string[] = [];
+      for (let i = start; i < end; i++) {
+        let line = formatNumber(P.data[i * K]);
+        for (let k = 1; k < K; k++) line += `,${formatNumber(P.data[i * K + k])}`;
+        if (labels && cells) line += `,${cells[labels.ids[i]]}`;
+        lines.push(line);
+      }
+      lines.push("");
+      yield Buffer.from(lines.join("\n"), "utf8");
+    }
   }
-  const csv = stringify([header, ...rows], { record_delimiter: "unix" });
-  if (flags.out) writeOutput(flags.out, csv, "--out", flags.force === true);
-  else io.stdout(csv);
+  if (flags.out) writeOutput(flags.out, chunks(), "--out", flags.force === true);
+  else for (const chunk of chunks()) io.stdout(chunk.toString("utf8"));
 }

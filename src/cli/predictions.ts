@@ -9,8 +9,8 @@
  */
 
 import type { MatrixSource } from "../calibration/validate.js";
-import { readCsvFile } from "../data/csv.js";
-import { datasetFromTable } from "../data/dataset.js";
+import { readCsvColumns } from "../data/csvStream.js";
+import { type LabelColumn, resolveLabels } from "../data/labels.js";
 import { InputError } from "../errors.js";
 import type { Matrix } from "../linalg/matrix.js";
 
@@ -25,18 +25,28 @@ export interface Predictions {
   source: MatrixSource;
 }
 
-/** Reads and parses a predictions file. @throws InputError for a bad file, label or column. */
+/** A class index as written in a predictions file: `0` or digits without a leading zero, below K. */
+const INDEX_RE = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * Reads and parses a predictions file in bounded memory (scores straight into a Float64Array; see
+ * `readCsvColumns`). @throws InputError for a bad file, label or column.
+ */
 export function readPredictions(file: string, label: string, requireLabels: boolean): Predictions {
-  const table = readCsvFile(file);
-  const labelCol = table.header.indexOf(label);
-  if (labelCol < 0 && requireLabels) {
-    throw new InputError(
-      `expected a label column "${label}" (pass --label COL to name another); got columns ${table.header.map((h) => `"${h}"`).join(", ")}`,
-      { file, line: 1 },
-    );
-  }
-  const scoreCols = table.header.map((_, j) => j).filter((j) => j !== labelCol);
-  const names = scoreCols.map((j) => table.header[j]);
+  const c = readCsvColumns(file, {
+    choose: (header) => {
+      const labelCol = header.indexOf(label);
+      if (labelCol < 0 && requireLabels) {
+        throw new InputError(
+          `expected a label column "${label}" (pass --label COL to name another); got columns ${header.map((h) => `"${h}"`).join(", ")}`,
+          { file, line: 1 },
+        );
+      }
+      return { numeric: header.map((_, j) => j).filter((j) => j !== labelCol), label: labelCol };
+    },
+  });
+  const scoreCols = c.choice.numeric;
+  const names = scoreCols.map((j) => c.header[j]);
   const classNames =
     names.length === 1
       ? ["0", "1"]
@@ -45,35 +55,32 @@ export function readPredictions(file: string, label: string, requireLabels: bool
         : names;
   const source: MatrixSource = {
     file,
-    firstLine: table.lines[0],
+    firstLine: c.firstLine,
     columns: scoreCols.map((j) => j + 1),
     names,
   };
-  if (labelCol < 0) {
-    // Scores only (calibrate --apply without labels): a dummy label column keeps one parser.
-    const withLabel = {
-      ...table,
-      header: [...table.header, label],
-      rows: table.rows.map((r) => [...r, "0"]),
-    };
-    const ds = datasetFromTable(withLabel, { file, label });
-    return { S: ds.X, y: null, classNames, source };
+  if (c.labels === null) {
+    // Scores only (calibrate --apply without labels).
+    if (c.numberError !== null) throw c.numberError;
+    return { S: c.X, y: null, classNames, source };
   }
-  const labels = table.rows.map((r) => r[labelCol]);
+  const labels: LabelColumn = c.labels;
   const K = classNames.length;
-  const byName = labels.every((l) => classNames.includes(l));
+  const byName = !labels.truncated && labels.values.every((l) => classNames.includes(l));
   if (!byName) {
-    // Not all class names: then every label must be an integer 0..K−1 (the column order).
-    const isIndex = (l: string) => /^\s*\d+\s*$/.test(l) && Number(l) < K;
-    let i = labels.findIndex((l) => !isIndex(l) && !classNames.includes(l));
-    if (i < 0) i = labels.findIndex((l) => !isIndex(l)); // names mixed with indices
-    if (i >= 0) {
+    // Not all class names: then every label must be an integer 0..K−1 (the column order), written
+    // as plain digits ("01" or "1.0" is neither a class name nor an index: refused, never merged).
+    const isIndex = (l: string) => INDEX_RE.test(l) && Number(l) < K;
+    let k = labels.values.findIndex((l) => !isIndex(l) && !classNames.includes(l));
+    if (k < 0) k = labels.values.findIndex((l) => !isIndex(l)); // names mixed with indices
+    if (k >= 0) {
       throw new InputError(
-        `expected labels that are all class names (${classNames.map((c) => `"${c}"`).join(", ")}) or all integers in 0..${K - 1}; got "${labels[i]}"`,
-        { file, line: table.lines[i], column: labelCol + 1 },
+        `expected labels that are all class names (${classNames.map((n) => `"${n}"`).join(", ")}) or all integers in 0..${K - 1}; got "${labels.values[k]}"`,
+        labels.first[k],
       );
     }
   }
-  const ds = datasetFromTable(table, { file, label, ...(byName ? { classNames } : {}) });
-  return { S: ds.X, y: ds.y, classNames, source };
+  if (c.numberError !== null) throw c.numberError;
+  const { y } = resolveLabels(labels, byName ? classNames : undefined);
+  return { S: c.X, y, classNames, source };
 }

@@ -13,6 +13,8 @@
 import { readFileSync } from "node:fs";
 import { CsvError, parse } from "csv-parse/sync";
 import { InputError, type SourceLocation } from "../errors.js";
+import { csvPositionAt } from "./_internals/csvTokenizer.js";
+import { firstInvalidUtf8, invalidUtf8Error } from "./utf8.js";
 
 /** A parsed CSV file: its header, its data rows (all as strings) and where each row starts. */
 export interface CsvTable {
@@ -35,6 +37,13 @@ const CR = 0x0d;
  */
 export function showValue(s: string): string {
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}…` : s);
+}
+
+/** User strings as a message list: `"a", "b", … (12 in all)` (at most `max` shown). */
+export function quoteList(names: readonly string[], max = 10): string {
+  const shown = names.slice(0, max).map(showValue);
+  if (names.length > max) shown.push(`… (${names.length} in all)`);
+  return shown.join(", ");
 }
 
 /** Number of line breaks (CRLF, LF or lone CR each count once) in `s`. */
@@ -170,31 +179,51 @@ export function parseCsvTable(text: string, file: string): CsvTable {
 }
 
 /**
- * Reads and parses a CSV file (UTF-8) with {@link parseCsvTable}.
+ * The one-line InputError for a failure to open or read `path` (ENOENT, EISDIR, EACCES, EPERM, any
+ * other system error code); other errors are returned unchanged.
+ */
+export function fileReadError(e: unknown, path: string): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (code === "ENOENT")
+    return new InputError("expected an existing file; got no such file or directory", { file: path });
+  if (code === "EISDIR") return new InputError("expected a file; got a directory", { file: path });
+  if (code === "EACCES" || code === "EPERM") {
+    return new InputError("expected a readable file; got permission denied", { file: path });
+  }
+  if (typeof code === "string")
+    return new InputError(`expected a readable file; got ${code}`, { file: path });
+  return e;
+}
+
+/**
+ * Reads and parses a CSV file (UTF-8) with {@link parseCsvTable}. The whole file is held as text:
+ * for large files use the streaming readers (`datasetFromCsvFile`, `readCsvColumns`).
  *
  * @throws InputError `path: expected an existing file; got no such file or directory` (ENOENT),
  *   `path: expected a file; got a directory` (EISDIR), `path: expected a readable file; got
  *   permission denied` (EACCES, EPERM), `path: expected a readable file; got <code>` (other
- *   system errors), and every error of {@link parseCsvTable}.
+ *   system errors), `path:L:C: expected UTF-8 text; got byte 0xE9, which is not valid UTF-8 here
+ *   (save the file as UTF-8)` (bytes that are not UTF-8 are never replaced by U+FFFD), and every
+ *   error of {@link parseCsvTable}.
  * Cost: O(file size).
  * @example
  * readCsvFile("properties/fixtures/lesson_data.csv").rows.length; // 180
  */
 export function readCsvFile(path: string): CsvTable {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw fileReadError(e, path);
+  }
+  const bad = firstInvalidUtf8(bytes, 0, bytes.length);
+  // The place: line and field of the byte (a malformed quote before it is thrown instead).
+  if (bad >= 0) throw invalidUtf8Error(bytes, bad, 0, csvPositionAt(bytes, bad, path));
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = bytes.toString("utf8");
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (code === "ENOENT")
-      throw new InputError("expected an existing file; got no such file or directory", { file: path });
-    if (code === "EISDIR") throw new InputError("expected a file; got a directory", { file: path });
-    if (code === "EACCES" || code === "EPERM") {
-      throw new InputError("expected a readable file; got permission denied", { file: path });
-    }
-    if (typeof code === "string")
-      throw new InputError(`expected a readable file; got ${code}`, { file: path });
-    throw e;
+    throw fileReadError(e, path);
   }
   return parseCsvTable(text, path);
 }

@@ -1,10 +1,15 @@
 /**
- * The {@link Dataset} type and its construction from a parsed CSV table, with validation that
- * names the file, line and column of the first bad cell.
+ * The {@link Dataset} type and its construction from a CSV file or a parsed CSV table, with
+ * validation that names the file, line and column of the first bad cell. Numbers are read as
+ * {@link parseFiniteNumber} says; labels by the rule in `./labels.ts` (documented there and in the
+ * README's "Data:" paragraph).
  */
 import { InputError } from "../errors.js";
 import { type Matrix, matrix } from "../linalg/matrix.js";
-import { type CsvTable, cellLocation, showValue } from "./csv.js";
+import { type CsvTable, cellLocation, quoteList, showValue } from "./csv.js";
+import { type CsvColumnChoice, readCsvColumns } from "./csvStream.js";
+import { type LabelColumn, labelColumnOf, resolveLabels } from "./labels.js";
+import { parseFiniteNumber } from "./numbers.js";
 
 /** A labelled data set: m samples with d numeric features and a class label 0..K-1 each. */
 export interface Dataset {
@@ -26,52 +31,48 @@ export interface Dataset {
   notes?: string;
 }
 
-/** The most classes a numeric label column may declare (labels 0..65535). */
-export const MAX_CLASSES = 65536;
-
-/** A decimal floating-point literal (optionally signed, optional exponent), spaces/tabs around allowed. */
-const NUMBER_RE = /^[ \t]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[ \t]*$/;
-
-/**
- * Parses a CSV cell as a finite double, or returns undefined. Accepts decimal literals only
- * (`1`, `-2.5`, `.5`, `1e-3`, `+4.`), not hex, `NaN`, `Infinity` or an empty field; a literal that
- * overflows (`1e999`) is rejected too. The value is the correctly rounded double (`Number(s)`),
- * so the shortest round-trip form of any double (`String(x)`, with `-0` written as `-0`) parses
- * back bit-exactly.
- */
-export function parseFiniteNumber(s: string): number | undefined {
-  if (!NUMBER_RE.test(s)) return undefined;
-  const v = Number(s);
-  return Number.isFinite(v) ? v : undefined;
-}
-
-function quoteList(names: readonly string[], max = 10): string {
-  const shown = names.slice(0, max).map(showValue);
-  if (names.length > max) shown.push(`… (${names.length} in all)`);
-  return shown.join(", ");
-}
-
-/** Options of {@link datasetFromTable}. */
+/** Options of {@link datasetFromTable} and {@link datasetFromCsvFile}. */
 export interface DatasetFromTableOptions {
-  /** File name for messages and the data set's name (default: the table's `file`). */
+  /** File name for messages and the data set's name (default: the table's `file`, or the path). */
   file?: string;
   /** The label column (default "label"). */
   label?: string;
-  /** A saved model's class names: labels are mapped through them (default: inferred). */
+  /** A saved model's class names: each label must be exactly one of them (default: inferred). */
   classNames?: readonly string[];
+  /** For the file readers: bytes read at a time (see `readCsvColumns`; results never depend on it). */
+  chunkBytes?: number;
+}
+
+/** The label column and the feature columns (every other one) of a header. */
+function datasetColumns(header: readonly string[], label: string, file: string): CsvColumnChoice {
+  const labelCol = header.indexOf(label);
+  if (labelCol < 0) {
+    throw new InputError(`expected a label column ${showValue(label)}; got columns ${quoteList(header)}`, {
+      file,
+      line: 1,
+    });
+  }
+  const numeric: number[] = [];
+  for (let j = 0; j < header.length; j++) if (j !== labelCol) numeric.push(j);
+  if (numeric.length === 0) {
+    throw new InputError(`expected at least one feature column besides ${showValue(label)}; got none`, {
+      file,
+      line: 1,
+    });
+  }
+  return { numeric, label: labelCol };
 }
 
 /**
  * Builds a {@link Dataset} from a CSV table: the `label` column gives y, every other column is a
- * numeric feature (in header order).
- *
- * Labels, without `classNames`:
- * - if every label is a number, each must be an integer ≥ 0; K = max + 1 and
+ * numeric feature (in header order). Labels follow the rule of `./labels.ts`:
+ * - plain non-negative integers (`0`, `1`, `12`) are numeric: K = max + 1 and
  *   `classNames = ["0", …, "K-1"]` (a class may have no samples);
- * - otherwise the distinct labels, sorted with JavaScript's default sort (UTF-16 code units, so
- *   `"B" < "a"` and `"10" < "9"`), are the class names, label k being the k-th.
- * With `classNames` (a saved model's), each label must equal one of them (or, for a numeric
- * label, its canonical form `String(Number(label))` must, so `1.0` matches `"1"`).
+ * - numbers that are not plain non-negative integers (`1.5`, `-1`, `01`, `+1`, `1.0`) are refused;
+ * - otherwise each distinct string is a class name, compared exactly, sorted with JavaScript's
+ *   default sort (UTF-16 code units, so `"B" < "a"` and `"10" < "9"`).
+ * With `classNames` (a saved model's), each label must be exactly one of them. Accepted labels
+ * round-trip: `classNames[y[i]]` is row i's label.
  *
  * Single-class data is allowed here (predict/evaluate data may hold one class); training code
  * calls {@link requireTwoClasses}.
@@ -82,9 +83,10 @@ export interface DatasetFromTableOptions {
  *   - `file:L:C: expected a finite number in column "x2"; got "abc"` (also NaN, Inf, empty)
  *   - `file:L:C: expected a label; got an empty field`
  *   - `file:L:C: expected an integer label in 0..K-1; got "1.5"` (or "-1")
+ *   - `file:L:C: expected an integer label in 0..K-1 written as plain digits (like "1"); got "01"`
  *   - `file:L:C: expected at most 65536 classes (labels 0..65535); got "70000"`
  *   - `file:L:C: expected a label among the model's classes "a", "b"; got "c"`
- * Cost: O(m·d) plus O(m log m) to sort string labels.
+ * Cost: O(m·d) plus O(K log K) to sort class names.
  * @example
  * datasetFromTable(parseCsvTable("x1,label\n0.5,b\n1,a\n", "t.csv"));
  * // { name: "t.csv", X: 2×1 [0.5, 1], y: [1, 0], nClasses: 2, classNames: ["a", "b"], featureNames: ["x1"] }
@@ -93,30 +95,46 @@ export function datasetFromTable(table: CsvTable, options: DatasetFromTableOptio
   const file = options.file ?? table.file;
   const label = options.label ?? "label";
   const t = file === table.file ? table : { ...table, file };
-  const labelCol = t.header.indexOf(label);
-  if (labelCol < 0) {
-    throw new InputError(`expected a label column ${showValue(label)}; got columns ${quoteList(t.header)}`, {
-      file,
-      line: 1,
-    });
-  }
-  const featureCols: number[] = [];
-  for (let j = 0; j < t.header.length; j++) if (j !== labelCol) featureCols.push(j);
-  if (featureCols.length === 0) {
-    throw new InputError(`expected at least one feature column besides ${showValue(label)}; got none`, {
-      file,
-      line: 1,
-    });
-  }
-  const X = readFeatures(t, featureCols);
-  const { y, classNames } = readLabels(t, labelCol, options.classNames);
+  const { numeric, label: labelCol } = datasetColumns(t.header, label, file);
+  const X = readFeatures(t, numeric);
+  const { y, classNames } = resolveLabels(tableLabels(t, labelCol), options.classNames);
   return {
     name: file,
     X,
     y,
     nClasses: classNames.length,
     classNames,
-    featureNames: featureCols.map((j) => t.header[j]),
+    featureNames: numeric.map((j) => t.header[j]),
+  };
+}
+
+/**
+ * {@link datasetFromTable} on a CSV file, read in bounded memory (`readCsvColumns`): numbers go
+ * straight into the feature matrix, never held as text. Same result and the same messages as
+ * `datasetFromTable(readCsvFile(path), options)`, for files of any size.
+ *
+ * @throws InputError: the errors of `readCsvFile` and of {@link datasetFromTable}.
+ * Cost: O(file size) time; memory 8·m·d + 4·m bytes plus the distinct labels.
+ * @example
+ * datasetFromCsvFile("properties/fixtures/lesson_data.csv").X.rows; // 180
+ */
+export function datasetFromCsvFile(path: string, options: DatasetFromTableOptions = {}): Dataset {
+  const file = options.file ?? path;
+  const label = options.label ?? "label";
+  const c = readCsvColumns(path, {
+    file,
+    chunkBytes: options.chunkBytes,
+    choose: (header) => datasetColumns(header, label, file),
+  });
+  if (c.numberError !== null) throw c.numberError;
+  const { y, classNames } = resolveLabels(c.labels as LabelColumn, options.classNames);
+  return {
+    name: file,
+    X: c.X,
+    y,
+    nClasses: classNames.length,
+    classNames,
+    featureNames: c.choice.numeric.map((j) => c.header[j]),
   };
 }
 
@@ -141,72 +159,13 @@ function readFeatures(t: CsvTable, cols: readonly number[]): Matrix {
   return matrix(m, d, data);
 }
 
-function readLabels(
-  t: CsvTable,
-  col: number,
-  given: readonly string[] | undefined,
-): { y: Int32Array; classNames: string[] } {
-  const m = t.rows.length;
-  const y = new Int32Array(m);
-  for (let i = 0; i < m; i++) {
-    if (t.rows[i][col] === "")
-      throw new InputError("expected a label; got an empty field", cellLocation(t, i, col));
-  }
-  if (given !== undefined) {
-    const classNames = [...given];
-    const index = new Map<string, number>();
-    classNames.forEach((n, k) => {
-      if (!index.has(n)) index.set(n, k);
-    });
-    for (let i = 0; i < m; i++) {
-      const s = t.rows[i][col];
-      let k = index.get(s);
-      if (k === undefined) {
-        const v = parseFiniteNumber(s);
-        if (v !== undefined) k = index.get(String(v));
-      }
-      if (k === undefined) {
-        throw new InputError(
-          `expected a label among the model's classes ${quoteList(classNames)}; got ${showValue(s)}`,
-          cellLocation(t, i, col),
-        );
-      }
-      y[i] = k;
-    }
-    return { y, classNames };
-  }
-  const values = new Float64Array(m);
-  let numeric = true;
-  for (let i = 0; i < m && numeric; i++) {
-    const v = parseFiniteNumber(t.rows[i][col]);
-    if (v === undefined) numeric = false;
-    else values[i] = v;
-  }
-  if (numeric) {
-    let max = 0;
-    for (let i = 0; i < m; i++) {
-      const v = values[i];
-      if (!(Number.isInteger(v) && v >= 0)) {
-        throw new InputError(
-          `expected an integer label in 0..K-1; got ${showValue(t.rows[i][col])}`,
-          cellLocation(t, i, col),
-        );
-      }
-      if (v >= MAX_CLASSES) {
-        throw new InputError(
-          `expected at most ${MAX_CLASSES} classes (labels 0..${MAX_CLASSES - 1}); got ${showValue(t.rows[i][col])}`,
-          cellLocation(t, i, col),
-        );
-      }
-      y[i] = v;
-      if (v > max) max = v;
-    }
-    return { y, classNames: Array.from({ length: max + 1 }, (_, k) => String(k)) };
-  }
-  const distinct = [...new Set(t.rows.map((r) => r[col]))].sort();
-  const index = new Map(distinct.map((n, k) => [n, k]));
-  for (let i = 0; i < m; i++) y[i] = index.get(t.rows[i][col]) as number;
-  return { y, classNames: distinct };
+/** Column `col` of a table as a {@link LabelColumn}. */
+function tableLabels(t: CsvTable, col: number): LabelColumn {
+  return labelColumnOf(
+    t.rows.map((r) => r[col]),
+    t.header[col],
+    (i) => cellLocation(t, i, col),
+  );
 }
 
 /**
@@ -239,9 +198,9 @@ export function requireTwoClasses(ds: Dataset, file: string = ds.name): void {
   }
 }
 
-/** Options of {@link featuresFromTable}. */
+/** Options of {@link featuresFromTable} and {@link featuresFromCsvFile}. */
 export interface FeaturesFromTableOptions {
-  /** File name for messages (default: the table's `file`). */
+  /** File name for messages (default: the table's `file`, or the path). */
   file?: string;
   /** The model's feature columns, in the model's order. */
   featureNames: readonly string[];
@@ -249,6 +208,8 @@ export interface FeaturesFromTableOptions {
   label?: string;
   /** The model's class names: when given and the label column is present, `y` is filled. */
   classNames?: readonly string[];
+  /** For the file readers: bytes read at a time (see `readCsvColumns`; results never depend on it). */
+  chunkBytes?: number;
 }
 
 /** Features for prediction, with the label column if the table has one. */
@@ -260,6 +221,27 @@ export interface FeatureTable {
   labels: string[] | null;
   /** Labels mapped through `classNames`, or null (no label column or no `classNames`). */
   y: Int32Array | null;
+}
+
+/** The model's feature columns of a header (by name, in the model's order) and its label column. */
+function featureColumns(
+  header: readonly string[],
+  options: FeaturesFromTableOptions,
+  file: string,
+): CsvColumnChoice {
+  const label = options.label ?? "label";
+  const numeric = options.featureNames.map((name) => {
+    const j = header.indexOf(name);
+    if (j < 0) {
+      throw new InputError(
+        `expected a column ${showValue(name)} (a feature of the model); got columns ${quoteList(header)}`,
+        { file, line: 1 },
+      );
+    }
+    return j;
+  });
+  const labelCol = options.featureNames.includes(label) ? -1 : header.indexOf(label);
+  return { numeric, label: labelCol };
 }
 
 /**
@@ -276,27 +258,54 @@ export interface FeatureTable {
  */
 export function featuresFromTable(table: CsvTable, options: FeaturesFromTableOptions): FeatureTable {
   const file = options.file ?? table.file;
-  const label = options.label ?? "label";
   const t = file === table.file ? table : { ...table, file };
-  const cols = options.featureNames.map((name) => {
-    const j = t.header.indexOf(name);
-    if (j < 0) {
-      throw new InputError(
-        `expected a column ${showValue(name)} (a feature of the model); got columns ${quoteList(t.header)}`,
-        {
-          file,
-          line: 1,
-        },
-      );
-    }
-    return j;
-  });
-  const X = readFeatures(t, cols);
-  const labelCol = t.header.indexOf(label);
-  if (labelCol < 0 || options.featureNames.includes(label)) {
-    return { X, featureNames: [...options.featureNames], labels: null, y: null };
-  }
+  const { numeric, label: labelCol } = featureColumns(t.header, options, file);
+  const X = readFeatures(t, numeric);
+  if (labelCol < 0) return { X, featureNames: [...options.featureNames], labels: null, y: null };
   const labels = t.rows.map((r) => r[labelCol]);
-  const y = options.classNames === undefined ? null : readLabels(t, labelCol, options.classNames).y;
+  const y =
+    options.classNames === undefined ? null : resolveLabels(tableLabels(t, labelCol), options.classNames).y;
   return { X, featureNames: [...options.featureNames], labels, y };
+}
+
+/** Features for prediction read from a file: like {@link FeatureTable}, labels kept as ids. */
+export interface FeatureColumns {
+  /** m×d, columns in the order of `featureNames`. */
+  X: Matrix;
+  featureNames: string[];
+  /** The label column (each row's label is `values[ids[i]]`), or null when the file has none. */
+  labels: LabelColumn | null;
+  /** Labels mapped through `classNames`, or null (no label column or no `classNames`). */
+  y: Int32Array | null;
+}
+
+/**
+ * {@link featuresFromTable} on a CSV file, read in bounded memory (only the model's feature
+ * columns and the label column are parsed; others are skipped unread). The labels come as a
+ * {@link LabelColumn}: row i's label is `labels.values[labels.ids[i]]`, the string as written.
+ *
+ * @throws InputError: the errors of `readCsvFile` and of {@link featuresFromTable}; a label column
+ *   with more than 65536 distinct labels (no model has that many classes).
+ * Cost: O(file size) time; memory 8·m·d + 4·m bytes plus the distinct labels.
+ * @example
+ * featuresFromCsvFile("properties/fixtures/lesson_data.csv", { featureNames: ["x2", "x1"] }).X.cols; // 2
+ */
+export function featuresFromCsvFile(path: string, options: FeaturesFromTableOptions): FeatureColumns {
+  const file = options.file ?? path;
+  const c = readCsvColumns(path, {
+    file,
+    chunkBytes: options.chunkBytes,
+    choose: (header) => featureColumns(header, options, file),
+  });
+  if (c.numberError !== null) throw c.numberError;
+  const labels = c.labels;
+  if (labels?.truncated) {
+    throw new InputError(
+      `expected at most 65536 distinct labels in column ${showValue(labels.name)} (a model has at most 65536 classes); got more`,
+      labels.first[labels.first.length - 1],
+    );
+  }
+  const y =
+    labels === null || options.classNames === undefined ? null : resolveLabels(labels, options.classNames).y;
+  return { X: c.X, featureNames: [...options.featureNames], labels, y };
 }

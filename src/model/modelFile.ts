@@ -5,12 +5,14 @@
  *
  * ```json
  * { "format": "softcal-model", "version": 1, "model": "softmax",
- *   "classes": ["setosa", …], "features": ["sepal_length", …],
+ *   "classes": ["setosa", …], "label": "species", "features": ["sepal_length", …],
  *   "standardization": { "mean": […], "scale": […] } | null,
  *   "theta": [[b_0, w_01, …], …], "training": { … } }
  * ```
+ * `"label"` names the label column the model was trained on (so `predict` finds it in new data);
+ * files written before it existed have none, and read as before (`predict` then looks for `label`).
  * Numbers are written in shortest round-trip form (and −0 as `-0`), so `read(write(m))` equals
- * `m` bit for bit.
+ * `m` bit for bit; names are JSON strings, so any class or column name round-trips exactly.
  */
 import { InputError } from "../errors.js";
 import { type LinearModel, MODEL_KINDS, type ModelKind } from "./fit.js";
@@ -26,6 +28,8 @@ export interface Standardization {
 /** A model as saved: the linear model plus the names and preprocessing needed to apply it. */
 export interface ModelBundle extends LinearModel {
   classNames: string[];
+  /** The label column of the training data (absent in files written before softcal recorded it). */
+  labelColumn?: string;
   featureNames: string[];
   standardization: Standardization | null;
   /** Free-form record of how it was trained (optimizer, λ, objective, …); informational. */
@@ -54,6 +58,7 @@ export function modelToJson(m: ModelBundle): string {
     `  "version": ${MODEL_VERSION},`,
     `  "model": ${JSON.stringify(m.model)},`,
     `  "classes": ${JSON.stringify(m.classNames)},`,
+    ...(m.labelColumn === undefined ? [] : [`  "label": ${JSON.stringify(m.labelColumn)},`]),
     `  "features": ${JSON.stringify(m.featureNames)},`,
     `  "standardization": ${std},`,
     `  "theta": [\n${rows.join(",\n")}\n  ],`,
@@ -96,6 +101,12 @@ export function modelFromJson(text: string, file: string): ModelBundle {
     bad('"classes": an array of at least 2 class names', classes);
   const features = o.features;
   if (!isStringArray(features)) bad('"features": an array of feature names', features);
+  const label = o.label;
+  if (
+    label !== undefined &&
+    (typeof label !== "string" || label === "" || (features as string[]).includes(label))
+  )
+    bad('"label": the name of the label column (a non-empty string, not a feature)', label);
   const K = (classes as string[]).length;
   const d = (features as string[]).length;
   const theta = o.theta;
@@ -121,12 +132,17 @@ export function modelFromJson(text: string, file: string): ModelBundle {
   ) {
     bad('"training": an object', training);
   }
+  for (const v of Object.values((training ?? {}) as object)) {
+    if (v !== null && typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean")
+      bad('"training": an object of strings, numbers, booleans and nulls', training);
+  }
   return {
     model: o.model as ModelKind,
     nClasses: K,
     nFeatures: d,
     theta: flat,
     classNames: classes as string[],
+    ...(label === undefined ? {} : { labelColumn: label as string }),
     featureNames: features as string[],
     standardization,
     training: (training ?? {}) as ModelBundle["training"],
@@ -166,8 +182,18 @@ function isFiniteArray(x: unknown, n: number): x is number[] {
   return Array.isArray(x) && x.length === n && x.every((v) => typeof v === "number" && Number.isFinite(v));
 }
 
+/**
+ * A value from the file, for a message: its JSON cut to 60 characters. A value nested too deep for
+ * `JSON.stringify` (its recursion overflows the stack — JSON.parse itself is not recursive) is
+ * named by kind instead.
+ */
 function describe(x: unknown): string {
-  const s = JSON.stringify(x);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(x);
+  } catch {
+    return Array.isArray(x) ? "an array nested too deep to show" : "an object nested too deep to show";
+  }
   if (s === undefined) return String(x);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
