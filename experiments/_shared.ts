@@ -490,3 +490,35 @@ export function effectRows(
   if (nonFinite > 0) notes.push(`left out: ${nonFinite} of ${pairs} pairs with a non-finite ${metric}`);
   return { rows, notes };
 }
+
+/**
+ * A figure-name-safe slug of a data value: a built-in name as is; a CSV path's file name without
+ * `.csv`, every character outside `A-Za-z0-9._-` replaced by `_` (e.g. `../data/my file.csv` →
+ * `my_file`). Two values with the same slug in one run are told apart by the caller's order
+ * ({@link dataSlugs}).
+ */
+export function dataSlug(value: string): string {
+  if (DATA_NAMES.includes(value)) return value;
+  const base =
+    value
+      .split(/[\\/]/)
+      .at(-1)
+      ?.replace(/\.csv$/i, "") ?? "";
+  const slug = base.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[._-]+/, "");
+  return slug === "" ? "data" : slug;
+}
+
+/** Slugs of a run's data values in grid order, unique: a repeated slug gets `-2`, `-3`, …. */
+export function dataSlugs(points: readonly GridPoint[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const used = new Set<string>();
+  for (const p of points) {
+    const v = String(p.data);
+    if (out.has(v)) continue;
+    let slug = dataSlug(v);
+    for (let i = 2; used.has(slug); i++) slug = `${dataSlug(v)}-${i}`;
+    used.add(slug);
+    out.set(v, slug);
+  }
+  return out;
+}

@@ -21,6 +21,7 @@ import type { GridCell, ScatterPoint } from "../src/plot/types.js";
 import {
   bootstrapSeed,
   dataAxis,
+  dataSlugs,
   decisionGrid,
   fitOn,
   HELD_OUT_METRICS,
@@ -76,10 +77,12 @@ export const baseline: Experiment = {
       extras,
     };
   },
-  figures({ runs }) {
+  figures({ points, runs }) {
+    const slugs = dataSlugs(points);
     const first = runs.filter((r) => r.seedIndex === 0);
     const figures: Figure[] = [];
-    for (const r of first) figures.push(...twoDimensionalFigures(r));
+    for (const r of first)
+      figures.push(...twoDimensionalFigures(r, slugs.get(String(r.point.data)) ?? "data"));
     figures.push({
       name: "training-loss",
       spec: lossCurveSpec(
@@ -97,7 +100,7 @@ export const baseline: Experiment = {
       const rel = r.result.reliability?.[0];
       if (!rel) continue;
       figures.push({
-        name: `reliability-${r.point.data}`,
+        name: `reliability-${slugs.get(String(r.point.data))}`,
         spec: reliabilityDiagramSpec(rel.bins, {
           title: `Reliability: ${r.point.data} (${rel.view} set)`,
           ece: Number(r.result.metrics.ece),
@@ -109,16 +112,16 @@ export const baseline: Experiment = {
 };
 
 /** Data scatter and decision regions of a 2-D run (seed 0). */
-function twoDimensionalFigures(run: CompletedRun): Figure[] {
+function twoDimensionalFigures(run: CompletedRun, slug: string): Figure[] {
   const points = run.result.extras?.points as ScatterPoint[] | undefined;
   const grid = run.result.extras?.grid as { cells: GridCell[]; step: [number, number] } | undefined;
   if (!points || !grid) return [];
   const name = String(run.point.data);
   const what = run.point.split === "none" ? "the notebook's data" : "test split, standardized";
   return [
-    { name: `data-${name}`, spec: scatterSpec(points, { title: `Data: ${name} (${what})` }) },
+    { name: `data-${slug}`, spec: scatterSpec(points, { title: `Data: ${name} (${what})` }) },
     {
-      name: `decision-regions-${name}`,
+      name: `decision-regions-${slug}`,
       spec: decisionRegionsSpec(grid.cells, points, { step: grid.step, title: `Decision regions: ${name}` }),
     },
   ];

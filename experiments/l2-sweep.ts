@@ -18,6 +18,7 @@ import {
   bootstrapSeed,
   DATASETS,
   dataAxis,
+  dataSlugs,
   effectRows,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
@@ -147,7 +148,7 @@ export const l2Sweep: Experiment = {
       });
       if (panels.length > 0) {
         figures.push({
-          name: `reliability-${data}`,
+          name: `reliability-${dataSlugs(points).get(data)}`,
           spec: sideBySideReliabilitySpec(panels, {
             title: `Reliability on ${data} (test split, seed 0) as λ grows`,
           }),

@@ -21,6 +21,7 @@ import {
   bootstrapSeed,
   DATASETS,
   dataAxis,
+  dataSlugs,
   decisionGrid,
   describeRuns,
   HELD_OUT_RANGES,
@@ -89,10 +90,11 @@ export const ovrVsSoftmax: Experiment = {
     // The figures' λ: 0.1 when the grid has it, else its largest.
     const lambdas = [...new Set(points.map((p) => Number(p.l2)))];
     const shown = lambdas.includes(1e-1) ? 1e-1 : Math.max(...lambdas);
+    const slugs = dataSlugs(points);
     for (const r of runs.filter((u) => u.seedIndex === 0 && u.point.l2 === shown)) {
       const rel = r.result.reliability ?? [];
       figures.push({
-        name: `reliability-${r.point.data}`,
+        name: `reliability-${slugs.get(String(r.point.data))}`,
         spec: sideBySideReliabilitySpec(
           rel.map((v) => ({
             title: v.view === "ovr" ? "one-vs-rest" : "softmax",
@@ -109,7 +111,7 @@ export const ovrVsSoftmax: Experiment = {
         for (const model of MODELS) {
           const g = regions.grids[model];
           figures.push({
-            name: `decision-regions-${r.point.data}-${model}`,
+            name: `decision-regions-${slugs.get(String(r.point.data))}-${model}`,
             spec: decisionRegionsSpec(g.cells, regions.points, {
               step: g.step,
               title: `${model === "ovr" ? "One-vs-rest" : "Softmax"} decision regions (${r.point.data}, λ = 0.1)`,

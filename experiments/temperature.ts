@@ -32,6 +32,7 @@ import {
   bootstrapSeed,
   DATASETS,
   dataAxis,
+  dataSlugs,
   describeRuns,
   effectRows,
   HELD_OUT_METRICS,
@@ -135,7 +136,7 @@ export const temperature: Experiment = {
       const n = panels[0].bins.reduce((s, b) => s + b.count, 0);
       const failedSeeds = seeds.filter((s) => at(s, "temperature")?.result.failure !== undefined).length;
       figures.push({
-        name: `reliability-before-after-${data}`,
+        name: `reliability-before-after-${dataSlugs(points).get(data)}`,
         spec: sideBySideReliabilitySpec(panels, {
           title: `Temperature scaling on ${data} (test split, seed ${seed})`,
           notes: [

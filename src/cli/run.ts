@@ -5,12 +5,15 @@
 import type { Command } from "commander";
 import { experiments } from "../../experiments/index.js";
 import { InputError } from "../errors.js";
+import { parseSetFlag, resolveAxisValues, resolveRunInputs } from "../experiment/axes.js";
 import { mergeRuns } from "../experiment/merge.js";
+import { isModuleSpec, loadExperimentModule } from "../experiment/module.js";
 import { runExperiments } from "../experiment/runner.js";
 import { parseShard } from "../experiment/shard.js";
 import type { Experiment } from "../experiment/types.js";
 import { boundedInteger, MAX_PARALLEL_MIN_MS, MAX_SEEDS, MAX_UNITS, maxThreads } from "./bounds.js";
 import { type CliIo, ExitCode } from "./common.js";
+import { readSweepConfig, type SweepConfig } from "./sweepConfig.js";
 
 /** The experiments registry module, which worker threads import (the .ts source under tsx/vitest). */
 export const REGISTRY_URL = new URL(
@@ -22,6 +25,13 @@ interface RunFlags {
   out: string;
   seeds: string;
   rootSeed: string;
+  data?: string;
+  label?: string;
+  set: string[];
+  config?: string;
+  predictions?: string;
+  logits?: boolean;
+  test?: string;
   jobs?: string;
   parallelMinMs?: string;
   shard?: string;
@@ -31,15 +41,52 @@ interface RunFlags {
   figures: boolean;
 }
 
-/** The experiments named on the command line (`all` or none = every one), in registry order. */
+/** The experiments `all` runs: the lesson and its three exercises (the main job). */
+export const ALL = ["baseline", "l2-sweep", "temperature", "ovr-vs-softmax"];
+
+/**
+ * The built-in experiments named on the command line (`all` or none = the lesson's four), in
+ * registry order; module paths (see `isModuleSpec`) are left to `loadExperimentModule`.
+ */
 export function selectExperiments(names: readonly string[]): Experiment[] {
-  if (names.length === 0 || names.includes("all")) return [...experiments];
-  const known = experiments.map((e) => e.name);
-  for (const n of names) {
-    if (!known.includes(n))
-      throw new InputError(`run: expected an experiment (${known.join(", ")}, all); got "${n}"`);
+  const builtins = names.filter((n) => !isModuleSpec(n));
+  if (names.length === 0 || builtins.includes("all")) {
+    const extra = builtins.filter((n) => n !== "all");
+    return experiments.filter((e) => ALL.includes(e.name) || extra.includes(e.name));
   }
-  return experiments.filter((e) => names.includes(e.name));
+  const known = experiments.map((e) => e.name);
+  for (const n of builtins) {
+    if (!known.includes(n))
+      throw new InputError(
+        `run: expected an experiment (${known.join(", ")}, all) or a module file (./my-experiment.mjs); got "${n}"`,
+      );
+  }
+  return experiments.filter((e) => builtins.includes(e.name));
+}
+
+/**
+ * The axis values the command line and a config file set: the file's `set` and `data`, then the
+ * flags (`--set` per axis, `--data`/`--predictions` for `data`, `--logits` for `scores`, `--test`
+ * for `test`), later ones winning per axis.
+ */
+export function axisSettings(flags: RunFlags, file: SweepConfig): Record<string, string[]> {
+  const set: Record<string, string[]> = { ...file.set };
+  if (file.data) set.data = file.data;
+  const list = (flag: string, v: string) => {
+    const values = v.split(",");
+    if (values.some((x) => x === ""))
+      throw new InputError(`${flag}: expected a comma-separated list; got ${JSON.stringify(v)}`);
+    return values;
+  };
+  if (flags.data !== undefined) set.data = list("--data", flags.data);
+  if (flags.predictions !== undefined) set.data = list("--predictions", flags.predictions);
+  if (flags.logits) set.scores = ["logits"];
+  if (flags.test !== undefined) set.test = [flags.test];
+  for (const s of flags.set) {
+    const { axis, values } = parseSetFlag(s);
+    set[axis] = values;
+  }
+  return set;
 }
 
 /**
@@ -51,9 +98,18 @@ export function selectExperiments(names: readonly string[]): Experiment[] {
 export function parseRunSizes(
   flags: Pick<RunFlags, "seeds" | "rootSeed" | "jobs" | "parallelMinMs" | "quick">,
   selected: readonly Experiment[],
+  set: Readonly<Record<string, readonly string[]>> = {},
 ): { seeds: number; rootSeed: number; jobs: number | undefined; parallelMinMs: number | undefined } {
   const seeds = boundedInteger("--seeds", flags.seeds, 1, MAX_SEEDS, "memory: one stored record per unit");
-  const points = selected.reduce((s, e) => s + e.grid({ quick: flags.quick === true }).length, 0);
+  const quick = flags.quick === true;
+  const points = selected.reduce((s, e) => {
+    if (!e.axes) return s + e.grid({ quick }).length;
+    const mine = Object.fromEntries(Object.entries(set).filter(([k]) => Object.hasOwn(e.axes as object, k)));
+    // The grid is a product of the axes' values (checked before building it: a product can be huge).
+    const axes = resolveAxisValues(e.name, e.axes, { quick, set: mine });
+    const size = Object.values(axes).reduce((n, v) => n * v.length, 1);
+    return s + (size > MAX_UNITS ? size : e.grid({ quick, axes }).length);
+  }, 0);
   if (seeds * points > MAX_UNITS) {
     throw new InputError(
       `--seeds: expected seeds × grid points ≤ ${MAX_UNITS} (memory: one stored record per unit); got ${seeds} × ${points} = ${seeds * points} — use fewer seeds`,
@@ -101,36 +157,110 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("--force", "replace an existing run")
     .option("--quick", "small grids, for a smoke test in seconds")
     .option("--no-figures", "skip rendering the SVG/PNG figures")
+    .option(
+      "--data <list>",
+      "data sets for the experiments' data axis: built-in names or CSV files, comma-separated",
+    )
+    .option("--label <col>", "the label column of CSV data files (default: label)")
+    .option(
+      "--set <AXIS=V1,V2>",
+      "replace an axis's values, e.g. l2=0,1e-3 (repeatable; softcal list shows each experiment's axes)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option(
+      "--config <file>",
+      "a sweep config (JSON: experiments, data, label, set, seeds, rootSeed, jobs, out, quick, figures); flags win",
+    )
+    .option(
+      "--predictions <list>",
+      "recalibration: model outputs to recalibrate (CSV: a label column + one score column per class)",
+    )
+    .option("--logits", "recalibration: the predictions' scores are logits (default: probabilities)")
+    .option(
+      "--test <file>",
+      "recalibration: a fixed test set in the same format (default: split the predictions)",
+    )
     .addHelpText(
       "after",
-      "\nExamples:\n  softcal run all\n  softcal run l2-sweep temperature --seeds 20 --jobs 2\n  softcal run all --shard 2/4 --out shards/2 && softcal merge shards --into results",
+      "\nExamples:\n  softcal run all\n  softcal run l2-sweep temperature --seeds 20 --jobs 2\n  softcal run l2-sweep --data my.csv,iris --label species --set l2=0,1e-3,1e-2 --seeds 30\n  softcal run recalibration --predictions val_logits.csv --logits --seeds 20\n  softcal run ./my-experiment.mjs --jobs 2\n  softcal run --config sweep.json\n  softcal run all --shard 2/4 --out shards/2 && softcal merge shards --into results",
     )
-    .action(async (names: string[], flags: RunFlags) => {
-      const selected = selectExperiments(names);
-      const { seeds, rootSeed, jobs, parallelMinMs } = parseRunSizes(flags, selected);
-      const r = await runExperiments({
-        experiments: selected,
-        registryUrl: REGISTRY_URL,
-        out: flags.out,
-        seeds,
-        rootSeed,
-        ...(jobs === undefined ? {} : { jobs }),
-        ...(parallelMinMs === undefined ? {} : { parallelMinMs }),
-        ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard, io.env) }),
-        resume: flags.resume === true,
-        force: flags.force === true,
-        quick: flags.quick === true,
-        figures: flags.figures,
-        progress: true,
-        logger: { info: (m) => io.stderr(`${m}\n`), warn: (m) => io.stderr(`warning: ${m}\n`) },
-      });
-      for (const e of r.experiments) {
-        io.stdout(
-          `${e.name}: ${e.status.toLowerCase()} — ${e.unitsRun} run, ${e.unitsSkipped} resumed, ${e.failures.length} failed → ${e.dir}${e.notAggregated ? ` (${e.notAggregated})` : ""}\n`,
-        );
-        for (const f of e.failures.slice(0, 3)) io.stderr(`  ${f.unit}: ${f.message}\n`);
+    .action(async (names: string[], flags: RunFlags, cmd: Command) => {
+      const file: SweepConfig = flags.config === undefined ? {} : readSweepConfig(flags.config);
+      // A flag given on the command line wins over the config file, which wins over the default.
+      const given = (key: string) => cmd.getOptionValueSource(key) === "cli";
+      const pick = <T>(key: string, fromFile: T | undefined, flag: T): T =>
+        given(key) || fromFile === undefined ? flag : fromFile;
+      let wanted = names.length > 0 ? names : (file.experiments ?? []);
+      if (flags.predictions !== undefined) {
+        if (wanted.length === 0) wanted = ["recalibration"];
+        else if (!wanted.includes("recalibration"))
+          throw new InputError(
+            "--predictions: expected the recalibration experiment among those run; got none",
+          );
       }
-      if (r.exitCode !== 0) throw new ExitCode(r.exitCode);
+      const builtins = selectExperiments(wanted);
+      const modules = [];
+      for (const spec of wanted.filter(isModuleSpec)) modules.push(await loadExperimentModule(spec));
+      const all = [...builtins, ...modules.map((m) => m.experiment)];
+      const names_ = new Set<string>();
+      for (const e of all) {
+        if (names_.has(e.name))
+          throw new InputError(`run: expected each experiment once; got "${e.name}" twice`);
+        names_.add(e.name);
+      }
+      const set = axisSettings(flags, file);
+      const sizes = {
+        seeds: pick("seeds", file.seeds === undefined ? undefined : String(file.seeds), flags.seeds),
+        rootSeed: pick(
+          "rootSeed",
+          file.rootSeed === undefined ? undefined : String(file.rootSeed),
+          flags.rootSeed,
+        ),
+        jobs: pick("jobs", file.jobs === undefined ? undefined : String(file.jobs), flags.jobs),
+        parallelMinMs: flags.parallelMinMs,
+        quick: pick("quick", file.quick, flags.quick),
+      };
+      const { seeds, rootSeed, jobs, parallelMinMs } = parseRunSizes(sizes, all, set);
+      const label = pick("label", file.label, flags.label) ?? "label";
+      // Every axis name and value, and every data file, checked before anything runs.
+      resolveRunInputs(all, { quick: sizes.quick === true, set, label });
+      // Built-in experiments share one registry for the workers; each module is its own.
+      const groups: { experiments: Experiment[]; registryUrl: string | URL }[] = [
+        ...(builtins.length > 0 ? [{ experiments: builtins, registryUrl: REGISTRY_URL }] : []),
+        ...modules.map((m) => ({ experiments: [m.experiment], registryUrl: m.url })),
+      ];
+      let exitCode = 0;
+      for (const g of groups) {
+        const declared = new Set(g.experiments.flatMap((e) => Object.keys(e.axes ?? {})));
+        const r = await runExperiments({
+          experiments: g.experiments,
+          registryUrl: g.registryUrl,
+          out: pick("out", file.out, flags.out),
+          seeds,
+          rootSeed,
+          set: Object.fromEntries(Object.entries(set).filter(([k]) => declared.has(k))),
+          label,
+          ...(jobs === undefined ? {} : { jobs }),
+          ...(parallelMinMs === undefined ? {} : { parallelMinMs }),
+          ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard, io.env) }),
+          resume: flags.resume === true,
+          force: flags.force === true,
+          quick: sizes.quick === true,
+          figures: pick("figures", file.figures, flags.figures),
+          progress: true,
+          logger: { info: (m) => io.stderr(`${m}\n`), warn: (m) => io.stderr(`warning: ${m}\n`) },
+        });
+        for (const e of r.experiments) {
+          io.stdout(
+            `${e.name}: ${e.status.toLowerCase()} — ${e.unitsRun} run, ${e.unitsSkipped} resumed, ${e.failures.length} failed → ${e.dir}${e.notAggregated ? ` (${e.notAggregated})` : ""}\n`,
+          );
+          for (const f of e.failures.slice(0, 3)) io.stderr(`  ${f.unit}: ${f.message}\n`);
+        }
+        if (r.exitCode !== 0) exitCode = exitCode === 0 ? r.exitCode : exitCode;
+        if (r.exitCode === 130) break;
+      }
+      if (exitCode !== 0) throw new ExitCode(exitCode);
     });
 
   program
@@ -153,12 +283,17 @@ export function registerRun(program: Command, io: CliIo): void {
 
   program
     .command("list")
-    .description("the experiments and their grids")
+    .description("the experiments, their axes (what --set and --data replace) and grids")
+    .argument("[module...]", "also list these experiment modules (./my-experiment.mjs)")
     .option("--json", "print one JSON object on stdout")
-    .action((flags: { json?: boolean }) => {
-      const rows = experiments.map((e) => ({
+    .action(async (specs: string[], flags: { json?: boolean }) => {
+      const listed = [...experiments];
+      for (const spec of specs) listed.push((await loadExperimentModule(spec)).experiment);
+      const rows = listed.map((e) => ({
         name: e.name,
         description: e.description,
+        inAll: ALL.includes(e.name),
+        axes: Object.fromEntries(Object.entries(e.axes ?? {}).map(([k, a]) => [k, { ...a }])),
         metrics: [...e.metrics],
         grid: e.grid({ quick: false }),
         quickGrid: e.grid({ quick: true }),
@@ -168,8 +303,19 @@ export function registerRun(program: Command, io: CliIo): void {
         return;
       }
       for (const r of rows) {
-        io.stdout(`${r.name} — ${r.description}\n`);
-        const params = Object.keys(r.grid[0] ?? {});
+        io.stdout(`${r.name} — ${r.description}${r.inAll ? "" : " (not in all: run it by name)"}\n`);
+        for (const [name, a] of Object.entries(r.axes)) {
+          const bounds = [a.min === undefined ? "" : `>= ${a.min}`, a.max === undefined ? "" : `<= ${a.max}`]
+            .filter((x) => x !== "")
+            .join(", ");
+          const allowed = a.choices
+            ? `; ${a.type === "data" ? "names" : "one of"}: ${a.choices.join(", ")}`
+            : "";
+          io.stdout(
+            `  --set ${name}=…  (${a.type}${bounds ? `, ${bounds}` : ""}${allowed}) ${a.description}\n      default: ${a.values.join(", ")}${a.quick ? `; --quick: ${a.quick.join(", ")}` : ""}\n`,
+          );
+        }
+        const params = Object.keys(r.grid[0] ?? {}).filter((p) => !Object.hasOwn(r.axes, p));
         for (const p of params) {
           const values = [...new Set(r.grid.map((g) => String(g[p])))];
           io.stdout(`  ${p}: ${values.join(", ")}\n`);
