@@ -5,6 +5,7 @@ import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseCsvTable, readCsvFile } from "../src/data/csv.js";
 import { datasetFromTable, featuresFromTable, requireTwoClasses } from "../src/data/dataset.js";
+import { parseFiniteNumber, parseFiniteNumberBytes } from "../src/data/numbers.js";
 import { InputError } from "../src/errors.js";
 import { csvCase } from "./_shared/dataArbitraries.js";
 
@@ -307,4 +308,64 @@ describe("accepted input", () => {
       expect(t.lines).toEqual([2, 3 + breaks]);
     },
   );
+});
+
+describe("number cells", () => {
+  /** Decimal literals of every shape: sign, digits (up to 25, leading zeros), point, exponent, spaces. */
+  const literal = fc
+    .tuple(
+      fc.constantFrom("", "+", "-"),
+      fc.string({ unit: fc.constantFrom("0", "1", "5", "9"), maxLength: 25 }),
+      fc.option(fc.string({ unit: fc.constantFrom("0", "3", "7", "9"), maxLength: 25 }), { nil: undefined }),
+      fc.option(
+        fc.tuple(fc.constantFrom("e", "E"), fc.constantFrom("", "+", "-"), fc.integer({ min: 0, max: 400 })),
+        {
+          nil: undefined,
+        },
+      ),
+      fc.constantFrom("", " ", "\t", " \t"),
+      fc.constantFrom("", " ", "\t"),
+    )
+    .map(([sign, int, frac, exp, pre, post]) => {
+      const e = exp === undefined ? "" : `${exp[0]}${exp[1]}${exp[2]}`;
+      return `${pre}${sign}${int}${frac === undefined ? "" : `.${frac}`}${e}${post}`;
+    });
+  const anyText = fc.oneof(
+    literal,
+    fc.double().map(String),
+    fc.double().map((x) => x.toPrecision(17)),
+    fc.string({ unit: fc.constantFrom("1", ".", "e", "-", "+", " ", "x", "\u00e9", "I", "n") }),
+  );
+
+  test.prop([anyText])(
+    "parseFiniteNumberBytes on the UTF-8 bytes is parseFiniteNumber on the text, bit for bit (or both refuse)",
+    (text) => {
+      const bytes = Buffer.from(`,${text},`);
+      const got = parseFiniteNumberBytes(bytes, 1, bytes.length - 1);
+      const want = parseFiniteNumber(text);
+      if (want === undefined) expect(got).toBeUndefined();
+      else if (!Object.is(got, want)) expect.fail(`${JSON.stringify(text)}: ${got} vs ${want}`);
+    },
+  );
+
+  it("pinned: the fast path's edge (15 digits) and just past it, −0, and refusals", () => {
+    const cases = [
+      "999999999999999",
+      "0.123456789012345",
+      "9999999999999999",
+      "-0",
+      "-0.000",
+      "1.",
+      ".5",
+      "+.5e-3",
+    ];
+    for (const t of cases) {
+      const b = Buffer.from(t);
+      expect(Object.is(parseFiniteNumberBytes(b, 0, b.length), Number(t))).toBe(true);
+    }
+    for (const t of ["", ".", "-", "1e", "1e+", "0x10", "NaN", "Infinity", "1e999", "1 2", "١"]) {
+      const b = Buffer.from(t);
+      expect(parseFiniteNumberBytes(b, 0, b.length)).toBeUndefined();
+    }
+  });
 });

@@ -55,6 +55,11 @@ const bundleArb: fc.Arbitrary<ModelBundle> = fc
         .map((a) => Float64Array.from(a)),
       classNames: fc.array(name, { minLength: K, maxLength: K }),
       featureNames: fc.array(name, { minLength: d, maxLength: d }),
+      // The label column: absent in files written before it was recorded, else any non-empty name.
+      labelColumn: fc.option(
+        name.filter((n) => n !== ""),
+        { nil: undefined },
+      ),
       standardization: fc.option(
         fc.record({
           mean: fc.array(finiteDouble, { minLength: d, maxLength: d }),
@@ -91,6 +96,7 @@ function expectSameModel(got: ModelBundle, want: ModelBundle): void {
   expect(got.theta).toBeInstanceOf(Float64Array);
   sameBits(got.theta, want.theta, "theta");
   expect(got.classNames).toEqual(want.classNames);
+  expect(got.labelColumn).toBe(want.labelColumn);
   expect(got.featureNames).toEqual(want.featureNames);
   if (want.standardization === null) expect(got.standardization).toBeNull();
   else {
@@ -105,6 +111,7 @@ function expectSameModel(got: ModelBundle, want: ModelBundle): void {
 
 describe("model file round trip", () => {
   test.prop([bundleArb])("modelFromJson(modelToJson(m)) is m, bit for bit", (m) => {
+    fc.pre(m.labelColumn === undefined || !m.featureNames.includes(m.labelColumn));
     const text = modelToJson(m);
     expectSameModel(modelFromJson(text, "m.json"), m);
     // Deterministic: same model ⇒ same bytes, also after a round trip.
@@ -184,6 +191,8 @@ const trainingCsvArb = fc
         maxLength: m,
       }),
       labels: fc.array(fc.integer({ min: 0, max: K - 1 }), { minLength: m - K, maxLength: m - K }),
+      // The label column's name: predict must find it through the model (item 12 of issue 16).
+      labelName: fc.constantFrom("label", "species", 'my "class", 2'),
       standardize: fc.boolean(),
       l2: fc.constantFrom(1e-3, 0.1, 1),
     }),
@@ -191,21 +200,22 @@ const trainingCsvArb = fc
 
 describe("fit --save → predict (CLI, in-process)", () => {
   test.prop([trainingCsvArb], { numRuns: 25 })(
-    "reproduces predictProba bit for bit (names with quotes, commas, unicode)",
-    async ({ K, d, X, labels, standardize, l2 }) => {
+    "reproduces predictProba bit for bit (names with quotes, commas, unicode); the label column and class names round-trip to evaluate",
+    async ({ K, d, X, labels, labelName, standardize, l2 }) => {
       const y = [...Array.from({ length: K }, (_, k) => k), ...labels]; // every class present
       const rows = X.map((r, i) => [...r.map(String), CLASS_NAMES[y[i]]]);
       const data = freshPath("train.csv");
-      writeFileSync(data, stringify([[...FEATURE_NAMES.slice(0, d), "label"], ...rows]));
+      writeFileSync(data, stringify([[...FEATURE_NAMES.slice(0, d), labelName], ...rows]));
       const model = freshPath("model.json");
       const flags = ["--l2", String(l2), ...(standardize ? ["--standardize"] : [])];
-      const f = await cli(["fit", "--data", data, ...flags, "--save", model, "--json"]);
+      const f = await cli(["fit", "--data", data, "--label", labelName, ...flags, "--save", model, "--json"]);
       expect(f.code, f.err).toBe(0);
+      // No --label: predict takes the label column from the model.
       const p = await cli(["predict", "--model", model, "--data", data]);
       expect(p.code, p.err).toBe(0);
 
       // The same fit in-process, from the same file.
-      const ds = datasetFromTable(readCsvFile(data), { file: data });
+      const ds = datasetFromTable(readCsvFile(data), { file: data, label: labelName });
       const Xs = standardize ? applyStandardizer(ds.X, fitStandardizer(ds.X)) : ds.X;
       const r = fit(Xs, ds.y, ds.nClasses, { l2 });
       const P = predictProba(r, Xs);
@@ -217,14 +227,63 @@ describe("fit --save → predict (CLI, in-process)", () => {
       const saved = modelFromJson(readFileSync(model, "utf8"), model);
       sameBits(saved.theta, r.theta, "saved theta");
       expect(saved.classNames).toEqual(ds.classNames);
+      expect(saved.labelColumn).toBe(labelName);
 
-      const preds = readCsvFile(writeTemp(p.out));
-      expect(preds.header).toEqual([...ds.classNames.map((c) => `p_${c}`), "label"]);
+      const predsFile = writeTemp(p.out);
+      const preds = readCsvFile(predsFile);
+      expect(preds.header).toEqual([...ds.classNames.map((c) => `p_${c}`), labelName]);
       const got = preds.rows.flatMap((row) => row.slice(0, K).map(Number));
       sameBits(got, P.data, "predict probabilities");
       expect(preds.rows.map((row) => row[K])).toEqual(rows.map((row) => row[d]));
+      // Byte for byte what csv-stringify writes for the whole table (the output is written in blocks).
+      const want = stringify(
+        [
+          preds.header,
+          ...Array.from({ length: P.rows }, (_, i) => [
+            ...Array.from(P.data.subarray(i * K, (i + 1) * K), (v) => (Object.is(v, -0) ? "-0" : String(v))),
+            rows[i][d],
+          ]),
+        ],
+        { record_delimiter: "unix" },
+      );
+      expect(p.out).toBe(want);
+
+      // evaluate reads the class names back from p_<class> and the labels by name.
+      const e = await cli(["evaluate", "--predictions", predsFile, "--label", labelName, "--json"]);
+      expect(e.code, e.err).toBe(0);
+      const ev = JSON.parse(e.out) as { n: number; K: number; accuracy: number };
+      expect([ev.n, ev.K]).toEqual([rows.length, K]);
+      const argmax = Array.from({ length: P.rows }, (_, i) => {
+        let b = 0;
+        for (let k = 1; k < K; k++) if (P.data[i * K + k] > P.data[i * K + b]) b = k;
+        return b;
+      });
+      expect(ev.accuracy).toBe(argmax.filter((k, i) => k === ds.y[i]).length / rows.length);
     },
   );
+
+  test("--label overrides the model's label column; a model saved without one looks for `label`", async () => {
+    // Trained on x1 → species; new data has both a `species` and a `label` column.
+    const data = freshPath("species.csv");
+    writeFileSync(data, "x1,species,label\n0,a,p\n1,b,q\n0.2,a,p\n0.9,b,q\n");
+    const clean = freshPath("clean.csv");
+    writeFileSync(clean, "x1,species\n0,a\n1,b\n0.2,a\n0.9,b\n");
+    const m2 = freshPath("clean.json");
+    expect((await cli(["fit", "--data", clean, "--label", "species", "--save", m2])).code).toBe(0);
+    const byModel = await cli(["predict", "--model", m2, "--data", data]);
+    expect(byModel.code, byModel.err).toBe(0);
+    expect(byModel.out.split("\n")[0]).toBe("p_a,p_b,species");
+    expect(byModel.out.split("\n")[1].endsWith(",a")).toBe(true);
+    const override = await cli(["predict", "--model", m2, "--data", data, "--label", "label"]);
+    expect(override.out.split("\n")[0]).toBe("p_a,p_b,label");
+    expect(override.out.split("\n")[1].endsWith(",p")).toBe(true);
+    // The same model file without its "label" line (as softcal wrote them before): `label`.
+    const old = freshPath("old.json");
+    writeFileSync(old, readFileSync(m2, "utf8").replace(/ {2}"label": "species",\n/, ""));
+    expect(modelFromJson(readFileSync(old, "utf8"), old).labelColumn).toBeUndefined();
+    const fromOld = await cli(["predict", "--model", old, "--data", data]);
+    expect(fromOld.out.split("\n")[0]).toBe("p_a,p_b,label");
+  });
 });
 
 function writeTemp(text: string): string {
@@ -366,7 +425,59 @@ describe("bad model files → InputError with the exact message", () => {
       'm.json: expected "standardization": { mean, scale } with 2 finite numbers each; got {"mean":[0],"scale":[1,1]}',
     ],
     ["training not an object", withField("training", [1]), 'm.json: expected "training": an object; got [1]'],
+    [
+      "a training value that is not a scalar",
+      withField("training", { l2: [1] }),
+      'm.json: expected "training": an object of strings, numbers, booleans and nulls; got {"l2":[1]}',
+    ],
+    [
+      "a label column that is not a string",
+      withField("label", 3),
+      'm.json: expected "label": the name of the label column (a non-empty string, not a feature); got 3',
+    ],
+    [
+      "an empty label column",
+      withField("label", ""),
+      'm.json: expected "label": the name of the label column (a non-empty string, not a feature); got ""',
+    ],
+    [
+      "a label column that is also a feature",
+      withField("label", "x2"),
+      'm.json: expected "label": the name of the label column (a non-empty string, not a feature); got "x2"',
+    ],
+    [
+      "classes nested 10^5 deep (too deep to show: no stack overflow)",
+      JSON.stringify(GOOD).replace('["a","b","c"]', `${"[".repeat(100_000)}${"]".repeat(100_000)}`),
+      'm.json: expected "classes": an array of at least 2 class names; got an array nested too deep to show',
+    ],
   ])("%s", (_, text, message) => expectInputError(text, message));
+
+  test("a file without a label column (written before it was recorded) loads, with no labelColumn", () => {
+    const m = modelFromJson(JSON.stringify(GOOD), "m.json");
+    expect(m.labelColumn).toBeUndefined();
+    expect("labelColumn" in m).toBe(false);
+    expect(modelFromJson(withField("label", "species"), "m.json").labelColumn).toBe("species");
+  });
+
+  test("model files that are not UTF-8, not regular files, or missing: one line naming the file", async () => {
+    const data = freshPath("d.csv");
+    writeFileSync(data, "x1,x2\n1,2\n");
+    const latin1 = freshPath("latin1.json");
+    writeFileSync(latin1, Buffer.from(JSON.stringify(GOOD).replace('"a"', '"\xe9"'), "latin1"));
+    const missing = freshPath("missing.json");
+    const cases: [string, string][] = [
+      [latin1, `${latin1}:1:69: expected UTF-8 text; got byte 0xE9, which is not valid UTF-8 here`],
+      [missing, `${missing}: expected an existing model file; got no such file`],
+      [tmp, `${tmp}: expected a model file; got a directory`],
+      ["/dev/null", "/dev/null: expected a model file (a regular file); got a device"],
+    ];
+    for (const [model, message] of cases) {
+      const r = await cli(["predict", "--model", model, "--data", data]);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe("");
+      expect(r.err).toBe(`softcal: ${message}\n`);
+    }
+  });
 
   // A token JSON.parse rejects without a position (V8: `Unexpected token 'N', "…" is not valid
   // JSON`) — e.g. a NaN written by another tool — must still get its line and column, not the

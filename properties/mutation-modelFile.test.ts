@@ -57,6 +57,12 @@ describe("modelToJson / modelFromJson", () => {
       ].join("\n"),
     );
     expect(modelToJson(bundle({ standardization: null }))).toContain('  "standardization": null,\n');
+    // The label column, when known, goes between the classes and the features; absent otherwise.
+    expect(modelToJson(bundle({ labelColumn: 'spe"cies' }))).toContain(
+      '  "classes": ["a","b"],\n  "label": "spe\\"cies",\n  "features": ["x"],\n',
+    );
+    expect(modelToJson(bundle())).not.toContain('"label"');
+    expect(modelFromJson(modelToJson(bundle({ labelColumn: "y" })), "m.json").labelColumn).toBe("y");
   });
 
   test.prop([
