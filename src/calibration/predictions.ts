@@ -8,11 +8,11 @@
  * name; otherwise they must be integers 0..K−1 (K = number of score columns, 2 for one column).
  */
 
-import type { MatrixSource } from "../calibration/validate.js";
 import { readCsvColumns } from "../data/csvStream.js";
 import { type LabelColumn, resolveLabels } from "../data/labels.js";
 import { InputError } from "../errors.js";
 import type { Matrix } from "../linalg/matrix.js";
+import type { MatrixSource } from "./validate.js";
 
 export interface Predictions {
   /** n×K scores (n×1 for binary given as one column). */

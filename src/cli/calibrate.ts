@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import { stringify } from "csv-stringify/sync";
 import { type Evaluation, evaluatePredictions } from "../calibration/evaluate.js";
+import { readPredictions } from "../calibration/predictions.js";
 import { RECALIBRATION_METHODS } from "../calibration/recalibrators/recalibrator.js";
 import { createRecalibrator } from "../calibration/recalibrators/registry.js";
 import { TemperatureScaling } from "../calibration/recalibrators/temperature.js";
@@ -15,7 +16,6 @@ import { InputError } from "../errors.js";
 import type { Matrix } from "../linalg/matrix.js";
 import { boundedNumber, checkBinsForData, checkHeaderColumns, parseBins } from "./bounds.js";
 import { type CliIo, checkOutputPath, formatNumber, writeOutput } from "./common.js";
-import { readPredictions } from "./predictions.js";
 
 interface CalibrateFlags {
   method: string;

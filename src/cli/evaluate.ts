@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { BIN_RULES, BIN_STRATEGIES, type BinRule, type BinStrategy } from "../calibration/bins.js";
 import { bootstrapInterval } from "../calibration/bootstrap.js";
 import { type Evaluation, evaluatePredictions } from "../calibration/evaluate.js";
+import { readPredictions } from "../calibration/predictions.js";
 import { zeroProbabilityRows } from "../calibration/scores.js";
 import { validateChoice } from "../calibration/validate.js";
 import { createRng } from "../data/rng.js";
@@ -12,7 +13,6 @@ import { InputError } from "../errors.js";
 import { takeRows } from "../linalg/matrix.js";
 import { boundedInteger, checkBinsForData, checkHeaderColumns, MAX_BOOTSTRAP, parseBins } from "./bounds.js";
 import { type CliIo, checkOutputPath, parseNumberFlag, writeOutput } from "./common.js";
-import { readPredictions } from "./predictions.js";
 
 interface EvaluateFlags {
   predictions: string;
