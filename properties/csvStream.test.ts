@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect, it } from "vitest";
-import { readPredictions } from "../src/cli/predictions.js";
+import { readPredictions } from "../src/calibration/predictions.js";
 import { cellLocation, parseCsvTable, readCsvFile } from "../src/data/csv.js";
 import { readCsvColumns } from "../src/data/csvStream.js";
 import {
