@@ -169,10 +169,14 @@ export interface RunInputs {
  * `--set`/`--data`) replaces the values of the axes it names in every experiment that declares
  * them — a name no selected experiment declares is an error — and every data-axis value that is
  * not a built-in name is read, validated and fingerprinted once (`fingerprintDataFile`, label
- * column `label`). @throws InputError for an unknown axis, a bad value or a bad file.
+ * column `label`), then checked by the experiment's `checkData`. @throws InputError for an unknown axis, a bad value or a bad file.
  */
 export function resolveRunInputs(
-  experiments: readonly { name: string; axes?: Readonly<Record<string, Axis>> }[],
+  experiments: readonly {
+    name: string;
+    axes?: Readonly<Record<string, Axis>>;
+    checkData?: (file: DataFile, axes: AxisValues) => void;
+  }[],
   {
     quick = false,
     set = {},
@@ -210,6 +214,7 @@ export function resolveRunInputs(
           f = fingerprintDataFile(value, label, cwd);
           files.set(value, f);
         }
+        e.checkData?.(f, axes);
         data.push(f);
       }
     }

@@ -101,7 +101,7 @@ export function buildConfig(
   const axes = exp.axes
     ? (opts.axes ?? resolveAxisValues(exp.name, exp.axes, { quick: opts.quick }))
     : undefined;
-  const grid = exp.grid({ quick: opts.quick, ...(axes ? { axes } : {}) });
+  const grid = exp.grid({ quick: opts.quick, ...(axes ? { axes } : {}), files: opts.data ?? [] });
   if (!Array.isArray(grid) || grid.length === 0) {
     throw new RangeError(`${where}: grid() must return a non-empty array of points`);
   }

@@ -86,6 +86,31 @@ export function fingerprintDataFile(name: string, label = "label", cwd = process
   };
 }
 
+/** Files whose fingerprint this thread has checked (path and SHA-256). */
+const verified = new Set<string>();
+
+/**
+ * The record of the CSV file named `name` among a run's `files`, its content checked (once per
+ * thread) to be what the run recorded — for an experiment that reads the file with its own reader
+ * (e.g. model outputs). @throws InputError if the name is not a recorded file or its content changed.
+ */
+export function verifiedDataFile(name: string, files: readonly DataFile[]): DataFile {
+  const f = files.find((d) => d.name === name);
+  if (f === undefined) throw new InputError(`expected a CSV file recorded in config.json; got "${name}"`);
+  const key = `${f.path}\0${f.sha256}`;
+  if (!verified.has(key)) {
+    const now = sha256File(f.path, f.name);
+    if (now.sha256 !== f.sha256) {
+      throw new InputError(
+        `expected the file the run started with (sha256 ${f.sha256.slice(0, 12)}…); got different content (sha256 ${now.sha256.slice(0, 12)}…)`,
+        { file: f.name },
+      );
+    }
+    verified.add(key);
+  }
+  return f;
+}
+
 /** Data sets already loaded by this thread, by fingerprint (a sweep's units share them). */
 const cache = new Map<string, Dataset>();
 /** Data sets kept per thread (least recently used first out). */
@@ -112,13 +137,7 @@ export function loadRunData(name: string, files: readonly DataFile[]): Dataset {
     cache.set(key, hit);
     return hit;
   }
-  const now = sha256File(f.path, f.name);
-  if (now.sha256 !== f.sha256) {
-    throw new InputError(
-      `expected the file the run started with (sha256 ${f.sha256.slice(0, 12)}…); got different content (sha256 ${now.sha256.slice(0, 12)}…)`,
-      { file: f.name },
-    );
-  }
+  verifiedDataFile(name, files);
   const ds = readDataset(f.path, f.name, f.label);
   cache.set(key, ds);
   if (cache.size > CACHED) cache.delete(cache.keys().next().value as string);

@@ -3,7 +3,7 @@
  * named streams derived from them, and the canonical key of a grid point.
  */
 import { deriveSeed, hash32 } from "../data/rng.js";
-import { type DataFile, loadRunData } from "./dataFiles.js";
+import { type DataFile, loadRunData, verifiedDataFile } from "./dataFiles.js";
 import type { GridPoint, RunContext } from "./types.js";
 
 /**
@@ -79,5 +79,6 @@ export function unitContext(
     quick,
     stream: (purpose, ...parts) => streamSeed(seed, purpose, ...parts),
     dataset: (name) => loadRunData(name, files),
+    file: (name) => verifiedDataFile(name, files),
   };
 }

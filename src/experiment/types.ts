@@ -10,6 +10,7 @@
 import type { Bin as CalibrationBin } from "../calibration/bins.js";
 import type { Dataset } from "../data/dataset.js";
 import type { Axis, AxisValues } from "./axes.js";
+import type { DataFile } from "./dataFiles.js";
 import type { Comparison } from "./paired.js";
 import type { MetricRange } from "./stats.js";
 
@@ -45,6 +46,11 @@ export interface RunContext {
    * SHA-256 checked) or a built-in data set. Shared by the thread's units: never modify it.
    */
   dataset(name: string): Dataset;
+  /**
+   * The record of a CSV file the run's data values name (path, label column, SHA-256, shape), its
+   * content checked once per thread — for reading it with another reader (e.g. `readPredictions`).
+   */
+  file(name: string): DataFile;
 }
 
 /** The outcome of one run (one grid point × one seed). Must be JSON-serializable. */
@@ -108,7 +114,13 @@ export interface Experiment {
    * axis's values (defaults or `--set`'s); absent when called without the engine (then use the
    * defaults, e.g. through `axisValues`).
    */
-  grid(opts: { quick: boolean; axes?: AxisValues }): GridPoint[];
+  grid(opts: { quick: boolean; axes?: AxisValues; files?: readonly DataFile[] }): GridPoint[];
+  /**
+   * Checks a CSV file given as a data value beyond the generic rules (a header, a label column,
+   * numeric features, two classes), before any unit runs — e.g. that probabilities sum to 1.
+   * Throws an InputError naming the file, line and column.
+   */
+  checkData?(file: DataFile, axes: AxisValues): void;
   /** Metric names: the columns of runs.csv after the parameters, in this order. */
   metrics: readonly string[];
   /** Runs one unit; must be pure given (point, ctx.seed). */
