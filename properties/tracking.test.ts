@@ -22,7 +22,9 @@ import {
   writeFileAtomic,
 } from "../src/io/atomic.js";
 import { acquireLock } from "../src/io/lock.js";
+import { cli } from "./_shared/cli.js";
 import { snapshot, toyRun, unitRecordCount } from "./_shared/runs.js";
+import { toy2 } from "./_shared/toyExperiments.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const driver = path.join(repoRoot, "properties", "_shared", "toyDriver.ts");
@@ -243,5 +245,162 @@ describe("real process deaths", () => {
     expect(nodeFs.existsSync(path.join(out, "toy2"))).toBe(false);
     await runExperiments({ ...base, out, resume: true });
     expect(snapshot(out)).toEqual(reference);
+  });
+});
+
+describe("merge and report over shards from elsewhere", () => {
+  const silentRun = { ...toyRun, experiments: [toy2], seeds: 2 };
+
+  /** Every path under `root` (not following symlinks) → its kind and bytes: what "no file changed" compares. */
+  function tree(root: string): Map<string, string> {
+    const out = new Map<string, string>();
+    const walk = (d: string) => {
+      for (const e of nodeFs.readdirSync(d, { withFileTypes: true })) {
+        const full = path.join(d, e.name);
+        if (e.isDirectory()) {
+          out.set(full, "dir");
+          walk(full);
+        } else if (e.isSymbolicLink()) out.set(full, `link ${nodeFs.readlinkSync(full)}`);
+        else if (e.isFile()) out.set(full, nodeFs.readFileSync(full, "latin1"));
+        else out.set(full, "special");
+      }
+    };
+    walk(root);
+    return out;
+  }
+
+  /** Two shard folders of toy2 under `<root>/a/b/shards`, so an escape from `<root>/a/b/into` lands inside `root`. */
+  async function shards(root: string): Promise<{ shardsDir: string; into: string }> {
+    const shardsDir = path.join(root, "a", "b", "shards");
+    for (const index of [1, 2]) {
+      await runExperiments({
+        ...silentRun,
+        out: path.join(shardsDir, `s${index}`),
+        shard: { index, count: 2 },
+      });
+    }
+    return { shardsDir, into: path.join(root, "a", "b", "into") };
+  }
+
+  /** Rewrites a shard's config.json and every unit record in it. */
+  function craft(
+    runDir: string,
+    config: (c: Record<string, unknown>) => void,
+    unit: (u: Record<string, unknown>) => void,
+  ): void {
+    const file = path.join(runDir, "config.json");
+    const c = JSON.parse(nodeFs.readFileSync(file, "utf8")) as Record<string, unknown>;
+    config(c);
+    nodeFs.writeFileSync(file, JSON.stringify(c));
+    for (const name of nodeFs.readdirSync(path.join(runDir, "units"))) {
+      const f = path.join(runDir, "units", name);
+      const lines = nodeFs.readFileSync(f, "utf8").split("\n").filter(Boolean);
+      nodeFs.writeFileSync(
+        f,
+        lines
+          .map((l) => {
+            const u = JSON.parse(l) as Record<string, unknown>;
+            unit(u);
+            return `${JSON.stringify(u)}\n`;
+          })
+          .join(""),
+      );
+    }
+  }
+
+  it('a crafted shard with "experiment": "../../escaped": exit 2 naming its config.json; nothing written anywhere', async () => {
+    const root = tmp();
+    const { shardsDir, into } = await shards(root);
+    for (const s of ["s1", "s2"]) {
+      craft(
+        path.join(shardsDir, s, "toy2"),
+        (c) => (c.experiment = "../../escaped"),
+        (u) => (u.experiment = "../../escaped"),
+      );
+    }
+    const before = tree(root);
+    const r = await cli("merge", shardsDir, "--into", into, "--no-figures");
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(
+      `softcal: ${path.join(shardsDir, "s1", "toy2", "config.json")}: expected "experiment" to be a name (/^[A-Za-z0-9][A-Za-z0-9._-]*$/, at most 200 characters); got "../../escaped"\n`,
+    );
+    expect(tree(root)).toEqual(before);
+    // Merging in place (no --into) refuses the same way.
+    expect((await cli("merge", shardsDir, "--no-figures")).code).toBe(2);
+    expect(tree(root)).toEqual(before);
+  });
+
+  it("a crafted shard whose unit key is ../../../pwned: exit 2 naming its config.json; nothing written anywhere", async () => {
+    const root = tmp();
+    const { shardsDir, into } = await shards(root);
+    for (const s of ["s1", "s2"]) {
+      craft(
+        path.join(shardsDir, s, "toy2"),
+        (c) => ((c.units as { key: string }[])[0].key = "../../../pwned"),
+        (u) => {
+          if (u.key === "p0-s0") u.key = "../../../pwned";
+        },
+      );
+    }
+    const before = tree(root);
+    const r = await cli("merge", shardsDir, "--into", into, "--no-figures");
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^softcal: ${path.join(shardsDir, "s1", "toy2", "config.json").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: expected "units\\[0\\]" to be unit p0-s0 .*\\n$`,
+      ),
+    );
+    expect(tree(root)).toEqual(before);
+  });
+
+  it("a shard folder whose units/ is a symlink out of it, merged in place: refused, nothing written outside", async () => {
+    const root = tmp();
+    const { shardsDir } = await shards(root);
+    // s2's run folder holds every unit's copy once s1's records are added: merge s1 into s2 in place.
+    const elsewhere = path.join(root, "elsewhere");
+    nodeFs.mkdirSync(elsewhere);
+    const target = path.join(shardsDir, "s2", "toy2");
+    nodeFs.cpSync(path.join(target, "units"), elsewhere, { recursive: true });
+    nodeFs.rmSync(path.join(target, "units"), { recursive: true });
+    nodeFs.symlinkSync(elsewhere, path.join(target, "units"));
+    const before = tree(root);
+    const r = await cli("merge", path.join(shardsDir, "s2"), "--no-figures");
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^softcal: .*units: expected /);
+    expect(tree(root)).toEqual(before);
+  });
+
+  it('report labels a Slurm-style run (every shard into one folder, the last one aggregated) "completed", not "shards only"', async () => {
+    const out = tmp();
+    await runExperiments({ ...silentRun, out, shard: { index: 1, count: 3 } });
+    await runExperiments({ ...silentRun, out, shard: { index: 3, count: 3 } });
+    let r = await cli("report", out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(nodeFs.readFileSync(path.join(out, "report.html"), "utf8")).toContain(
+      "<h2>toy2 (shards only: 2 of 3 completed, not aggregated yet)</h2>",
+    );
+    const last = await runExperiments({ ...silentRun, out, shard: { index: 2, count: 3 } });
+    expect(last.experiments[0].aggregated).toBe(true);
+    r = await cli("report", out);
+    expect(r.code, r.stderr).toBe(0);
+    const page = nodeFs.readFileSync(path.join(out, "report.html"), "utf8");
+    expect(page).toContain("<h2>toy2 (completed, 2 seeds, 3 shards)</h2>");
+    expect(page).not.toContain("shards only");
+  });
+
+  it("show refuses to overwrite an existing index.html without --force", async () => {
+    const out = tmp();
+    await runExperiments({ ...silentRun, out });
+    const dir = path.join(out, "toy2");
+    const index = path.join(dir, "index.html");
+    nodeFs.writeFileSync(index, "my own notes");
+    const r = await cli("show", dir, "--no-open");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`softcal: ${index}: show: the file exists; pass --force to overwrite it\n`);
+    expect(nodeFs.readFileSync(index, "utf8")).toBe("my own notes");
+    const forced = await cli("show", dir, "--no-open", "--force");
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(nodeFs.readFileSync(index, "utf8")).toContain('<meta name="generator" content="softcal">');
   });
 });

@@ -2,13 +2,15 @@
  * `softcal report [DIR]` and `softcal show RUN_DIR`: self-contained offline HTML pages over run
  * folders — every figure drawn interactively from its saved vega-lite spec, and the summary tables.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { TopLevelSpec } from "vega-lite";
-import { readCsvFile } from "../data/csv.js";
+import { parseCsvTable } from "../data/csv.js";
 import { InputError } from "../errors.js";
 import { listRuns, type RunInfo } from "../experiment/merge.js";
+import { RUN_FILE_LIMITS, readRunJson, readRunText } from "../experiment/runFiles.js";
+import { readBoundedPrefix } from "../io/readBounded.js";
 import { type HtmlSection, type HtmlTable, htmlPage } from "../plot/html.js";
 import { openInBrowser } from "../plot/openInBrowser.js";
 import { type CliIo, checkOutputPath, writeOutput } from "./common.js";
@@ -25,7 +27,7 @@ export function registerReport(program: Command, io: CliIo): void {
       const runs = runsIn(dir);
       const out = flags.out ?? join(dir, "report.html");
       // The report is derived output: regenerating it over an earlier report is expected.
-      const force = flags.force === true || (flags.out === undefined && isOwnPage(out));
+      const force = flags.force === true || (flags.out === undefined && isOwnPage(out, dir));
       checkOutputPath(out, "--out", force);
       const page = htmlPage({
         title: "softcal report",
@@ -41,8 +43,11 @@ export function registerReport(program: Command, io: CliIo): void {
     .description("open a run's figures in the browser (an offline HTML page; nothing is served)")
     .argument("<run-dir>", "a run folder, e.g. results/l2-sweep")
     .option("--no-open", "write the page without trying to open a browser")
+    .option("--force", "overwrite an existing RUN_DIR/index.html")
     .addHelpText("after", "\nExample:\n  softcal show results/temperature")
-    .action((dir: string, flags: { open: boolean }) => {
+    .action((dir: string, flags: { open: boolean; force?: boolean }) => {
+      const out = join(dir, "index.html");
+      const force = flags.force === true;
       const runs = runsIn(dir).filter((r) => resolve(r.dir) === resolve(dir));
       if (runs.length !== 1) {
         throw new InputError(
@@ -52,12 +57,12 @@ export function registerReport(program: Command, io: CliIo): void {
           },
         );
       }
-      const out = join(dir, "index.html");
+      checkOutputPath(out, "show", force);
       writeOutput(
         out,
         htmlPage({ title: `softcal: ${runs[0].name}`, sections: [section(runs[0])] }),
         "show",
-        true,
+        force,
       );
       io.stdout(`${out}\n`);
       if (flags.open) openInBrowser(out, { log: () => {} });
@@ -74,41 +79,50 @@ function runsIn(dir: string): RunInfo[] {
   return runs;
 }
 
-function isOwnPage(file: string): boolean {
-  return (
-    existsSync(file) &&
-    readFileSync(file, "utf8").slice(0, 4096).includes('name="generator" content="softcal"')
-  );
+/** True if `file` (inside folder `dir`) is a regular file whose first 4 KiB say softcal wrote it. */
+function isOwnPage(file: string, dir: string): boolean {
+  const head = readBoundedPrefix(file, { what: "an HTML page", maxBytes: RUN_FILE_LIMITS.page, within: dir });
+  return head?.toString("latin1").includes('name="generator" content="softcal"') === true;
+}
+
+/**
+ * How a run ended, for its heading: its manifest's status and seeds; for a run written by shards
+ * only (no manifest.json: a Slurm-style array into one folder), "completed, S seeds, N shards" once a
+ * shard wrote the aggregates, else "shards only: K of N completed, not aggregated yet".
+ */
+export function runStatusLabel(run: Pick<RunInfo, "manifest" | "shardManifests" | "config">): string {
+  if (run.manifest) return `${run.manifest.status.toLowerCase()}, ${run.manifest.seeds} seeds`;
+  const shards = run.shardManifests;
+  const counts = new Set(shards.map((m) => m.shard?.count));
+  const count = counts.size === 1 ? [...counts][0] : undefined;
+  if (count !== undefined && shards.some((m) => m.status === "COMPLETED" && m.aggregated))
+    return `completed, ${run.config.seeds} seeds, ${count} shards`;
+  const done = shards.filter((m) => m.status === "COMPLETED").length;
+  const of = count === undefined ? `${shards.length} shard manifests` : `${count}`;
+  return `shards only: ${done} of ${of} completed, not aggregated yet`;
 }
 
 function section(run: RunInfo): HtmlSection {
-  const specs = run.figures
-    .filter((f) => f.endsWith(".svg"))
-    .map((svg) => svg.replace(/\.svg$/, ".vl.json"))
-    .filter((f) => existsSync(f));
-  const status = run.manifest
-    ? `${run.manifest.status.toLowerCase()}, ${run.manifest.seeds} seeds`
-    : "shards only";
+  const figures: HtmlSection["figures"] = [];
+  for (const svg of run.figures.filter((f) => f.endsWith(".svg"))) {
+    const file = svg.replace(/\.svg$/, ".vl.json");
+    const spec = readRunJson("figureSpec", file, run.dir);
+    if (spec === undefined) continue; // an image without its spec (drawn by an older softcal)
+    if (spec === null || typeof spec !== "object" || Array.isArray(spec))
+      throw new InputError(`expected a vega-lite figure spec (a JSON object); got ${typeof spec}`, { file });
+    figures.push({ title: basename(file).replace(/\.vl\.json$/, ""), spec: spec as TopLevelSpec });
+  }
   const tables: HtmlTable[] = [];
   if (run.summary && run.summary.length > 0) tables.push(summaryTable(run));
   for (const extra of extraTables(run)) tables.push(extra);
-  return {
-    heading: `${run.name} (${status})`,
-    figures: specs.map((f) => ({
-      title: f.replace(/^.*\//, "").replace(/\.vl\.json$/, ""),
-      spec: JSON.parse(readFileSync(f, "utf8")) as TopLevelSpec,
-    })),
-    tables,
-  };
+  return { heading: `${run.name} (${runStatusLabel(run)})`, figures, tables };
 }
 
 /** summary.csv as "mean [lo, hi]" cells, one column per metric. */
 function summaryTable(run: RunInfo): HtmlTable {
   const rows = run.summary ?? [];
-  const params = Object.keys(run.config.grid[0] ?? {});
-  const metrics = Object.keys(rows[0])
-    .filter((c) => c.endsWith("_mean"))
-    .map((c) => c.slice(0, -"_mean".length));
+  const params = run.config.parameters;
+  const metrics = run.config.metrics.filter((m) => `${m}_mean` in rows[0]);
   const fmt = (s: string | undefined) => (s === undefined || s === "" ? "" : Number(s).toPrecision(4));
   return {
     caption: `${run.name}: mean [95% interval] over seeds (summary.csv)`,
@@ -131,8 +145,9 @@ function extraTables(run: RunInfo): HtmlTable[] {
   const out: HtmlTable[] = [];
   for (const n of names) {
     const f = join(run.dir, n);
-    if (!existsSync(f)) continue;
-    const t = readCsvFile(f);
+    const text = readRunText("table", f, run.dir);
+    if (text === undefined) continue;
+    const t = parseCsvTable(text, f);
     out.push({ caption: `${run.name}: ${n}`, columns: t.header, rows: t.rows });
   }
   return out;

@@ -3,12 +3,19 @@
  * files of one record per line, `*.jsonl`; `*.json` files of one record, as earlier versions wrote,
  * are read too).
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { InputError } from "../errors.js";
+import { jsonTooDeep } from "../io/readBounded.js";
 import { type AxisValues, resolveAxisValues } from "./axes.js";
 import type { DataFile } from "./dataFiles.js";
 import { type ResolvedComparison, resolveComparisons } from "./paired.js";
+import {
+  badField,
+  parseRunJson,
+  RUN_DIR_MAX_ENTRIES,
+  RUN_JSON_MAX_DEPTH,
+  readRunDir,
+  readRunText,
+} from "./runFiles.js";
 import { deriveRunSeed, pointKey, SEED_DERIVATION } from "./seeds.js";
 import type { MetricRange } from "./stats.js";
 import type { Experiment, GridPoint, ParamValue, RunResult } from "./types.js";
@@ -73,7 +80,8 @@ export const BIN_COLUMNS = ["view", "bin", "lower", "upper", "count", "mean_pred
 /** Column names the engine itself writes (summary.csv adds `n`); parameters and metrics may not use them. */
 export const RESERVED_COLUMNS: readonly string[] = [...RUN_COLUMNS, "n", ...BIN_COLUMNS];
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Experiment names (and the names of what a run writes): letters, digits, `.`, `_`, `-`. */
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * Resolves an experiment's grid into a {@link RunConfig}: validates the experiment (a programming
@@ -214,23 +222,173 @@ export function configDifference(there: RunConfig, now: RunConfig): string | und
   return undefined;
 }
 
-/** Reads `<dir>/config.json` if present (InputError if it is not a softcal run config). */
+/**
+ * Reads `<dir>/config.json` if present, validated by {@link checkConfig}: undefined if there is
+ * none. The file is untrusted (run folders travel between machines): it is read only if it is a
+ * regular file inside `dir` of at most `RUN_FILE_LIMITS.config` bytes, with JSON nested at most
+ * `RUN_JSON_MAX_DEPTH` levels (runFiles.ts). Errors: one-line InputError naming the file.
+ */
 export function readConfig(dir: string): RunConfig | undefined {
   const file = path.join(dir, "config.json");
-  if (!fs.existsSync(file)) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new InputError(`expected a softcal run config (JSON); got ${(err as Error).message}`, { file });
+  const text = readRunText("config", file, dir);
+  if (text === undefined) return undefined;
+  return checkConfig(parseRunJson("config", text, file), file);
+}
+
+/** Names softcal turns into paths (experiments): {@link NAME_RE}, at most 200 characters. */
+export function isRunName(name: unknown): name is string {
+  return typeof name === "string" && name.length <= 200 && NAME_RE.test(name);
+}
+
+/** A unit key as the engine writes it: `p<point>-s<seedIndex>`, decimal without leading zeros. */
+export const UNIT_KEY_RE = /^p(0|[1-9][0-9]*)-s(0|[1-9][0-9]*)$/;
+
+/**
+ * Validates parsed config.json contents as a run config `buildConfig` could have written, and
+ * returns it; fields it does not know are kept and ignored. Checked: `format`; `experiment` a name
+ * ({@link isRunName}: it becomes a folder name); `description`, `seedDerivation` strings; `quick` a
+ * boolean; `rootSeed` a safe integer ≥ 0; `seeds` a safe integer ≥ 1; `parameters` and `metrics`
+ * unique strings, disjoint, none of {@link RESERVED_COLUMNS}; `grid` a non-empty array of distinct
+ * points, each an object of finite numbers, strings and booleans whose keys are parameters (and
+ * every parameter used by a point); `units` exactly the plan of that grid and seed count, in unit
+ * order (`{ key: "p<i>-s<s>", point: i, seedIndex: s, seed }`, seed a uint32); when present,
+ * `streams` (names → descriptions), `comparisons` (axis a parameter, reference one of its grid
+ * levels, declared metrics), `axes` (names → arrays of values), `data` (data file fingerprints:
+ * strings, a 64-hex-digit SHA-256, counts) and `metricRanges` (declared metrics → `{ min?, max? }`
+ * finite).
+ * Errors: InputError `<file>: expected <field> to be <what>; got <value>` for the first problem.
+ * Cost: O(size of the config).
+ */
+export function checkConfig(value: unknown, file: string): RunConfig {
+  const bad = (what: string, got: unknown): never => {
+    throw badField(file, what, got);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  const isUint = (v: unknown, min: number): v is number =>
+    typeof v === "number" && Number.isSafeInteger(v) && v >= min;
+  if (!isObject(value)) return bad("a softcal run config (a JSON object)", value);
+  const c = value;
+  const names = (field: string): string[] => {
+    const v = c[field];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "string"))
+      bad(`"${field}" to be an array of names`, v);
+    const list = v as string[];
+    list.forEach((n, i) => {
+      if (list.indexOf(n) !== i) bad(`"${field}" to name each column once`, n);
+      if (RESERVED_COLUMNS.includes(n)) bad(`"${field}" to avoid the engine's column names`, n);
+    });
+    return list;
+  };
+  if (c.format !== CONFIG_FORMAT) bad(`"format" to be "${CONFIG_FORMAT}"`, c.format);
+  if (!isRunName(c.experiment))
+    bad(`"experiment" to be a name (${NAME_RE}, at most 200 characters)`, c.experiment);
+  if (typeof c.description !== "string") bad(`"description" to be a string`, c.description);
+  if (typeof c.quick !== "boolean") bad(`"quick" to be true or false`, c.quick);
+  if (!isUint(c.rootSeed, 0)) bad(`"rootSeed" to be an integer >= 0`, c.rootSeed);
+  if (!isUint(c.seeds, 1)) bad(`"seeds" to be an integer >= 1`, c.seeds);
+  if (typeof c.seedDerivation !== "string") bad(`"seedDerivation" to be a string`, c.seedDerivation);
+  const parameters = names("parameters");
+  const metrics = names("metrics");
+  for (const m of metrics) if (parameters.includes(m)) bad(`"metrics" to differ from the parameters`, m);
+
+  const grid = c.grid;
+  if (!Array.isArray(grid) || grid.length === 0) bad(`"grid" to be a non-empty array of points`, grid);
+  const used = new Set<string>();
+  const seen = new Map<string, number>();
+  (grid as unknown[]).forEach((p, i) => {
+    if (!isObject(p)) bad(`"grid[${i}]" to be an object of parameter values`, p);
+    for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
+      if (!parameters.includes(k)) bad(`"grid[${i}]" to hold only parameters (listed in "parameters")`, k);
+      const ok =
+        typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+      if (!ok) bad(`"grid[${i}].${k}" to be a finite number, a string or a boolean`, v);
+      used.add(k);
+    }
+    const key = pointKey(p as GridPoint);
+    const first = seen.get(key);
+    if (first !== undefined)
+      bad(`"grid[${i}]" to differ from every other point (it equals grid[${first}])`, p);
+    seen.set(key, i);
+  });
+  for (const p of parameters) if (!used.has(p)) bad(`"parameters" to name only keys of grid points`, p);
+
+  const units = c.units;
+  const seeds = c.seeds as number;
+  const nPoints = (grid as unknown[]).length;
+  if (!Array.isArray(units) || units.length !== nPoints * seeds)
+    bad(
+      `"units" to be the ${nPoints} × ${seeds} units of the grid`,
+      Array.isArray(units) ? units.length : units,
+    );
+  (units as unknown[]).forEach((u, i) => {
+    const point = Math.floor(i / seeds);
+    const seedIndex = i % seeds;
+    const key = `p${point}-s${seedIndex}`;
+    if (!isObject(u) || u.key !== key || u.point !== point || u.seedIndex !== seedIndex)
+      bad(`"units[${i}]" to be unit ${key} (point ${point}, seed index ${seedIndex})`, u);
+    const seed = (u as Record<string, unknown>).seed;
+    if (!isUint(seed, 0) || (seed as number) > 0xffffffff) bad(`"units[${i}].seed" to be a uint32`, seed);
+  });
+
+  if (c.streams !== undefined) {
+    if (!isObject(c.streams) || !Object.values(c.streams).every((d) => typeof d === "string"))
+      bad(`"streams" to map stream names to descriptions`, c.streams);
   }
-  const c = parsed as RunConfig;
-  if (c === null || typeof c !== "object" || c.format !== CONFIG_FORMAT || !Array.isArray(c.units)) {
-    throw new InputError(`expected a softcal run config with format "${CONFIG_FORMAT}"; got something else`, {
-      file,
+  if (c.comparisons !== undefined) {
+    if (!Array.isArray(c.comparisons)) bad(`"comparisons" to be an array`, c.comparisons);
+    (c.comparisons as unknown[]).forEach((cmp, i) => {
+      const where = `"comparisons[${i}]"`;
+      if (!isObject(cmp) || typeof cmp.axis !== "string" || !parameters.includes(cmp.axis))
+        bad(`${where} to be { axis, reference, metrics } with axis a parameter`, cmp);
+      const { axis, reference, metrics: ms } = cmp as Record<string, unknown>;
+      if (
+        !(grid as GridPoint[]).some(
+          (p) => Object.hasOwn(p, axis as string) && p[axis as string] === reference,
+        )
+      )
+        bad(`${where}.reference to be a level of "${axis}" in the grid`, reference);
+      if (!Array.isArray(ms) || !ms.every((m) => typeof m === "string" && metrics.includes(m)))
+        bad(`${where}.metrics to be declared metrics`, ms);
     });
   }
-  return c;
+  const isValue = (v: unknown) =>
+    typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+  if (c.axes !== undefined) {
+    if (!isObject(c.axes) || !Object.values(c.axes).every((vs) => Array.isArray(vs) && vs.every(isValue)))
+      bad(`"axes" to map axis names to arrays of values`, c.axes);
+  }
+  if (c.data !== undefined) {
+    if (!Array.isArray(c.data)) bad(`"data" to be an array of data files`, c.data);
+    (c.data as unknown[]).forEach((d, i) => {
+      const ok =
+        isObject(d) &&
+        typeof d.name === "string" &&
+        typeof d.path === "string" &&
+        typeof d.label === "string" &&
+        typeof d.sha256 === "string" &&
+        /^[0-9a-f]{64}$/.test(d.sha256) &&
+        isUint(d.bytes, 0) &&
+        isUint(d.rows, 0) &&
+        isUint(d.columns, 0) &&
+        Array.isArray(d.classes) &&
+        d.classes.every((k) => typeof k === "string");
+      if (!ok)
+        bad(
+          `"data[${i}]" to be { name, path, sha256 (64 hex digits), bytes, label, rows, columns, classes }`,
+          d,
+        );
+    });
+  }
+  if (c.metricRanges !== undefined) {
+    if (!isObject(c.metricRanges)) bad(`"metricRanges" to map metrics to { min, max }`, c.metricRanges);
+    for (const [m, r] of Object.entries(c.metricRanges as Record<string, unknown>)) {
+      const finiteOrAbsent = (v: unknown) => v === undefined || (typeof v === "number" && Number.isFinite(v));
+      if (!metrics.includes(m) || !isObject(r) || !finiteOrAbsent(r.min) || !finiteOrAbsent(r.max))
+        bad(`"metricRanges.${m}" to be { min?, max? } of a declared metric`, r);
+    }
+  }
+  return c as unknown as RunConfig;
 }
 
 // Non-finite numbers do not survive JSON; unit files store them as {"$number": "NaN" | "Infinity" | "-Infinity"}.
@@ -313,11 +471,17 @@ export interface StoredUnit {
 /**
  * Every valid unit record of `config`'s run in run folder `dir`, by unit key: each line of every
  * `units/*.jsonl` batch file and every `units/*.json` single-record file is checked on its own
- * (parses, names a unit of this plan, has its seed, point and experiment, and its result keeps the
- * experiment's contract, {@link checkResult}); anything else is skipped — a line damaged by a power
- * loss (zero-filled, cut short; an empty file has no lines) only loses its own unit, which
- * `--resume` runs again — and `onSkipped` hears of each file with such lines. A key found twice
- * keeps its first record in file-name order. A missing folder holds no units.
+ * (parses, nests at most `RUN_JSON_MAX_DEPTH` levels, names a unit of this plan, has its seed,
+ * point and experiment, and its result keeps the experiment's contract, {@link checkResult});
+ * anything else is skipped — a line damaged by a power loss (zero-filled, cut short; an empty file
+ * has no lines) only loses its own unit, which `--resume` runs again — and `onSkipped` hears of each
+ * file with such lines. A key found twice keeps its first record in file-name order. A missing
+ * folder holds no units.
+ *
+ * The folder is untrusted (runFiles.ts): a unit file that is not a regular file inside `dir` (a
+ * FIFO, a device, a symlink leading out of the run folder) or is larger than
+ * `RUN_FILE_LIMITS.units`, and a `units/` holding more than (units of the plan + 100,000) entries,
+ * are refused with an InputError naming them — no power loss makes those.
  * Cost: one directory listing and one read of each unit file.
  */
 export function readUnits(
@@ -326,27 +490,22 @@ export function readUnits(
   onSkipped?: (file: string, lines: number) => void,
 ): Map<string, StoredUnit> {
   const found = new Map<string, StoredUnit>();
-  let names: string[];
-  try {
-    names = fs.readdirSync(unitsDir(dir)).sort();
-  } catch {
-    return found;
-  }
+  const folder = unitsDir(dir);
+  const names = readRunDir(folder, dir, config.units.length + RUN_DIR_MAX_ENTRIES)?.sort();
+  if (names === undefined) return found;
   const plans = new Map(config.units.map((u) => [u.key, u]));
   for (const name of names) {
     if (name.startsWith(".") || !(name.endsWith(".jsonl") || name.endsWith(".json"))) continue;
-    const file = path.join(unitsDir(dir), name);
-    let content: string;
-    try {
-      content = fs.readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
+    const file = path.join(folder, name);
+    const content = readRunText("units", file, dir);
+    if (content === undefined) continue; // removed since the listing
     let skipped = 0;
     for (const line of content.split("\n")) {
       if (line === "") continue;
       let rec: UnitRecord;
       try {
+        // Too deep for a record: any walk of it (pointKey, the reviver) could overflow the stack.
+        if (jsonTooDeep(line, RUN_JSON_MAX_DEPTH) !== undefined) throw new RangeError("nested too deep");
         rec = parseUnit(line);
       } catch {
         skipped++;

@@ -2,9 +2,10 @@
  * manifest.json: who ran a run, where, with what, and how it ended (the status is written last).
  */
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import { PACKAGE_DIR, VERSION } from "../version.js";
+import { badField, parseRunJson, readRunText } from "./runFiles.js";
 import type { Shard } from "./shard.js";
 
 /** How a run ended (RUNNING while it runs, or if the process died). */
@@ -95,11 +96,80 @@ export function manifestName(shard: Shard | undefined): string {
   return shard ? `manifest.shard-${shard.index}-of-${shard.count}.json` : "manifest.json";
 }
 
-/** Reads a manifest, or undefined if missing/unreadable. */
-export function readManifest(file: string): Manifest | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as Manifest;
-  } catch {
-    return undefined;
+/** The statuses a manifest may hold. */
+export const RUN_STATUSES: readonly RunStatus[] = ["RUNNING", "COMPLETED", "FAILED", "INTERRUPTED"];
+
+/**
+ * Reads and validates a manifest ({@link checkManifest}); undefined if there is no file. The file is
+ * untrusted (runFiles.ts): it must be a regular file inside `runDir` (default: its folder) of at most
+ * `RUN_FILE_LIMITS.manifest` bytes, with JSON nested at most `RUN_JSON_MAX_DEPTH` levels.
+ * Errors: one-line InputError naming the file.
+ */
+export function readManifest(file: string, runDir = path.dirname(file)): Manifest | undefined {
+  const text = readRunText("manifest", file, runDir);
+  if (text === undefined) return undefined;
+  return checkManifest(parseRunJson("manifest", text, file), file);
+}
+
+/**
+ * Validates parsed manifest contents and returns them; fields it does not know are kept and
+ * ignored. Checked: `experiment` a string; `status` one of {@link RUN_STATUSES}; `softcalVersion`,
+ * `node`, `platform`, `arch`, `host`, `startedAt` strings, `endedAt` and `gitCommit` strings when
+ * present, `gitDirty` a boolean when present; `argv` and `mergedFrom` (when present) arrays of
+ * strings; `rootSeed`, `units`, `unitsSkipped`, `unitsRun` integers >= 0, `seeds` and `jobs`
+ * integers >= 1; `shard` (when present) `{ index, count }` with 1 <= index <= count; `failures` an
+ * array of `{ unit, message }` strings; `aggregated` a boolean; `previousAttempts` an array of
+ * `{ startedAt, endedAt?, status }`. Errors: InputError `<file>: expected <field> to be <what>; got
+ * <value>`. Cost: O(size of the manifest).
+ */
+export function checkManifest(value: unknown, file: string): Manifest {
+  const bad = (what: string, got: unknown): never => {
+    throw badField(file, what, got);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  const isInt = (v: unknown, min: number) => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
+  const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+  const isStatus = (v: unknown) => RUN_STATUSES.includes(v as RunStatus);
+  if (!isObject(value)) return bad("a softcal run manifest (a JSON object)", value);
+  const m = value;
+  for (const f of ["experiment", "softcalVersion", "node", "platform", "arch", "host", "startedAt"]) {
+    if (typeof m[f] !== "string") bad(`"${f}" to be a string`, m[f]);
   }
+  for (const f of ["endedAt", "gitCommit"]) {
+    if (m[f] !== undefined && typeof m[f] !== "string") bad(`"${f}" to be a string`, m[f]);
+  }
+  if (!isStatus(m.status)) bad(`"status" to be one of ${RUN_STATUSES.join(", ")}`, m.status);
+  if (m.gitDirty !== undefined && typeof m.gitDirty !== "boolean")
+    bad(`"gitDirty" to be a boolean`, m.gitDirty);
+  if (typeof m.aggregated !== "boolean") bad(`"aggregated" to be a boolean`, m.aggregated);
+  if (!isStrings(m.argv)) bad(`"argv" to be an array of strings`, m.argv);
+  if (m.mergedFrom !== undefined && !isStrings(m.mergedFrom))
+    bad(`"mergedFrom" to be an array of folder names`, m.mergedFrom);
+  for (const f of ["rootSeed", "units", "unitsSkipped", "unitsRun"]) {
+    if (!isInt(m[f], 0)) bad(`"${f}" to be an integer >= 0`, m[f]);
+  }
+  for (const f of ["seeds", "jobs"]) if (!isInt(m[f], 1)) bad(`"${f}" to be an integer >= 1`, m[f]);
+  if (m.shard !== undefined) {
+    const s = m.shard;
+    if (!isObject(s) || !isInt(s.count, 1) || !isInt(s.index, 1) || (s.index as number) > (s.count as number))
+      bad(`"shard" to be { index, count } with 1 <= index <= count`, s);
+  }
+  if (
+    !Array.isArray(m.failures) ||
+    !m.failures.every((f) => isObject(f) && typeof f.unit === "string" && typeof f.message === "string")
+  )
+    bad(`"failures" to be an array of { unit, message }`, m.failures);
+  if (
+    !Array.isArray(m.previousAttempts) ||
+    !m.previousAttempts.every(
+      (a) =>
+        isObject(a) &&
+        typeof a.startedAt === "string" &&
+        (a.endedAt === undefined || typeof a.endedAt === "string") &&
+        isStatus(a.status),
+    )
+  )
+    bad(`"previousAttempts" to be an array of { startedAt, endedAt?, status }`, m.previousAttempts);
+  return m as unknown as Manifest;
 }

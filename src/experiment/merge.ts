@@ -3,40 +3,65 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "csv-parse/sync";
-import { InputError } from "../errors.js";
-import { ensureDir, writeFileAtomic } from "../io/atomic.js";
+import { cellLocation, parseCsvTable, showValue } from "../data/csv.js";
+import { InputError, RunError } from "../errors.js";
+import { ensureDir, fsErrorReason, writeFileAtomic } from "../io/atomic.js";
 import { acquireLock } from "../io/lock.js";
-import { type Logger, type RenderFigure, type WriteFile, writeAggregates } from "./aggregate.js";
+import { fileKindText, readDirBounded } from "../io/readBounded.js";
 import {
+  type Logger,
+  type RenderFigure,
+  SUMMARY_SUFFIXES,
+  type WriteFile,
+  writeAggregates,
+} from "./aggregate.js";
+import {
+  checkConfig,
   configDifference,
   configText,
+  isRunName,
+  NAME_RE,
   type RunConfig,
   readConfig,
   readUnits,
   type StoredUnit,
+  UNIT_KEY_RE,
   type UnitRecord,
   unitsDir,
   unitText,
 } from "./config.js";
 import { environmentFields, type Manifest, readManifest } from "./manifest.js";
+import { parseRunJson, RUN_DIR_MAX_ENTRIES, readRunDir, readRunText } from "./runFiles.js";
 import { checkOutFolder, stderrLogger } from "./runner.js";
 import type { Experiment } from "./types.js";
 import { writeBatch } from "./unitBatch.js";
+import { formatCell } from "./unitCsv.js";
 
 /** Folders below the root searched for run folders (a run folder is one holding config.json). */
 const MAX_DEPTH = 3;
 
-/** Every folder under `root` (itself included, up to 3 levels down) that holds a config.json, sorted. */
+/**
+ * Every folder under `root` (itself included, up to 3 levels down) that holds a config.json (a
+ * regular file, not a symlink), sorted. Symlinked folders are not followed; a folder is listed
+ * entry by entry and one of more than `RUN_DIR_MAX_ENTRIES` entries is refused (InputError) — an
+ * unreadable folder below the root is skipped.
+ */
 export function findRunDirs(root: string): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
+    if (depth > 0) {
+      try {
+        fs.accessSync(dir, fs.constants.R_OK | fs.constants.X_OK);
+      } catch {
+        return; // a folder this user cannot read holds no run of theirs
+      }
     }
+    const entries = readDirBounded(dir, {
+      what: "a folder of runs",
+      maxEntries: RUN_DIR_MAX_ENTRIES,
+      within: root,
+    });
+    if (entries === undefined) return;
     if (entries.some((e) => e.isFile() && e.name === "config.json")) {
       found.push(dir);
       return;
@@ -50,6 +75,53 @@ export function findRunDirs(root: string): string[] {
   walk(root, 0);
   return found.sort();
 }
+
+/** True if two paths name the same folder (after resolving `.`/`..`, not symlinks). */
+function samePath(a: string, b: string): boolean {
+  return path.resolve(a) === path.resolve(b);
+}
+
+/**
+ * Refuses to write a run into `target` unless `target`, `target/units` and `target/figures` are
+ * each absent or a real folder — a symlink there (e.g. in a shard folder from elsewhere, merged in
+ * place) would send the merged files out of the folder the user named.
+ */
+function checkTargetFolder(target: string): void {
+  const kind = (p: string): fs.Stats | undefined => {
+    try {
+      return fs.lstatSync(p);
+    } catch {
+      return undefined; // absent: created as a real folder (or file)
+    }
+  };
+  for (const d of [target, unitsDir(target), path.join(target, "figures")]) {
+    const st = kind(d);
+    if (st !== undefined && !st.isDirectory()) {
+      throw new InputError(`expected a folder to write the merged run into; got ${fileKindText(st)}`, {
+        file: d,
+      });
+    }
+  }
+  // The lock file is read when present (a stale lock is taken over): only a regular file is.
+  const lock = path.join(target, ".lock");
+  const st = kind(lock);
+  if (st !== undefined && !st.isFile())
+    throw new InputError(`expected a softcal lock file; got ${fileKindText(st)}`, { file: lock });
+}
+
+/** The default writer of a merge: a file-system error becomes one line naming the file. */
+const writeOrExplain: WriteFile = (file, data, options) => {
+  try {
+    writeFileAtomic(file, data, options);
+  } catch (e) {
+    const why = fsErrorReason(e);
+    if (why === undefined) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EISDIR" || code === "ENOTDIR")
+      throw new InputError(`expected a file path; got ${why}`, { file });
+    throw new RunError(`${file}: cannot write: ${why}`, { cause: e });
+  }
+};
 
 /** Options of {@link mergeRuns}. */
 export interface MergeOptions {
@@ -98,7 +170,7 @@ export interface MergedRun {
  */
 export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<MergedRun[]> {
   const logger = opts.logger ?? stderrLogger;
-  const write = opts.writeFile ?? writeFileAtomic;
+  const write = opts.writeFile ?? writeOrExplain;
   const dirs = findRunDirs(dir);
   if (dirs.length === 0)
     throw new InputError(`expected run folders (holding config.json) under it; got none`, { file: dir });
@@ -161,17 +233,20 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
       );
     }
     const sources = list.map((s) => s.dir);
-    const target =
-      opts.into !== undefined
-        ? path.join(opts.into, name)
-        : sources.some((s) => path.resolve(s) === path.resolve(dir))
-          ? dir
-          : path.join(dir, name);
+    // `name` is an experiment name checked by readConfig (letters, digits, ".", "_", "-"; not
+    // starting with "."), so the target is one folder inside `into` (or `dir`) — never outside.
+    const base = opts.into ?? dir;
+    const inPlace = opts.into === undefined && sources.some((s) => samePath(s, dir));
+    const target = inPlace ? dir : path.join(base, name);
+    if (!inPlace && path.dirname(path.resolve(target)) !== path.resolve(base))
+      throw new Error(`mergeRuns: target ${target} is not a folder of ${base}`);
+    checkTargetFolder(target);
     jobs.push({ name, config, sources, target, units, texts });
   }
 
   const merged: MergedRun[] = [];
   for (const job of jobs) {
+    checkTargetFolder(job.target);
     ensureDir(unitsDir(job.target));
     const lock = acquireLock(path.join(job.target, ".lock"), job.target);
     try {
@@ -197,7 +272,12 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
       });
       const startedAt = new Date().toISOString();
       write(path.join(job.target, "config.json"), configText(job.config));
-      if (absent.length > 0) writeBatch(job.target, write, absent[0].key, absent.map((a) => a.text).join(""));
+      if (absent.length > 0) {
+        // The batch file is named after its first key: checked by readConfig as p<i>-s<s>.
+        if (!UNIT_KEY_RE.test(absent[0].key))
+          throw new Error(`mergeRuns: unit key ${absent[0].key} is no key`);
+        writeBatch(job.target, write, absent[0].key, absent.map((a) => a.text).join(""));
+      }
       const experiment = opts.experiments?.find((e) => e.name === job.name);
       if (experiment === undefined) {
         logger.warn(
@@ -258,52 +338,136 @@ export interface RunInfo {
   figures: string[];
 }
 
+/** Shard manifest file names: `manifest.shard-I-of-N.json`. */
+const SHARD_MANIFEST_RE = /^manifest\.shard-([1-9][0-9]{0,5})-of-([1-9][0-9]{0,5})\.json$/;
+
 /**
  * Every run folder under `dir` (itself included, up to 3 levels down) with its config, manifests,
- * summary rows and figure files — what `softcal report` shows. Folders whose config.json is not a
- * softcal run config are skipped. Cost: reads each run's small files.
+ * summary rows and figure files — what `softcal report` shows. A folder whose config.json is not a
+ * softcal run config (does not mention the `softcal-run/` format: another tool's file) is skipped.
+ *
+ * Everything else is untrusted input (run folders come from other machines and CI artifacts) and
+ * checked, each problem an InputError naming the file: every file is read bounded (runFiles.ts: a
+ * regular file inside the run folder, at most its kind's size); config.json in full (`checkConfig`);
+ * manifests (`checkManifest`) — the experiment the config names, a shard manifest's `shard` the
+ * one its file name says; summary.csv (one row per grid point, of the header's width, parameters
+ * equal to the grid's, the parameters, `n`, then `<metric>_<statistic>` columns and `notes`, numbers
+ * as softcal writes them); figure names (letters, digits, `.`, `_`, `-`).
+ * Cost: reads each run's small files.
  */
 export function listRuns(dir: string): RunInfo[] {
   const runs: RunInfo[] = [];
   for (const d of findRunDirs(dir)) {
-    let config: RunConfig | undefined;
-    try {
-      config = readConfig(d);
-    } catch {
-      continue;
+    const configFile = path.join(d, "config.json");
+    const text = readRunText("config", configFile, d);
+    if (text === undefined || !text.includes('"softcal-run/')) continue;
+    const config = checkConfig(parseRunJson("config", text, configFile), configFile);
+    const ownManifest = (file: string): Manifest | undefined => {
+      const m = readManifest(file, d);
+      if (m !== undefined && m.experiment !== config.experiment) {
+        throw new InputError(
+          `expected the manifest of experiment "${config.experiment}" (as config.json says); got ${JSON.stringify(m.experiment)}`,
+          { file },
+        );
+      }
+      return m;
+    };
+    const manifest = ownManifest(path.join(d, "manifest.json"));
+    const shardManifests: { index: number; manifest: Manifest }[] = [];
+    for (const name of readRunDir(d, d) ?? []) {
+      const match = SHARD_MANIFEST_RE.exec(name);
+      if (!match) continue;
+      const file = path.join(d, name);
+      const m = ownManifest(file);
+      if (m === undefined) continue; // removed since the listing
+      const [index, count] = [Number(match[1]), Number(match[2])];
+      if (m.shard?.index !== index || m.shard.count !== count)
+        throw new InputError(
+          `expected "shard": { "index": ${index}, "count": ${count} } as its name says; got ${JSON.stringify(m.shard)}`,
+          { file },
+        );
+      shardManifests.push({ index, manifest: m });
     }
-    if (!config) continue;
-    const names = fs.readdirSync(d);
-    const manifest = readManifest(path.join(d, "manifest.json"));
-    const shardManifests = names
-      .filter((n) => /^manifest\.shard-\d+-of-\d+\.json$/.test(n))
+    shardManifests.sort((a, b) => a.manifest.shard!.count - b.manifest.shard!.count || a.index - b.index);
+    const summary = readSummary(d, config);
+    const figures = (readRunDir(path.join(d, "figures"), d) ?? [])
+      .filter((n) => /\.(svg|png)$/.test(n))
+      .map((n) => {
+        if (!isRunName(n.replace(/\.(svg|png)$/, "")))
+          throw new InputError(`expected a figure name (${NAME_RE}); got another file name`, {
+            file: path.join(d, "figures", n),
+          });
+        return n;
+      })
       .sort()
-      .map((n) => readManifest(path.join(d, n)))
-      .filter((m): m is Manifest => m !== undefined);
-    let summary: Record<string, string>[] | undefined;
-    const summaryFile = path.join(d, "summary.csv");
-    if (fs.existsSync(summaryFile)) {
-      summary = parse(fs.readFileSync(summaryFile, "utf8"), { columns: true }) as Record<string, string>[];
-    }
-    let figures: string[] = [];
-    try {
-      figures = fs
-        .readdirSync(path.join(d, "figures"))
-        .filter((n) => /\.(svg|png)$/.test(n))
-        .sort()
-        .map((n) => path.join(d, "figures", n));
-    } catch {
-      // no figures
-    }
+      .map((n) => path.join(d, "figures", n));
     runs.push({
       name: config.experiment,
       dir: d,
       config,
       ...(manifest ? { manifest } : {}),
-      shardManifests,
+      shardManifests: shardManifests.map((s) => s.manifest),
       ...(summary ? { summary } : {}),
       figures,
     });
   }
   return runs;
+}
+
+/** A run's summary.csv as rows (column → cell text), checked against its config (see listRuns). */
+function readSummary(d: string, config: RunConfig): Record<string, string>[] | undefined {
+  const file = path.join(d, "summary.csv");
+  const text = readRunText("table", file, d);
+  if (text === undefined) return undefined;
+  const table = parseCsvTable(text, file);
+  const { header, rows } = table;
+  const P = config.parameters.length;
+  const at = (r: number, c: number) => cellLocation(table, r, c);
+  header.forEach((name, c) => {
+    const expected =
+      c < P
+        ? name === config.parameters[c]
+        : c === P
+          ? name === "n"
+          : name === "notes" ||
+            config.metrics.some(
+              (m) =>
+                name.startsWith(`${m}_`) &&
+                (SUMMARY_SUFFIXES as readonly string[]).includes(name.slice(m.length + 1)),
+            );
+    if (!expected) {
+      const want =
+        c < P ? `parameter "${config.parameters[c]}"` : c === P ? `"n"` : `"<metric>_<statistic>" or "notes"`;
+      throw new InputError(`expected column ${want} of summary.csv; got ${JSON.stringify(name)}`, {
+        file,
+        line: 1,
+        column: c + 1,
+      });
+    }
+  });
+  if (header.length <= P)
+    throw new InputError(`expected the column "n" after the parameters; got none`, { file, line: 1 });
+  if (rows.length !== config.grid.length) {
+    throw new InputError(`expected ${config.grid.length} rows (one per grid point); got ${rows.length}`, {
+      file,
+    });
+  }
+  rows.forEach((row, r) => {
+    row.forEach((cell, c) => {
+      if (c < P) {
+        const want = formatCell(config.grid[r][config.parameters[c]]);
+        if (cell !== want)
+          throw new InputError(
+            `expected ${JSON.stringify(want)} (grid point ${r}); got ${showValue(cell)}`,
+            at(r, c),
+          );
+      } else if (c === P) {
+        if (!/^(0|[1-9][0-9]*)$/.test(cell))
+          throw new InputError(`expected a count of units; got ${showValue(cell)}`, at(r, c));
+      } else if (header[c] !== "notes" && cell !== "" && String(Number(cell)) !== cell) {
+        throw new InputError(`expected a number (or nothing); got ${showValue(cell)}`, at(r, c));
+      }
+    });
+  });
+  return rows.map((row) => Object.fromEntries(header.map((h, c) => [h, row[c]])));
 }

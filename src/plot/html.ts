@@ -163,6 +163,21 @@ td.na { color: #aaa; text-align: center; }
 footer { margin-top: 40px; font-size: 12px; color: #888; }
 `;
 
+/**
+ * The options every figure is embedded with. A spec's `usermeta.embedOptions` would be merged over
+ * them by vega-embed (its options win over the page's), re-enabling the actions menu whose "View
+ * Source" writes the spec's `sourceHeader` into a page as HTML: specs come from run folders, which
+ * are untrusted, so {@link htmlPage} strips `usermeta` and the page script deletes it again.
+ */
+export const EMBED_OPTIONS = { actions: false, renderer: "svg", mode: "vega-lite" } as const;
+
+/** A spec without its top-level `usermeta` (the only place vega-embed reads embed options from). */
+export function withoutUsermeta(spec: TopLevelSpec): TopLevelSpec {
+  if (spec === null || typeof spec !== "object" || !Object.hasOwn(spec, "usermeta")) return spec;
+  const { usermeta: _dropped, ...rest } = spec as TopLevelSpec & { usermeta?: unknown };
+  return rest as TopLevelSpec;
+}
+
 /** Renders every figure with vega-embed; records success or the error on the container. */
 const BOOT = `
 (function () {
@@ -174,7 +189,8 @@ const BOOT = `
     var spec;
     try { spec = JSON.parse(document.getElementById(el.getAttribute("data-spec")).textContent); }
     catch (err) { el.setAttribute("data-rendered", "error"); el.textContent = "bad spec: " + err; console.error(err); done(); return; }
-    vegaEmbed(el, spec, { actions: false, renderer: "svg", mode: "vega-lite" }).then(function () {
+    if (spec !== null && typeof spec === "object") delete spec.usermeta; // the page's options win
+    vegaEmbed(el, spec, ${JSON.stringify(EMBED_OPTIONS)}).then(function () {
       el.setAttribute("data-rendered", "true"); done();
     }).catch(function (err) {
       el.setAttribute("data-rendered", "error");
@@ -187,7 +203,8 @@ const BOOT = `
 
 /**
  * Builds one self-contained offline HTML page of sections with interactive figures (vega-embed,
- * SVG renderer, no action menu) and plain tables.
+ * SVG renderer, no action menu: {@link EMBED_OPTIONS}) and plain tables. Each spec's top-level
+ * `usermeta` is dropped ({@link withoutUsermeta}), so no spec can change the page's embed options.
  *
  * Offline by construction: vega, vega-lite and vega-embed are inlined from
  * `node_modules/{vega,vega-lite,vega-embed}/build/*.min.js` (read once per process), every spec is
@@ -214,7 +231,9 @@ export function htmlPage(content: HtmlPageContent): string {
   const sectionsHtml = content.sections.map((section, s) => {
     const figures = section.figures.map((f) => {
       const id = figureId++;
-      specs.push(`<script type="application/json" id="spec-${id}">${escapeJsonForScript(f.spec)}</script>`);
+      specs.push(
+        `<script type="application/json" id="spec-${id}">${escapeJsonForScript(withoutUsermeta(f.spec))}</script>`,
+      );
       return `<figure><div class="vega-figure" id="figure-${id}" data-spec="spec-${id}"></div><figcaption>${escapeHtml(f.title)}</figcaption></figure>`;
     });
     const tables = (section.tables ?? []).map((t, i) => tableHtml(t, `section ${s} table ${i}`));
