@@ -16,8 +16,10 @@ import * as readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runExperiments } from "../src/experiment/runner.js";
 import { acquireLock, isProcessAlive, processState, readLock } from "../src/io/lock.js";
 import { runs } from "./_shared/replay.js";
+import { snapshot, toyRun } from "./_shared/runs.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const racerScript = path.join(repoRoot, "properties", "_shared", "lockRacer.ts");
@@ -129,6 +131,36 @@ describe("lock basics", () => {
         const lock = acquireLock(file, "the run");
         expect(readLock(file)?.pid).toBe(process.pid);
         lock.release();
+      } finally {
+        z.end();
+      }
+    },
+  );
+
+  (onLinux ? it : it.skip)(
+    "--resume right after kill -9, before the killed run is reaped: the zombie's locks (run and shard) do not block it",
+    async () => {
+      const z = await zombie();
+      try {
+        const reference = tmp();
+        await runExperiments({ ...toyRun, out: reference });
+        const out = tmp();
+        const ac = new AbortController();
+        await runExperiments({
+          ...toyRun,
+          out,
+          signal: ac.signal,
+          progress: (e) => {
+            if (e.done === 4) ac.abort();
+          },
+        });
+        // As a killed run leaves them: its lock, and a shard's lock in the same folder.
+        const held = JSON.stringify({ pid: z.pid, host: os.hostname(), startedAt: "then" });
+        fs.writeFileSync(path.join(out, "toy", ".lock"), held);
+        fs.writeFileSync(path.join(out, "toy", ".lock.shard-1-of-2"), held);
+        const r = await runExperiments({ ...toyRun, out, resume: true });
+        expect(r.exitCode).toBe(0);
+        expect(snapshot(out)).toEqual(snapshot(reference));
       } finally {
         z.end();
       }
