@@ -196,9 +196,9 @@ export const MODEL_RANGES: Readonly<Record<string, MetricRange>> = {
  * third of a core), the core `--jobs 2` needs. P must be valid probabilities (n×K, K ≥ 2), as
  * `evaluatePredictions` has checked. Cost O(n + B) per call.
  */
-export function resampledEce(P: Matrix, y: Int32Array): (idx: Int32Array) => number {
+export function resampledEce(P: Matrix, y: Int32Array, bins: number = BINS): (idx: Int32Array) => number {
   const { confidence, outcome } = topLabelView(P, y);
-  const { bins: B, binRule } = resolveBinOptions({ bins: BINS });
+  const { bins: B, binRule } = resolveBinOptions({ bins });
   const edges = uniformEdges(B, binRule);
   const bin = new Int32Array(P.rows);
   for (let i = 0; i < P.rows; i++) bin[i] = uniformBinIndex(confidence[i], edges, binRule);
@@ -234,7 +234,8 @@ export function resampledEce(P: Matrix, y: Int32Array): (idx: Int32Array) => num
 
 /**
  * Metrics of probabilities (or, with `logits`, logits) on labels y — accuracy, NLL, Brier, ECE
- * with a bootstrap 95% interval drawn from `seed` (pass the unit's {@link bootstrapSeed}), MCE,
+ * (`bins` equal-width bins, default {@link BINS}) with a bootstrap 95% interval drawn from `seed`
+ * (pass the unit's {@link bootstrapSeed}), MCE,
  * class-wise ECE, mean confidence, and `zero_prob_rows`: rows whose label has probability
  * exactly 0 (each makes the NLL +∞; from logits the NLL is taken by log-softmax and stays
  * finite, so this counts only probability inputs) — and the top-label reliability bins.
@@ -243,10 +244,10 @@ export function heldOutMetrics(
   scores: Matrix,
   y: Int32Array,
   seed: number,
-  { logits = false }: { logits?: boolean } = {},
+  { logits = false, bins = BINS }: { logits?: boolean; bins?: number } = {},
 ): { metrics: Record<string, number>; bins: Bin[] } {
   // With logits, NLL comes from log-softmax (finite where a probability underflows to 0).
-  const ev = evaluatePredictions(scores, y, { bins: BINS, logits });
+  const ev = evaluatePredictions(scores, y, { bins, logits });
   const P = logits ? softmax(scores) : scores;
   let meanConfidence = 0;
   for (let i = 0; i < P.rows; i++) {
@@ -254,7 +255,7 @@ export function heldOutMetrics(
     for (let k = 0; k < P.cols; k++) mx = Math.max(mx, P.data[i * P.cols + k]);
     meanConfidence += mx / P.rows;
   }
-  const ci = bootstrapInterval(resampledEce(P, y), P.rows, {
+  const ci = bootstrapInterval(resampledEce(P, y, bins), P.rows, {
     resamples: BOOTSTRAP_RESAMPLES,
     rng: createRng(seed).random,
   });

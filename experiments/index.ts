@@ -5,6 +5,7 @@ import type { Experiment } from "../src/experiment/types.js";
 import { baseline } from "./baseline.js";
 import { l2Sweep } from "./l2-sweep.js";
 import { ovrVsSoftmax } from "./ovr-vs-softmax.js";
+import { recalibration } from "./recalibration.js";
 import { temperature } from "./temperature.js";
 
-export const experiments: Experiment[] = [baseline, l2Sweep, temperature, ovrVsSoftmax];
+export const experiments: Experiment[] = [baseline, l2Sweep, temperature, ovrVsSoftmax, recalibration];
