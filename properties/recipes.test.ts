@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { csvDifferences, REPO, referenceRun, SWEEP } from "./_shared/scaleOut.js";
 
@@ -48,14 +48,19 @@ function includeDifferences(readme: string): string[] {
   return diffs;
 }
 
-let root: string;
-let reference: string;
-beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), "softcal-recipes-"));
-  reference = path.join(root, "one-machine");
-  referenceRun(reference);
-});
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "softcal-recipes-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+let referenceDir: string | undefined;
+/** The one-machine run every recipe must equal (made once, by the first test that needs it). */
+function reference(): string {
+  if (referenceDir === undefined) {
+    const dir = path.join(root, "one-machine");
+    referenceRun(dir);
+    referenceDir = dir;
+  }
+  return referenceDir;
+}
 
 /** Runs `argv` (a command line a recipe holds) to its end; throws with its output unless it exits 0. */
 function run(argv: string[], opts: { cwd: string; env: Record<string, string> }): Promise<string> {
@@ -183,7 +188,7 @@ describe("Kubernetes Indexed Job (docs/recipes/k8s-indexed-job.yaml, then k8s-me
     const merge = readJob("k8s-merge-job.yaml");
     const mergePod = podProcess(merge.container, { RESULTS: results, FLAGS: "--no-figures" });
     await run(mergePod.argv, { cwd: REPO, env: mergePod.env });
-    expect(csvDifferences(reference, path.join(results, "merged"))).toEqual([]);
+    expect(csvDifferences(reference(), path.join(results, "merged"))).toEqual([]);
   });
 });
 
@@ -280,7 +285,7 @@ describe("GitHub Actions matrix (docs/recipes/github-actions-matrix.yml)", () =>
       shards.map((s) => runJob(sweep.steps, path.join(dir, `sweep-${s}`), artifacts, { shard: s }, inputs)),
     );
     await runJob(merge.steps, path.join(dir, "merge"), artifacts, {}, inputs);
-    expect(csvDifferences(reference, path.join(dir, "merge", "results"))).toEqual([]);
+    expect(csvDifferences(reference(), path.join(dir, "merge", "results"))).toEqual([]);
     expect(fs.existsSync(path.join(dir, "merge", "results", "report.html"))).toBe(true);
     // Matrix job s ran shard s (the index came from the matrix value on its command line).
     for (const s of shards) {
