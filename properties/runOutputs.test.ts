@@ -154,6 +154,17 @@ describe("--force removes only what softcal wrote", () => {
       expect(allFiles(out)).toEqual(before);
     }
     expect(fs.readFileSync(target, "utf8")).toBe("precious\n");
+    // A `units` or `figures` that is a link to another folder: refused too; that folder is untouched.
+    fs.rmSync(path.join(dir, "summary.csv"));
+    fs.copyFileSync(path.join(dir, "runs.csv"), path.join(dir, "summary.csv"));
+    const elsewhere = tmp();
+    fs.writeFileSync(path.join(elsewhere, "p0-s0.jsonl"), "someone else's\n");
+    fs.renameSync(path.join(dir, "units"), path.join(out, "units-moved"));
+    fs.symlinkSync(elsewhere, path.join(dir, "units"));
+    await expect(runExperiments({ ...base, out, figures: false, force: true })).rejects.toThrow(
+      new InputError("expected a folder (or none); got a symbolic link", { file: path.join(dir, "units") }),
+    );
+    expect(fs.readdirSync(elsewhere)).toEqual(["p0-s0.jsonl"]);
   });
 
   it("a kept file where the new run writes a table: the run refuses to write over it (exit 2), and resumes once it is moved", async () => {

@@ -28,11 +28,13 @@ import {
   checkReplaceable,
   ensureDir,
   fsErrorReason,
+  nodeKind,
   removeStaleTempFiles,
   writeFileAtomic,
 } from "../io/atomic.js";
 import { acquireLock, isProcessAlive, type Lock, readLock } from "../io/lock.js";
 import { type Logger, type RenderFigure, type WriteFile, writeAggregates } from "./aggregate.js";
+import { resolveRunInputs } from "./axes.js";
 import {
   buildConfig,
   configDifference,
@@ -60,7 +62,6 @@ import {
   recordedOutputs,
   removeRunFiles,
 } from "./runOutputs.js";
-import { resolveRunInputs } from "./axes.js";
 import { unitContext } from "./seeds.js";
 import { inShard, type Shard, shardTag } from "./shard.js";
 import type { Experiment } from "./types.js";
@@ -431,7 +432,9 @@ function checkExisting(
       // absent: created when needed
     }
     if (sub && !sub.isDirectory())
-      throw new InputError("expected a folder (or none); got something else", { file: path.join(dir, name) });
+      throw new InputError(`expected a folder (or none); got ${nodeKind(sub)}`, {
+        file: path.join(dir, name),
+      });
   }
   const there = readConfig(dir);
   if (!there) {

@@ -45,14 +45,15 @@ export interface WriteFileAtomicOptions {
 
 let tempCounter = 0;
 
-/** What a file-system node is, in words, for messages ("a named pipe (FIFO)", …). */
-function nodeKind(st: nodeFs.Stats): string {
+/** What a file-system node is, in words, for messages ("a named pipe (FIFO)", "a folder", …; lstat it). */
+export function nodeKind(st: nodeFs.Stats): string {
   if (st.isDirectory()) return "a folder";
   if (st.isSymbolicLink()) return "a symbolic link";
   if (st.isFIFO()) return "a named pipe (FIFO)";
   if (st.isCharacterDevice()) return "a character device";
   if (st.isBlockDevice()) return "a block device";
   if (st.isSocket()) return "a socket";
+  if (st.isFile()) return "a regular file";
   return "not a regular file";
 }
 
