@@ -4,6 +4,7 @@
 #   .ci/slurm.sh [start]   install slurm-wlm + munge if missing, start munged, slurmctld and slurmd,
 #                          wait until sinfo shows the node idle; prints `export SLURM_CONF=…`
 #   .ci/slurm.sh stop      stop exactly the daemons that `start` recorded (by PID), nothing else
+#   .ci/slurm.sh status    exits 0 if the daemons `start` recorded run and the node is idle
 #   .ci/slurm.sh env       prints `export SLURM_CONF=…` (for `eval "$(.ci/slurm.sh env)"`)
 #
 # Everything lives in $SOFTCAL_SLURM_DIR (default /tmp/softcal-slurm), a folder this script owns:
@@ -72,17 +73,23 @@ node_state() {
   SLURM_CONF="$CONF" sinfo --noheader --nodes="$NODE" --format=%T 2>/dev/null | head -n 1
 }
 
+# True if every daemon recorded in $PIDS runs and the node is idle.
+healthy() {
+  [ -s "$PIDS" ] || return 1
+  local name pid
+  while read -r name pid; do ours "$pid" "$name" || return 1; done <"$PIDS"
+  [ "$(node_state)" = "idle" ]
+}
+
 start() {
   [ "$(id -u)" -eq 0 ] || fail "must run as root (the one-node cluster runs its daemons as root)"
 
+  if healthy; then
+    echo "slurm.sh: cluster already running ($(tr '\n' ' ' <"$PIDS"))"
+    print_env
+    return 0
+  fi
   if [ -f "$PIDS" ]; then
-    local alive=1 name pid
-    while read -r name pid; do ours "$pid" "$name" || alive=0; done <"$PIDS"
-    if [ "$alive" -eq 1 ] && [ "$(node_state)" = "idle" ]; then
-      echo "slurm.sh: cluster already running ($(tr '\n' ' ' <"$PIDS"))"
-      print_env
-      return 0
-    fi
     echo "slurm.sh: a previous cluster in $RUN_DIR is not healthy; stopping what is left of it"
     stop
   fi
@@ -188,9 +195,10 @@ EOF
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
+  status) healthy ;;
   env) print_env ;;
   *)
-    echo "usage: .ci/slurm.sh [start|stop|env]" >&2
+    echo "usage: .ci/slurm.sh [start|stop|status|env]" >&2
     exit 2
     ;;
 esac
