@@ -10,12 +10,15 @@ import { Command, CommanderError } from "commander";
 import { SoftcalError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { registerCalibrate } from "./calibrate.js";
+import { registerCheck } from "./check.js";
 import { type CliIo, ExitCode, processIo } from "./common.js";
+import { registerCompare } from "./compare.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerFit } from "./fit.js";
 import { registerPredict } from "./predict.js";
 import { registerReport } from "./report.js";
 import { registerRun } from "./run.js";
+import { registerRuns } from "./runs.js";
 
 /** Builds the command tree writing to `io`. */
 export function buildProgram(io: CliIo): Command {
@@ -35,6 +38,9 @@ export function buildProgram(io: CliIo): Command {
   registerCalibrate(program, io);
   registerRun(program, io);
   registerReport(program, io);
+  registerRuns(program, io);
+  registerCompare(program, io);
+  registerCheck(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} });
   return program;
 }

@@ -66,6 +66,27 @@ export function studentTQuantile(p: number, df: number): number {
   return (lo + hi) / 2;
 }
 
+/**
+ * The CDF of Student's t distribution with `df` degrees of freedom (any real df > 0):
+ * `F(t) = ½·I_{df/(df+t²)}(df/2, ½)` for t ≤ 0 and `1 − F(−t)` for t > 0, with the same
+ * incomplete beta as {@link studentTQuantile}. The lower tail is computed directly (no `1 − …`),
+ * so a two-sided p-value `2·F(−|t|)` keeps its relative accuracy far into the tail. ±Infinity
+ * give 0 and 1; NaN gives NaN. Agrees with scipy.stats.t.cdf (1.10.1) to ≤ 1e-12 relative on the
+ * values pinned in the tests; near t = 0 at large df (x = df/(df + t²) within ~1e-5 of 1, where
+ * the incomplete beta loses digits of 1 − x) the absolute error is up to ~2e-12 — far from the
+ * tails a p-value needs. Errors: RangeError unless df > 0 and finite. Cost: one incomplete-beta
+ * evaluation (O(√df) continued-fraction terms).
+ *
+ * @example
+ * studentTCdf(-2.262157162798205, 9) // 0.025 (to ~1e-15)
+ */
+export function studentTCdf(t: number, df: number): number {
+  if (!(df > 0 && Number.isFinite(df)))
+    throw new RangeError(`studentTCdf: df must be finite and > 0; got ${df}`);
+  if (Number.isNaN(t)) return Number.NaN;
+  return t <= 0 ? upperTail(-t, df) : 1 - upperTail(t, df);
+}
+
 /** P(T > t) for t ≥ 0. */
 function upperTail(t: number, df: number): number {
   return 0.5 * regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5);
