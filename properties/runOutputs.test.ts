@@ -396,6 +396,16 @@ describe("--resume skips what is complete and current", () => {
     a = await resume();
     expect(a.drawn).toEqual(["figure 0", "figure 1", "figure 2"]);
     expect(allFilesBut(out)).toEqual(toyReference);
+    // The experiment's figure code changed (same name, same units): the figures are drawn anew.
+    const retitled: Experiment = {
+      ...toy3,
+      figures: (input) => toy3.figures!(input).map((f) => ({ ...f, spec: { ...f.spec, title: "new" } })),
+    };
+    a = await resume({ experiments: [retitled] });
+    expect(a.drawn).toEqual(["figure 0", "figure 1", "figure 2"]);
+    expect(fs.readFileSync(path.join(dir, "figures", "fig-one.vl.json"), "utf8")).toContain('"title":"new"');
+    a = await resume({ experiments: [retitled] });
+    expect(a.drawn).toEqual([]);
   });
 
   it("a run first finished without figures: resuming with figures draws them, and writes no CSV again", async () => {

@@ -16,13 +16,16 @@
  * and figure name there is taken as theirs).
  *
  * **When `--resume` skips the aggregates.** A manifest's `aggregates` record says which aggregate
- * files the last aggregation wrote and what they hold: the softcal version, whether figures were
- * drawn, the SHA-256 of the unit records it was computed from (their texts in unit order), and
- * the SHA-256 of every file, each recorded before the file is written; `complete` once the last
- * one is. The aggregates on disk are current — and skipped — when the record is complete, made by
- * this softcal version from the same unit records (with figures, if figures are wanted now), and
- * every file on disk still has its recorded hash. An interrupted aggregation is resumed the same
- * way, file by file: a figure whose SVG, PNG and spec on disk match the record is not drawn again.
+ * files the last aggregation wrote and what they hold: who made them (the softcal version, its git
+ * commit when softcal runs from a checkout, and a SHA-256 of the experiment's `tables` and
+ * `figures` functions' source), whether figures were drawn, the SHA-256 of the unit records they
+ * were computed from (their texts in unit order), and the SHA-256 of every file, each recorded
+ * before the file is written; `complete` once the last one is. The aggregates on disk are current
+ * — and skipped — when the record is complete, made by the same maker from the same unit records
+ * (with figures, if figures are wanted now), and every file on disk still has its recorded hash.
+ * An interrupted aggregation is resumed the same way, file by file: a figure whose SVG, PNG and
+ * spec on disk match the record is not drawn again. (Code an experiment's figures call, changed
+ * without a new softcal version or commit, goes unnoticed: `--force` recomputes everything.)
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -34,12 +37,17 @@ import { renderFigure } from "../plot/render.js";
 import { VERSION } from "../version.js";
 import type { RenderFigure, WriteFile } from "./aggregate.js";
 import { type UnitRecord, unitText } from "./config.js";
-import { readManifest } from "./manifest.js";
+import { environment, readManifest } from "./manifest.js";
+import type { Experiment } from "./types.js";
 
 /** The record of a run's aggregate files (the manifest's `aggregates` field; see the module doc). */
 export interface AggregatesRecord {
   /** The softcal version that wrote them. */
   softcalVersion: string;
+  /** Its git commit, when softcal ran from a checkout. */
+  build?: string;
+  /** SHA-256 of the experiment's `tables` and `figures` source ({@link experimentCodeHash}). */
+  code: string;
   /** SHA-256 (hex) of the unit records' texts in unit order. */
   units: string;
   /** Whether figures were drawn. */
@@ -80,6 +88,31 @@ const FIGURE_RE = /^figures\/[A-Za-z0-9][A-Za-z0-9._-]*\.(svg|png|vl\.json)$/;
 /** True for a name an extra table or figure of a run can have (relative, `/`-separated). */
 export function isOutputName(rel: string): boolean {
   return TABLE_RE.test(rel) || FIGURE_RE.test(rel);
+}
+
+/** Who makes aggregates now: the softcal version, its git commit if any, and the experiment's code. */
+export interface AggregatesMaker {
+  units: string;
+  figures: boolean;
+  code: string;
+}
+
+/**
+ * SHA-256 of an experiment's name and the source text of its `tables` and `figures` functions:
+ * an edit to them (a user's module, a development checkout) makes earlier aggregates stale.
+ */
+export function experimentCodeHash(exp: Pick<Experiment, "name" | "tables" | "figures">): string {
+  return sha256(`${exp.name}\0${String(exp.tables ?? "")}\0${String(exp.figures ?? "")}`);
+}
+
+/** True if `record` was made by this softcal (version and commit) and experiment code from these units. */
+function sameMaker(record: AggregatesRecord, now: AggregatesMaker): boolean {
+  return (
+    record.softcalVersion === VERSION &&
+    (record.build ?? "") === (environment().gitCommit ?? "") &&
+    record.code === now.code &&
+    record.units === now.units
+  );
 }
 
 /** SHA-256 (hex) of bytes or text (UTF-8). */
@@ -140,6 +173,8 @@ export function readOutputsFields(manifest: unknown): OutputsFields {
     a !== null &&
     typeof a === "object" &&
     typeof a.softcalVersion === "string" &&
+    (a.build === undefined || typeof a.build === "string") &&
+    hex(a.code) &&
     hex(a.units) &&
     typeof a.figures === "boolean" &&
     typeof a.complete === "boolean" &&
@@ -150,6 +185,8 @@ export function readOutputsFields(manifest: unknown): OutputsFields {
   ) {
     fields.aggregates = {
       softcalVersion: a.softcalVersion,
+      ...(typeof a.build === "string" ? { build: a.build } : {}),
+      code: a.code as string,
       units: a.units as string,
       figures: a.figures,
       files: { ...(a.files as Record<string, string>) },
@@ -184,14 +221,14 @@ export function recordedOutputs(dir: string): { outputs: string[]; legacy: boole
 
 /**
  * True if `record` describes the aggregate files in `dir` as this softcal would write them from
- * unit records hashing to `units` (see the module doc). Cost: one read of every recorded file.
+ * unit records hashing to `now.units` (see the module doc). Cost: one read of every recorded file.
  */
 export function aggregatesAreCurrent(
   record: AggregatesRecord | undefined,
   dir: string,
-  now: { units: string; figures: boolean },
+  now: AggregatesMaker,
 ): boolean {
-  if (!record?.complete || record.softcalVersion !== VERSION || record.units !== now.units) return false;
+  if (!record?.complete || !sameMaker(record, now)) return false;
   if (now.figures && !record.figures) return false;
   for (const name of ["runs.csv", "summary.csv", "reliability.csv"])
     if (!(name in record.files)) return false;
@@ -226,15 +263,18 @@ export class AggregatesRecorder {
   constructor(
     private readonly dir: string,
     private readonly fields: OutputsFields,
-    now: { units: string; figures: boolean; previous: AggregatesRecord | undefined },
+    now: AggregatesMaker & { previous: AggregatesRecord | undefined },
     private readonly write: WriteFile,
     private readonly persist: () => void,
     private readonly folder: { outputs: readonly string[]; legacy: boolean } = { outputs: [], legacy: false },
   ) {
     const p = now.previous;
-    this.reuse = p && p.softcalVersion === VERSION && p.units === now.units ? p : undefined;
+    this.reuse = p && sameMaker(p, now) ? p : undefined;
+    const build = environment().gitCommit;
     this.record = {
       softcalVersion: VERSION,
+      ...(build === undefined ? {} : { build }),
+      code: now.code,
       units: now.units,
       figures: now.figures,
       files: { ...this.reuse?.files },

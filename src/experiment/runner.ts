@@ -53,6 +53,7 @@ import { defaultProgress, type ProgressCallback, type ProgressEvent } from "./pr
 import {
   AggregatesRecorder,
   aggregatesAreCurrent,
+  experimentCodeHash,
   FIXED_RUN_FILES,
   foreignEntries,
   hashUnits,
@@ -705,7 +706,7 @@ async function runOne(
     missing = config.units.filter((u) => !known.has(u.key)).length;
     if (missing === 0 || !o.shard) {
       const all = inUnitOrder(config, known, dir);
-      const wanted = { units: hashUnits(all), figures: o.figures ?? true };
+      const wanted = { units: hashUnits(all), figures: o.figures ?? true, code: experimentCodeHash(exp) };
       try {
         if (aggregatesAreCurrent(carried.aggregates, dir, wanted)) {
           // Resuming a finished run: its aggregates on disk are these units' (runOutputs.ts).
