@@ -9,19 +9,17 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect, it } from "vitest";
-import { experiments } from "../experiments/index.js";
 import { MAX_BINS, MAX_COLUMNS, MAX_UNITS } from "../src/cli/bounds.js";
+import { selectExperiments } from "../src/cli/run.js";
 import { cli } from "./_shared/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "softcal-cli-bounds-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const missing = join(dir, "does-not-exist.csv");
 const threads = availableParallelism() * 4;
-/** Grid points of the named experiments (all when none), at their full or --quick grids. */
+/** Grid points of the experiments `run NAMES…` selects (`all` when none), full or --quick grids. */
 const points = (quick: boolean, ...names: string[]) =>
-  experiments
-    .filter((e) => names.length === 0 || names.includes(e.name))
-    .reduce((s, e) => s + e.grid({ quick }).length, 0);
+  selectExperiments(names.length === 0 ? ["all"] : names).reduce((s, e) => s + e.grid({ quick }).length, 0);
 
 async function refused(argv: string[], message: string): Promise<void> {
   const r = await cli(...argv);
@@ -88,7 +86,7 @@ describe("run: seeds, units, jobs — refused before the output folder is made",
       ["--seeds", "1e8"],
       "--seeds: expected an integer from 1 to 100000 (memory: one stored record per unit); got 1e8",
     ],
-    // 3000 × the full grids of all experiments (108 points today) is past 250 000.
+    // 3000 × the full grids of `all` (the lesson's four: 108 points today) is past 250 000.
     [
       ["--seeds", "3000"],
       `--seeds: expected seeds × grid points ≤ 250000 (memory: one stored record per unit); got 3000 × ${points(false)} = ${3000 * points(false)} — use fewer seeds`,
