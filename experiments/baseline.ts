@@ -9,29 +9,36 @@
  * 60/20/20 split (metrics on data the model never saw), fresh seeded draws of the clusters, iris
  * and penguins (features standardized on the training part).
  */
-import { accuracy } from "../src/calibration/scores.js";
-import { loadBuiltin } from "../src/data/builtin.js";
-import { axisValues, product } from "../src/experiment/axes.js";
-import type { CompletedRun, Experiment, Figure } from "../src/experiment/types.js";
-import { predictProba } from "../src/model/predict.js";
-import { lossCurveSpec } from "../src/plot/lossCurve.js";
-import { reliabilityDiagramSpec } from "../src/plot/reliability.js";
-import { decisionRegionsSpec, scatterSpec } from "../src/plot/scatter.js";
-import type { GridCell, ScatterPoint } from "../src/plot/types.js";
 import {
+  axisValues,
   bootstrapSeed,
+  type CompletedRun,
   dataAxis,
   dataSlugs,
   decisionGrid,
+  type Experiment,
+  type Figure,
   fitOn,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
   MODEL_RANGES,
   modelMetrics,
+  product,
   STREAMS,
   scatterPoints,
   unitData,
-} from "./_shared.js";
+} from "../src/experiment/index.js";
+import {
+  accuracy,
+  decisionRegionsSpec,
+  type GridCell,
+  loadBuiltin,
+  lossCurveSpec,
+  predictProba,
+  reliabilityDiagramSpec,
+  type ScatterPoint,
+  scatterSpec,
+} from "../src/index.js";
 
 /** The lesson's gradient descent. */
 export const LESSON_GD = { optimizer: "gd" as const, alpha: 0.1, maxIter: 300 };

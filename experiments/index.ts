@@ -1,7 +1,7 @@
 /**
  * The experiment registry: `softcal run` and its worker threads look experiments up here by name.
  */
-import type { Experiment } from "../src/experiment/types.js";
+import type { Experiment } from "../src/experiment/index.js";
 import { baseline } from "./baseline.js";
 import { l2Sweep } from "./l2-sweep.js";
 import { ovrVsSoftmax } from "./ovr-vs-softmax.js";

@@ -9,27 +9,29 @@
  * `data` and `bootstrap` streams), so paired.csv's differences against the reference λ (the
  * smallest λ > 0) carry no split-to-split noise.
  */
-import { axisValues, product } from "../src/experiment/axes.js";
-import type { Experiment, Figure, ParamValue } from "../src/experiment/types.js";
-import { metricSweepSpec } from "../src/plot/metricSweep.js";
-import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
 import {
+  axisValues,
   baseModel,
   bootstrapSeed,
   DATASETS,
   dataAxis,
   dataSlugs,
+  type Experiment,
   effectRows,
+  type Figure,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
   l2Axis,
   MODEL_RANGES,
   modelMetrics,
+  type ParamValue,
+  product,
   STREAMS,
   sweepRows,
   unitData,
   weightNorm,
-} from "./_shared.js";
+} from "../src/experiment/index.js";
+import { metricSweepSpec, sideBySideReliabilitySpec } from "../src/index.js";
 
 const LAMBDAS = [0, 1e-4, 1e-3, 1e-2, 1e-1, 1];
 const QUICK_LAMBDAS = [0, 1e-2, 1];

@@ -6,17 +6,8 @@
  * sign-flip permutation-test p-value (`paired.csv`; exact up to 30 seeds, Monte Carlo beyond).
  * The softmax model is `baseModel`, the one `l2-sweep` fits at the same λ on the same split.
  */
-
-import type { Dataset } from "../src/data/dataset.js";
-import { axisValues, product } from "../src/experiment/axes.js";
-import { PAIRED_EFFECT_COLUMNS, pairedEffect, pairedEffectCells } from "../src/experiment/paired.js";
-import type { Experiment, Figure } from "../src/experiment/types.js";
-import type { FitResult } from "../src/model/fit.js";
-import { barSpec } from "../src/plot/bar.js";
-import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
-import { decisionRegionsSpec } from "../src/plot/scatter.js";
-import type { BarRow, GridCell, ScatterPoint } from "../src/plot/types.js";
 import {
+  axisValues,
   baseModel,
   bootstrapSeed,
   DATASETS,
@@ -24,14 +15,30 @@ import {
   dataSlugs,
   decisionGrid,
   describeRuns,
+  type Experiment,
+  type Figure,
   HELD_OUT_RANGES,
   LeftOut,
   l2Axis,
   modelMetrics,
+  PAIRED_EFFECT_COLUMNS,
+  pairedEffect,
+  pairedEffectCells,
+  product,
   STREAMS,
   scatterPoints,
   unitData,
-} from "./_shared.js";
+} from "../src/experiment/index.js";
+import {
+  type BarRow,
+  barSpec,
+  type Dataset,
+  decisionRegionsSpec,
+  type FitResult,
+  type GridCell,
+  type ScatterPoint,
+  sideBySideReliabilitySpec,
+} from "../src/index.js";
 
 const MODELS = ["softmax", "ovr"] as const;
 const COMPARED = ["accuracy", "nll", "brier", "ece", "mce", "classwise_ece"] as const;

@@ -15,31 +15,40 @@
  * Not part of `softcal run all`: run it by name, e.g.
  * `softcal run recalibration --predictions val_logits.csv --logits --seeds 20`.
  */
-import { readPredictions } from "../src/calibration/predictions.js";
-import { createRecalibrator } from "../src/calibration/recalibrators/registry.js";
-import { validateProbabilities } from "../src/calibration/validate.js";
-import { createRng } from "../src/data/rng.js";
-import { stratifiedSplit } from "../src/data/split.js";
-import { InputError, SoftcalError } from "../src/errors.js";
-import { axisValues } from "../src/experiment/axes.js";
-import type { DataFile } from "../src/experiment/dataFiles.js";
-import type { CompletedRun, Experiment, Figure, GridPoint, RunContext } from "../src/experiment/types.js";
-import { type Matrix, matrix, takeRows } from "../src/linalg/matrix.js";
-import { softmax } from "../src/linalg/softmax.js";
-import { barSpec } from "../src/plot/bar.js";
-import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
-import type { BarRow } from "../src/plot/types.js";
 import {
+  axisValues,
   BINS,
   bootstrapSeed,
+  type CompletedRun,
+  type DataFile,
   dataSlugs,
+  type Experiment,
   effectRows,
+  type Figure,
+  type GridPoint,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
   heldOutMetrics,
   MODEL_RANGES,
+  type RunContext,
   STREAMS,
-} from "./_shared.js";
+} from "../src/experiment/index.js";
+import {
+  type BarRow,
+  barSpec,
+  createRecalibrator,
+  createRng,
+  InputError,
+  type Matrix,
+  matrix,
+  readPredictions,
+  SoftcalError,
+  sideBySideReliabilitySpec,
+  softmax,
+  stratifiedSplit,
+  takeRows,
+  validateProbabilities,
+} from "../src/index.js";
 
 /** The methods every run compares (Platt scaling is added for binary data files). */
 const METHODS = ["none", "temperature", "vector", "histogram", "isotonic"];

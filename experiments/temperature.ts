@@ -16,35 +16,40 @@
  * model classifies perfectly: the NLL keeps falling as the logits are scaled up) is recorded with
  * `failed` = 1, its reason as the unit's `failure` and its metrics empty — an outcome, not a crash.
  */
-
-import { createRecalibrator } from "../src/calibration/recalibrators/registry.js";
-import { SoftcalError } from "../src/errors.js";
-import { axisValues, product } from "../src/experiment/axes.js";
-import type { CompletedRun, Experiment, Figure, GridPoint } from "../src/experiment/types.js";
-import { decisionFunction } from "../src/model/predict.js";
-import { barSpec } from "../src/plot/bar.js";
-import { metricSweepSpec } from "../src/plot/metricSweep.js";
-import { sideBySideReliabilitySpec } from "../src/plot/reliability.js";
-import type { BarRow } from "../src/plot/types.js";
 import {
+  axisValues,
   BINS,
   baseModel,
   bootstrapSeed,
+  type CompletedRun,
   DATASETS,
   dataAxis,
   dataSlugs,
   describeRuns,
+  type Experiment,
   effectRows,
+  type Figure,
+  type GridPoint,
   HELD_OUT_METRICS,
   HELD_OUT_RANGES,
   heldOutMetrics,
   LeftOut,
   l2Axis,
   MODEL_RANGES,
+  product,
   STREAMS,
   sweepRows,
   unitData,
-} from "./_shared.js";
+} from "../src/experiment/index.js";
+import {
+  type BarRow,
+  barSpec,
+  createRecalibrator,
+  decisionFunction,
+  metricSweepSpec,
+  SoftcalError,
+  sideBySideReliabilitySpec,
+} from "../src/index.js";
 
 const METHODS = ["none", "temperature", "vector", "histogram", "isotonic"] as const;
 const DATA = [...DATASETS, "clusters-large"] as const;

@@ -10,9 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect, it } from "vitest";
-import { BINS, resampledEce } from "../experiments/_shared.js";
 import { experiments } from "../experiments/index.js";
 import { expectedCalibrationError } from "../src/calibration/metrics.js";
+import { maxThreads } from "../src/cli/bounds.js";
+import { ALL } from "../src/cli/run.js";
+import { BINS, resampledEce } from "../src/experiment/toolkit.js";
 import { takeRows } from "../src/linalg/matrix.js";
 import { probabilityMatrix } from "../src/testing/arbitraries.js";
 import { cli } from "./_shared/cli.js";
@@ -80,6 +82,7 @@ describe("reproducibility", () => {
     const first = csvBytes(a);
     expect(Object.keys(first).sort()).toEqual(
       experiments
+        .filter((e) => ALL.includes(e.name))
         .flatMap((e) =>
           [...CSVS, ...(e.name === "baseline" ? [] : ["paired.csv"])].map((f) => `${e.name}/${f}`),
         )
@@ -149,7 +152,7 @@ describe("softcal run: bad input → exit 2, one line, nothing touched", () => {
     [
       "unknown experiment",
       ["run", "l3-sweep"],
-      'run: expected an experiment (baseline, l2-sweep, temperature, ovr-vs-softmax, all); got "l3-sweep"',
+      'run: expected an experiment (baseline, l2-sweep, temperature, ovr-vs-softmax, recalibration, all) or a module file (./my-experiment.mjs); got "l3-sweep"',
     ],
     [
       "shard 0/2",
@@ -166,7 +169,11 @@ describe("softcal run: bad input → exit 2, one line, nothing touched", () => {
       ["run", "--shard", "a/b"],
       '--shard: expected I/N with integers 1 <= I <= N (e.g. 2/4), auto/N or auto; got "a/b"',
     ],
-    ["jobs 0", ["run", "--jobs", "0"], "--jobs: expected an integer >= 1; got 0"],
+    [
+      "jobs 0",
+      ["run", "--jobs", "0"],
+      `--jobs: expected an integer from 1 to ${maxThreads()} (the machine's cores × 4); got 0`,
+    ],
   ];
   it.each(cases)("%s", async (_, argv, message) => {
     const out = join(root, "untouched");

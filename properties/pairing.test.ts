@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HELD_OUT_METRICS, HELD_OUT_RANGES } from "../experiments/_shared.js";
+import { HELD_OUT_METRICS, HELD_OUT_RANGES } from "../src/experiment/toolkit.js";
 import { cli } from "./_shared/cli.js";
 
 type Row = Record<string, string>;

@@ -97,17 +97,17 @@ function texts(svg: string): string[] {
 
 describe("every spec compiles and renders without warnings", () => {
   it.each(Object.entries(allSpecs()))("%s", async (_name, spec) => {
-    expect(compileSpec(spec).warnings).toEqual([]);
+    expect((await compileSpec(spec)).warnings).toEqual([]);
     const warnings: string[] = [];
     const svg = await renderSvg(spec, { onWarning: (m) => warnings.push(m) });
     expect(warnings).toEqual([]);
     expect(svg.startsWith("<svg")).toBe(true);
   });
 
-  it("a warning is reported (the check above can fail)", () => {
+  it("a warning is reported (the check above can fail)", async () => {
     // "shape" does not apply to bars: vega-lite drops it with a warning.
     const bad = { data: { values: [] }, mark: "bar", encoding: { shape: { field: "a", type: "nominal" } } };
-    expect(compileSpec(bad as unknown as TopLevelSpec).warnings.length).toBeGreaterThan(0);
+    expect((await compileSpec(bad as unknown as TopLevelSpec)).warnings.length).toBeGreaterThan(0);
   });
 });
 

@@ -1,7 +1,10 @@
 /**
- * softcal's public API: the one export list (`import { … } from "softcal"`). Everything not
- * exported here is internal. The test helpers for users' own suites are a separate entry point,
- * `softcal/testing`.
+ * softcal's public API: the one export list (`import { … } from "softcal"`) — the math, data,
+ * calibration and plot specs. Everything not exported here is internal. The other entries:
+ * `softcal/experiments` (the experiment engine and the built-in experiments' building blocks),
+ * `softcal/cli` (`runCli`: the command line in-process) and `softcal/testing` (helpers for your
+ * own property tests). This entry loads no CLI and no experiment; vega and resvg load only when a
+ * figure is rendered.
  */
 
 // Calibration: bins, metrics, scores, evaluation, bootstrap intervals, recalibrators.
@@ -25,6 +28,7 @@ export {
   rmsCalibrationError,
   sweepCalibrationError,
 } from "./calibration/metrics.js";
+export { type Predictions, readPredictions } from "./calibration/predictions.js";
 export { HistogramBinning } from "./calibration/recalibrators/histogram.js";
 export { IsotonicCalibration } from "./calibration/recalibrators/isotonic.js";
 export { PlattScaling } from "./calibration/recalibrators/platt.js";
@@ -48,8 +52,6 @@ export {
   validateProbabilities,
   type Where,
 } from "./calibration/validate.js";
-// The command line, in-process.
-export { runCli } from "./cli/main.js";
 export { builtinNames, loadBuiltin } from "./data/builtin.js";
 export { type CsvTable, parseCsvTable, readCsvFile } from "./data/csv.js";
 export { type Dataset, datasetFromTable, featuresFromTable, requireTwoClasses } from "./data/dataset.js";
@@ -60,24 +62,6 @@ export { type Split, type SplitFractions, stratifiedSplit, subset } from "./data
 export { applyStandardizer, fitStandardizer, type Standardizer } from "./data/standardize.js";
 // Errors: every error a user can cause (exit code 2 for bad input, 1 for a failed run).
 export { InputError, RunError, SoftcalError, type SourceLocation } from "./errors.js";
-export { listRuns, type MergeOptions, mergeRuns, type RunInfo } from "./experiment/merge.js";
-export {
-  type RunExperimentsOptions,
-  type RunExperimentsResult,
-  runExperiments,
-} from "./experiment/runner.js";
-export { parseShard, type Shard } from "./experiment/shard.js";
-export { type MetricSummary, studentTQuantile, summarize } from "./experiment/stats.js";
-// Experiments and tracking.
-export type {
-  CompletedRun,
-  Experiment,
-  Figure,
-  GridPoint,
-  ParamValue,
-  RunContext,
-  RunResult,
-} from "./experiment/types.js";
 export { writeFileAtomic } from "./io/atomic.js";
 export { wasmUnavailableReason } from "./kernels/wasmModule.js";
 // The WebAssembly SIMD kernels (the default for softmax fits; bit-identical for any thread count).
@@ -90,7 +74,7 @@ export {
   wasmSoftmaxObjective,
 } from "./kernels/wasmObjective.js";
 // Linear algebra: the matrix type and stable softmax.
-export { fromRows, type Matrix, matrix, toRows } from "./linalg/matrix.js";
+export { fromRows, type Matrix, matrix, takeRows, toRows } from "./linalg/matrix.js";
 export { logSoftmax, softmax } from "./linalg/softmax.js";
 export {
   type FitOptions,

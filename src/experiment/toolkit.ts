@@ -1,26 +1,28 @@
 /**
- * What the four experiments share: data sets and seeded train/calibration/test splits, fitting,
- * test-set metrics, reliability bins, decision-region grids, and summaries for figures.
+ * What the built-in experiments are made of, for anyone writing their own (`softcal/experiments`):
+ * data sets and seeded train/calibration/test splits on the unit's streams, the one base-model
+ * definition, held-out metrics with a bootstrap ECE interval, reliability bins, decision-region
+ * grids, axes, and figure rows that say what they leave out.
  */
 
-import { resolveBinOptions, topLabelView, uniformBinIndex, uniformEdges } from "../src/calibration/bins.js";
-import { bootstrapInterval } from "../src/calibration/bootstrap.js";
-import { evaluatePredictions } from "../src/calibration/evaluate.js";
-import { loadBuiltin } from "../src/data/builtin.js";
-import type { Dataset } from "../src/data/dataset.js";
-import { lessonClusters } from "../src/data/gaussian.js";
-import { createRng } from "../src/data/rng.js";
-import { stratifiedSplit, subset } from "../src/data/split.js";
-import { applyStandardizer, fitStandardizer } from "../src/data/standardize.js";
-import type { Axis } from "../src/experiment/axes.js";
-import { type PairedEffect, pairedEffect } from "../src/experiment/paired.js";
-import { describeMetric, type MetricDescription, type MetricRange } from "../src/experiment/stats.js";
-import type { Bin, CompletedRun, GridPoint, ParamValue, RunContext } from "../src/experiment/types.js";
-import type { Matrix } from "../src/linalg/matrix.js";
-import { softmax } from "../src/linalg/softmax.js";
-import { type FitOptions, type FitResult, fit, type LinearModel, type ModelKind } from "../src/model/fit.js";
-import { decisionFunction, predictProba } from "../src/model/predict.js";
-import type { GridCell, ScatterPoint, SweepRow } from "../src/plot/types.js";
+import { resolveBinOptions, topLabelView, uniformBinIndex, uniformEdges } from "../calibration/bins.js";
+import { bootstrapInterval } from "../calibration/bootstrap.js";
+import { evaluatePredictions } from "../calibration/evaluate.js";
+import { loadBuiltin } from "../data/builtin.js";
+import type { Dataset } from "../data/dataset.js";
+import { lessonClusters } from "../data/gaussian.js";
+import { createRng } from "../data/rng.js";
+import { stratifiedSplit, subset } from "../data/split.js";
+import { applyStandardizer, fitStandardizer } from "../data/standardize.js";
+import type { Matrix } from "../linalg/matrix.js";
+import { softmax } from "../linalg/softmax.js";
+import { type FitOptions, type FitResult, fit, type LinearModel, type ModelKind } from "../model/fit.js";
+import { decisionFunction, predictProba } from "../model/predict.js";
+import type { GridCell, ScatterPoint, SweepRow } from "../plot/types.js";
+import type { Axis } from "./axes.js";
+import { type PairedEffect, pairedEffect } from "./paired.js";
+import { describeMetric, type MetricDescription, type MetricRange } from "./stats.js";
+import type { Bin, CompletedRun, GridPoint, ParamValue, RunContext } from "./types.js";
 
 /** The data sets the experiments run on: the lesson's synthetic clusters and two real ones. */
 export const DATASETS = ["clusters", "iris", "penguins"] as const;

@@ -7,12 +7,26 @@
  * and every family (including generic `sans-serif`) maps to "DejaVu Sans".
  */
 import { createRequire } from "node:module";
-import { Resvg, type ResvgRenderOptions } from "@resvg/resvg-js";
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type * as ResvgModule from "@resvg/resvg-js";
+import type { ResvgRenderOptions } from "@resvg/resvg-js";
+import type * as Vega from "vega";
+import type * as VegaLite from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import { FONT } from "./theme.js";
 
 const require = createRequire(import.meta.url);
+
+// vega, vega-lite and resvg load on the first figure rendered, never when the library is imported
+// (they are most of a cold `import("softcal")`).
+let libraries: Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite }> | undefined;
+function renderers(): Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite }> {
+  libraries ??= Promise.all([import("vega"), import("vega-lite")]).then(([vega, vegaLite]) => ({
+    vega,
+    vegaLite,
+  }));
+  return libraries;
+}
+let resvg: typeof ResvgModule | undefined;
 
 /** Absolute paths of the two shipped fonts (regular and bold DejaVu Sans). */
 export const FONT_FILES: readonly string[] = [
@@ -27,7 +41,7 @@ export interface RenderOptions {
 }
 
 /** A vega logger that forwards warnings and errors as one string each. */
-function captureLogger(onWarning: (message: string) => void) {
+function captureLogger(vega: typeof Vega, onWarning: (message: string) => void) {
   return vega.logger(vega.Warn, undefined, (_method, level, args) => {
     onWarning(`${level} ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ")}`);
   });
@@ -40,11 +54,12 @@ function captureLogger(onWarning: (message: string) => void) {
  * @throws Whatever vega-lite throws for a malformed spec (an Error naming the problem).
  * Cost: proportional to the spec size (data values are copied into the vega spec).
  * @example
- * compileSpec({ mark: "point", data: { values: [] }, encoding: {} }).warnings; // []
+ * (await compileSpec({ mark: "point", data: { values: [] }, encoding: {} })).warnings; // []
  */
-export function compileSpec(spec: TopLevelSpec): { spec: vega.Spec; warnings: string[] } {
+export async function compileSpec(spec: TopLevelSpec): Promise<{ spec: Vega.Spec; warnings: string[] }> {
+  const { vega, vegaLite } = await renderers();
   const warnings: string[] = [];
-  const compiled = compile(spec, { logger: captureLogger((m) => warnings.push(m)) }).spec;
+  const compiled = vegaLite.compile(spec, { logger: captureLogger(vega, (m) => warnings.push(m)) }).spec;
   return { spec: compiled, warnings };
 }
 
@@ -88,8 +103,9 @@ export function normalizeSvgIds(svg: string): string {
  */
 export async function renderSvg(spec: TopLevelSpec, options: RenderOptions = {}): Promise<string> {
   const onWarning = options.onWarning ?? (() => {});
-  const logger = captureLogger(onWarning);
-  const compiled = compile(spec, { logger }).spec;
+  const { vega, vegaLite } = await renderers();
+  const logger = captureLogger(vega, onWarning);
+  const compiled = vegaLite.compile(spec, { logger }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none", logger, logLevel: vega.Warn });
   try {
     return normalizeSvgIds(await view.toSVG());
@@ -135,7 +151,8 @@ export function svgToImage(
   if (!(typeof scale === "number" && scale > 0 && Number.isFinite(scale))) {
     throw new RangeError(`svgToPng: scale must be a finite number > 0; got ${String(scale)}`);
   }
-  const image = new Resvg(svg, resvgOptions(scale)).render();
+  resvg ??= require("@resvg/resvg-js") as typeof ResvgModule;
+  const image = new resvg.Resvg(svg, resvgOptions(scale)).render();
   return {
     width: image.width,
     height: image.height,
