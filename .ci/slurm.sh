@@ -154,6 +154,8 @@ MailProg=/bin/true
 JobRequeue=1
 KillWait=5
 # sbatch --wait polls every 2 s while MinJobAge/2 <= 2 (else 2, 8, 32 s: a 15 s array waits 42 s).
+# Its exit code is then the largest among the tasks still held at the end (a task that ended more
+# than MinJobAge earlier may be purged): properties/slurm.test.ts reads every task's log as well.
 MinJobAge=5
 NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=main Nodes=$NODE Default=YES MaxTime=INFINITE State=UP

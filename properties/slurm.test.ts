@@ -98,6 +98,33 @@ function log(dir: string, task: number): string {
   return fs.readFileSync(path.join(dir, `task-${task}.log`), "utf8");
 }
 
+const EXPERIMENTS = ["baseline", "l2-sweep", "ovr-vs-softmax", "temperature"];
+
+/**
+ * How every task ended, from its own log: the last line softcal printed for each experiment, and
+ * any error line. sbatch --wait's exit code alone does not tell: it is the largest among the tasks
+ * slurmctld still holds at the end, and a task that ended early may be purged by then (MinJobAge).
+ */
+function taskEndings(dir: string): string[] {
+  const endings: string[] = [];
+  for (let task = 0; task < TASKS; task++) {
+    const lines = log(dir, task).split("\n");
+    for (const l of lines.filter((l) => l.startsWith("softcal:"))) endings.push(`task ${task}: ${l}`);
+    for (const exp of EXPERIMENTS) {
+      const last = lines.filter((l) => new RegExp(`^${exp}: [a-z]+ — `).test(l)).at(-1);
+      endings.push(
+        `task ${task}: ${exp}: ${last?.replace(/ — .*/, "").replace(`${exp}: `, "") ?? "no end line"}`,
+      );
+    }
+  }
+  return endings;
+}
+
+/** taskEndings when every task completed every experiment. */
+const allCompleted = Array.from({ length: TASKS }, (_, t) =>
+  EXPERIMENTS.map((e) => `task ${t}: ${e}: completed`),
+).flat();
+
 interface ShardManifest {
   status: string;
   unitsRun: number;
@@ -180,11 +207,12 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
     const job = await submit(dir, out);
     const { code, output } = await job.exit;
     expect(code, output).toBe(0);
+    expect(taskEndings(dir)).toEqual(allCompleted);
     expect(csvDifferences(reference, out)).toEqual([]);
     // Every task ran its share in every experiment, and finished it.
     for (let task = 0; task < TASKS; task++) {
       const manifests = shardManifests(out, task);
-      expect([...manifests.keys()]).toEqual(["baseline", "l2-sweep", "ovr-vs-softmax", "temperature"]);
+      expect([...manifests.keys()]).toEqual(EXPERIMENTS);
       for (const [exp, m] of manifests) {
         expect(m.status, `${exp}, task ${task}`).toBe("COMPLETED");
         expect(m.unitsSkipped, `${exp}, task ${task}`).toBe(0);
@@ -216,6 +244,7 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
 
     const { code, output } = await job.exit;
     expect(code, output).toBe(0);
+    expect(taskEndings(dir)).toEqual(allCompleted);
     expect(csvDifferences(reference, out)).toEqual([]);
 
     // Killed mid-run: Slurm says so, softcal stopped gently (SIGTERM), and the second attempt
@@ -256,6 +285,7 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
     const job = await submit(dir, out);
     const { code, output } = await job.exit;
     expect(code, output).toBe(0);
+    expect(taskEndings(dir)).toEqual(allCompleted);
     expect(csvDifferences(reference, out)).toEqual([]);
     for (let task = 0; task < TASKS; task++) {
       for (const [exp, m] of shardManifests(out, task)) {
@@ -272,7 +302,7 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
   it.skip("of tasks that find the grid complete at once, exactly one writes the aggregates; the others say so", () => {
     expect(atOnce).toBeDefined();
     const { dir, out } = atOnce!;
-    for (const exp of ["baseline", "l2-sweep", "ovr-vs-softmax", "temperature"]) {
+    for (const exp of EXPERIMENTS) {
       const writers = [0, 1, 2, 3].filter((t) => shardManifests(out, t).get(exp)?.aggregated);
       expect(writers, exp).toHaveLength(1);
       const writer = `shard ${writers[0] + 1}/${TASKS}`;
