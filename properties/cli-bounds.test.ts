@@ -9,6 +9,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect, it } from "vitest";
+import { experiments } from "../experiments/index.js";
 import { MAX_BINS, MAX_COLUMNS, MAX_UNITS } from "../src/cli/bounds.js";
 import { selectExperiments } from "../src/cli/run.js";
 import { cli } from "./_shared/cli.js";
@@ -19,7 +20,10 @@ const missing = join(dir, "does-not-exist.csv");
 const threads = availableParallelism() * 4;
 /** Grid points of the experiments `run NAMES…` selects (`all` when none), full or --quick grids. */
 const points = (quick: boolean, ...names: string[]) =>
-  selectExperiments(names.length === 0 ? ["all"] : names).reduce((s, e) => s + e.grid({ quick }).length, 0);
+  selectExperiments(names.length === 0 ? ["all"] : names, experiments).reduce(
+    (s, e) => s + e.grid({ quick }).length,
+    0,
+  );
 
 async function refused(argv: string[], message: string): Promise<void> {
   const r = await cli(...argv);

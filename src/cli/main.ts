@@ -17,11 +17,21 @@ import { registerEvaluate } from "./evaluate.js";
 import { registerFit } from "./fit.js";
 import { registerPredict } from "./predict.js";
 import { registerReport } from "./report.js";
-import { registerRun } from "./run.js";
+import { type ExperimentRegistry, registerRun } from "./run.js";
 import { registerRuns } from "./runs.js";
 
-/** Builds the command tree writing to `io`. */
-export function buildProgram(io: CliIo): Command {
+/**
+ * The built-in experiments (experiments/*.ts), injected into the CLI by this entry point: loaded
+ * only when a command needs them (`run`, `merge`, `list`), so `softcal fit` and `--help` never load
+ * them; worker threads import the same module.
+ */
+export const BUILTIN_EXPERIMENTS: ExperimentRegistry = {
+  load: async () => (await import("../../experiments/index.js")).experiments,
+  url: new URL(`../../experiments/index.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url),
+};
+
+/** Builds the command tree writing to `io`, with `experiments` as the experiments known by name. */
+export function buildProgram(io: CliIo, experiments: ExperimentRegistry = BUILTIN_EXPERIMENTS): Command {
   const program = new Command("softcal")
     .description("softmax regression and probability calibration you can trust")
     .version(VERSION)
@@ -36,7 +46,7 @@ export function buildProgram(io: CliIo): Command {
   registerPredict(program, io);
   registerEvaluate(program, io);
   registerCalibrate(program, io);
-  registerRun(program, io);
+  registerRun(program, io, experiments);
   registerReport(program, io);
   registerRuns(program, io);
   registerCompare(program, io);
@@ -46,8 +56,12 @@ export function buildProgram(io: CliIo): Command {
 }
 
 /** Runs `softcal <argv…>` and returns the exit code. */
-export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io);
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  experiments: ExperimentRegistry = BUILTIN_EXPERIMENTS,
+): Promise<number> {
+  const program = buildProgram(io, experiments);
   try {
     await program.parseAsync([...argv], { from: "user" });
     return 0;

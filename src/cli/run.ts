@@ -3,7 +3,6 @@
  * engine (src/experiment), with parallel workers, resume and shards.
  */
 import type { Command } from "commander";
-import { experiments } from "../../experiments/index.js";
 import { InputError } from "../errors.js";
 import { parseSetFlag, resolveAxisValues, resolveRunInputs } from "../experiment/axes.js";
 import { mergeRuns } from "../experiment/merge.js";
@@ -15,11 +14,15 @@ import { boundedInteger, MAX_PARALLEL_MIN_MS, MAX_SEEDS, MAX_UNITS, maxThreads }
 import { type CliIo, ExitCode } from "./common.js";
 import { readSweepConfig, type SweepConfig } from "./sweepConfig.js";
 
-/** The experiments registry module, which worker threads import (the .ts source under tsx/vitest). */
-export const REGISTRY_URL = new URL(
-  `../../experiments/index.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`,
-  import.meta.url,
-);
+/**
+ * The experiments `run`, `merge` and `list` know by name, given to the CLI by its entry point (the
+ * CLI imports none itself): loaded on first use, and the URL of a module exporting them
+ * (`experiments: Experiment[]`), which worker threads import.
+ */
+export interface ExperimentRegistry {
+  load(): Promise<readonly Experiment[]>;
+  url: string | URL;
+}
 
 interface RunFlags {
   out: string;
@@ -48,7 +51,10 @@ export const ALL = ["baseline", "l2-sweep", "temperature", "ovr-vs-softmax"];
  * The built-in experiments named on the command line (`all` or none = the lesson's four), in
  * registry order; module paths (see `isModuleSpec`) are left to `loadExperimentModule`.
  */
-export function selectExperiments(names: readonly string[]): Experiment[] {
+export function selectExperiments(
+  names: readonly string[],
+  experiments: readonly Experiment[],
+): Experiment[] {
   const builtins = names.filter((n) => !isModuleSpec(n));
   if (names.length === 0 || builtins.includes("all")) {
     const extra = builtins.filter((n) => n !== "all");
@@ -133,11 +139,14 @@ export function parseRunSizes(
   return { seeds, rootSeed, jobs, parallelMinMs };
 }
 
-export function registerRun(program: Command, io: CliIo): void {
+export function registerRun(program: Command, io: CliIo, registry: ExperimentRegistry): void {
   program
     .command("run")
     .description("run experiments: every grid point × seed, tracked in OUT/<experiment>/")
-    .argument("[experiment...]", `${experiments.map((e) => e.name).join(", ")} or all (default all)`)
+    .argument(
+      "[experiment...]",
+      "experiments by name (softcal list), all (the default), or module files (./my-experiment.mjs)",
+    )
     .option("--out <dir>", "output folder", "results")
     .option("--seeds <N>", `seeds per grid point (≤ ${MAX_SEEDS}; seeds × grid points ≤ ${MAX_UNITS})`, "10")
     .option("--root-seed <S>", "the root seed every run's seed is derived from", "0")
@@ -199,7 +208,7 @@ export function registerRun(program: Command, io: CliIo): void {
             "--predictions: expected the recalibration experiment among those run; got none",
           );
       }
-      const builtins = selectExperiments(wanted);
+      const builtins = selectExperiments(wanted, await registry.load());
       const modules = [];
       for (const spec of wanted.filter(isModuleSpec)) modules.push(await loadExperimentModule(spec));
       const all = [...builtins, ...modules.map((m) => m.experiment)];
@@ -227,7 +236,7 @@ export function registerRun(program: Command, io: CliIo): void {
       resolveRunInputs(all, { quick: sizes.quick === true, set, label });
       // Built-in experiments share one registry for the workers; each module is its own.
       const groups: { experiments: Experiment[]; registryUrl: string | URL }[] = [
-        ...(builtins.length > 0 ? [{ experiments: builtins, registryUrl: REGISTRY_URL }] : []),
+        ...(builtins.length > 0 ? [{ experiments: builtins, registryUrl: registry.url }] : []),
         ...modules.map((m) => ({ experiments: [m.experiment], registryUrl: m.url })),
       ];
       let exitCode = 0;
@@ -269,11 +278,22 @@ export function registerRun(program: Command, io: CliIo): void {
     .argument("<dir>", "a folder holding the shards' run folders (e.g. shard-1/baseline, shard-2/baseline)")
     .option("--into <dir>", "write the merged runs to <into>/<experiment>/ (default: in place)")
     .option("--no-figures", "skip rendering figures")
-    .addHelpText("after", "\nExample:\n  softcal merge shards --into results")
-    .action(async (dir: string, flags: { into?: string; figures: boolean }) => {
+    .option(
+      "--module <file>",
+      "an experiment module whose runs are among those merged, for its figures (repeatable)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  softcal merge shards --into results\n  softcal merge shards --into results --module ./my-experiment.mjs",
+    )
+    .action(async (dir: string, flags: { into?: string; figures: boolean; module: string[] }) => {
+      const known = [...(await registry.load())];
+      for (const spec of flags.module) known.push((await loadExperimentModule(spec)).experiment);
       const merged = await mergeRuns(dir, {
         ...(flags.into === undefined ? {} : { into: flags.into }),
-        experiments,
+        experiments: known,
         figures: flags.figures,
         logger: { info: (m) => io.stderr(`${m}\n`), warn: (m) => io.stderr(`warning: ${m}\n`) },
       });
@@ -287,7 +307,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .argument("[module...]", "also list these experiment modules (./my-experiment.mjs)")
     .option("--json", "print one JSON object on stdout")
     .action(async (specs: string[], flags: { json?: boolean }) => {
-      const listed = [...experiments];
+      const listed = [...(await registry.load())];
       for (const spec of specs) listed.push((await loadExperimentModule(spec)).experiment);
       const rows = listed.map((e) => ({
         name: e.name,
