@@ -292,6 +292,7 @@ describe.runIf(haveChromium)("HTML report in headless chromium", () => {
     }
     const captions = await page.$$eval("table caption", (c) => c.map((x) => x.textContent));
     expect(captions).toEqual([
+      "Runs (softcal runs): sorted by start time; the headline is the mean over seeds per grid point (its range over the points)",
       "baseline: mean [95% interval] over seeds (summary.csv)",
       "ovr-vs-softmax: mean [95% interval] over seeds (summary.csv)",
       "ovr-vs-softmax: paired.csv",

@@ -223,6 +223,30 @@ describe("softcal runs", () => {
     expect(order.map((i) => minutes[i])).toEqual([...minutes].sort((x, y) => x - y));
   });
 
+  it("report shows the runs table first and, with --compare RUN_A RUN_B, their comparison", async () => {
+    const page = path.join(tmp.make(), "report.html");
+    const r = await cli("report", root, "--out", page, "--compare", a, seed7);
+    expect(r.code, r.stderr).toBe(0);
+    const html = fs.readFileSync(page, "utf8");
+    const headings = [...html.matchAll(/<h2>([^<]*)<\/h2>/g)].map((m) => m[1]);
+    expect(headings.slice(0, 3)).toEqual(["Runs", "Comparison (B − A)", "l2-sweep (completed, 3 seeds)"]);
+    expect(html).toContain("<caption>Runs (softcal runs): sorted by start time;");
+    for (const dir of [a, seed7, quick]) expect(html).toContain(`<td>${dir}</td>`);
+    expect(html).toContain(
+      `<caption>B = ${seed7} against A = ${a}: different root seed (0 vs 7): unpaired Welch</caption>`,
+    );
+    const q = path.join(tmp.make(), "q.html");
+    expect((await cli("report", root, "--out", q, "--compare", a, quick)).code).toBe(0);
+    expect(fs.readFileSync(q, "utf8")).toContain(
+      "<caption>Grid points only one run has (not compared)</caption>",
+    );
+    const one = await cli("report", root, "--out", q, "--force", "--compare", a);
+    expect([one.code, one.stderr]).toEqual([
+      2,
+      "softcal: --compare: expected two run folders (RUN_A RUN_B); got 1\n",
+    ]);
+  });
+
   it("exits 2 for a DIR that is not a folder and for --json with --csv; --help shows examples", async () => {
     const missing = path.join(root, "missing");
     const r = await cli("runs", missing);

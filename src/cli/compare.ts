@@ -6,6 +6,7 @@
  */
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
+import type { HtmlTable } from "../plot/html.js";
 import { compareRuns, pointText, type RunComparison } from "../tracking/compare.js";
 import { cellInterval, cellNumber, cellP, comparisonMarkdown } from "../tracking/markdown.js";
 import { readRunFolder } from "../tracking/runFolder.js";
@@ -52,6 +53,38 @@ export function comparisonText(c: RunComparison): string {
     out += `left out: ${leftOut} ${c.pairing.paired ? "pairs" : "values"} with a missing or non-finite value (see --json: missing, nonFinite)\n`;
   }
   return out;
+}
+
+/** A comparison as tables of `report`'s page: the rows, and the grid points only one run has. */
+export function comparisonHtmlTables(c: RunComparison): HtmlTable[] {
+  const tables: HtmlTable[] = [
+    {
+      caption: `B = ${c.b.dir} against A = ${c.a.dir}: ${c.pairing.reason}${c.notes.length > 0 ? ` (${c.notes.join("; ")})` : ""}`,
+      columns: [...c.parameters, "metric", "mean A", "mean B", "B − A", "95% interval", "p", "n", "test"],
+      rows: c.rows.map((r) => [
+        ...c.parameters.map((p) => (p in r.point ? String(r.point[p]) : null)),
+        r.metric,
+        r.meanA,
+        r.meanB,
+        r.diff,
+        cellInterval(r.ci95Lo, r.ci95Hi),
+        r.pValue,
+        r.pairs === null ? `${r.nA}/${r.nB}` : r.pairs,
+        r.test,
+      ]),
+    },
+  ];
+  if (c.onlyInA.length + c.onlyInB.length > 0) {
+    tables.push({
+      caption: "Grid points only one run has (not compared)",
+      columns: ["only in", "grid point"],
+      rows: [
+        ...c.onlyInA.map((p) => ["A", pointText(p, c.parameters)]),
+        ...c.onlyInB.map((p) => ["B", pointText(p, c.parameters)]),
+      ],
+    });
+  }
+  return tables;
 }
 
 export function registerCompare(program: Command, io: CliIo): void {

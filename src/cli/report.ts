@@ -13,7 +13,12 @@ import { RUN_FILE_LIMITS, readRunJson, readRunText } from "../experiment/runFile
 import { readBoundedPrefix } from "../io/readBounded.js";
 import { type HtmlSection, type HtmlTable, htmlPage } from "../plot/html.js";
 import { openInBrowser } from "../plot/openInBrowser.js";
+import { compareRuns } from "../tracking/compare.js";
+import { readRunFolder } from "../tracking/runFolder.js";
+import { indexRuns } from "../tracking/runIndex.js";
 import { type CliIo, checkOutputPath, writeOutput } from "./common.js";
+import { comparisonHtmlTables } from "./compare.js";
+import { runsHtmlTable } from "./runs.js";
 
 export function registerReport(program: Command, io: CliIo): void {
   program
@@ -22,9 +27,31 @@ export function registerReport(program: Command, io: CliIo): void {
     .argument("[dir]", "folder holding run folders", "results")
     .option("--out <file>", "where to write the page (default: DIR/report.html)")
     .option("--force", "overwrite an existing page")
-    .addHelpText("after", "\nExample:\n  softcal run all && softcal report results")
-    .action((dir: string, flags: { out?: string; force?: boolean }) => {
+    .option(
+      "--compare <runs...>",
+      "add the comparison of two run folders: --compare RUN_A RUN_B (as softcal compare)",
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  softcal run all && softcal report results\n  softcal report results --compare baseline/l2-sweep results/l2-sweep",
+    )
+    .action((dir: string, flags: { out?: string; force?: boolean; compare?: string[] }) => {
+      if (flags.compare !== undefined && flags.compare.length !== 2) {
+        throw new InputError(
+          `--compare: expected two run folders (RUN_A RUN_B); got ${flags.compare.length}`,
+        );
+      }
       const runs = runsIn(dir);
+      const index: HtmlSection = { heading: "Runs", figures: [], tables: [runsHtmlTable(indexRuns([dir]))] };
+      const compared: HtmlSection[] = [];
+      if (flags.compare !== undefined) {
+        const [a, b] = flags.compare.map(readRunFolder);
+        compared.push({
+          heading: "Comparison (B − A)",
+          figures: [],
+          tables: comparisonHtmlTables(compareRuns(a, b)),
+        });
+      }
       const out = flags.out ?? join(dir, "report.html");
       // The report is derived output: regenerating it over an earlier report is expected.
       const force = flags.force === true || (flags.out === undefined && isOwnPage(out, dir));
@@ -32,7 +59,7 @@ export function registerReport(program: Command, io: CliIo): void {
       const page = htmlPage({
         title: "softcal report",
         intro: `${runs.length} run(s) in ${dir}. Figures are interactive (hover for values); the tables give the mean and 95% interval over seeds.`,
-        sections: runs.map(section),
+        sections: [index, ...compared, ...runs.map(section)],
       });
       writeOutput(out, page, "--out", force);
       io.stdout(`${out}\n`);

@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
 import { csv } from "../experiment/unitCsv.js";
+import type { HtmlTable } from "../plot/html.js";
 import { pointText } from "../tracking/compare.js";
 import { cellNumber } from "../tracking/markdown.js";
 import { indexRuns, type RunIndexEntry } from "../tracking/runIndex.js";
@@ -87,48 +88,65 @@ function headlineRange(e: RunIndexEntry): string {
   return `${e.headline.metric} ${lo === hi ? cellNumber(lo) : `${cellNumber(lo)}–${cellNumber(hi)}`} (${n} point${n === 1 ? "" : "s"})`;
 }
 
+/** The columns of the index table (terminal and `report`). */
+const INDEX_COLUMNS = [
+  "started",
+  "experiment",
+  "status",
+  "duration",
+  "softcal",
+  "commit",
+  "root seed",
+  "seeds",
+  "units done/failed",
+  "grid",
+  "data",
+  "headline (mean over seeds)",
+  "folder",
+];
+
+/** A run's cells in the index table ({@link INDEX_COLUMNS}). */
+function indexCells(e: RunIndexEntry): string[] {
+  return [
+    e.startedAt?.replace("T", " ").replace(/\.\d+Z$/, "Z") ?? "",
+    e.experiment ?? "",
+    e.status ?? "",
+    e.durationS === null || e.durationS === undefined ? "" : `${cellNumber(e.durationS)} s`,
+    e.softcalVersion ?? "",
+    e.gitCommit === undefined ? "" : `${e.gitCommit.slice(0, 10)}${e.gitDirty ? " (dirty)" : ""}`,
+    String(e.rootSeed ?? ""),
+    String(e.seeds ?? ""),
+    `${e.unitsDone ?? 0}/${e.unitsFailed ?? 0} of ${e.units ?? 0}`,
+    `${e.gridPoints ?? 0} points`,
+    (e.data ?? []).join(", "),
+    headlineRange(e),
+    e.dir,
+  ];
+}
+
 /** The index as a terminal table, damaged folders after it. */
 export function runsText(entries: readonly RunIndexEntry[]): string {
   const ok = entries.filter((e) => !e.damaged);
   const damaged = entries.filter((e) => e.damaged);
   let out = "";
-  if (ok.length > 0) {
-    out += textTable(
-      [
-        "started",
-        "experiment",
-        "status",
-        "duration",
-        "softcal",
-        "commit",
-        "root seed",
-        "seeds",
-        "units done/failed",
-        "grid",
-        "data",
-        "headline (mean over seeds)",
-        "folder",
-      ],
-      ok.map((e) => [
-        e.startedAt?.replace("T", " ").replace(/\.\d+Z$/, "Z") ?? "",
-        e.experiment ?? "",
-        e.status ?? "",
-        e.durationS === null || e.durationS === undefined ? "" : `${cellNumber(e.durationS)} s`,
-        e.softcalVersion ?? "",
-        e.gitCommit === undefined ? "" : `${e.gitCommit.slice(0, 10)}${e.gitDirty ? " (dirty)" : ""}`,
-        String(e.rootSeed ?? ""),
-        String(e.seeds ?? ""),
-        `${e.unitsDone ?? 0}/${e.unitsFailed ?? 0} of ${e.units ?? 0}`,
-        `${e.gridPoints ?? 0} points`,
-        (e.data ?? []).join(", "),
-        headlineRange(e),
-        e.dir,
-      ]),
-    );
-  }
+  if (ok.length > 0) out += textTable(INDEX_COLUMNS, ok.map(indexCells));
   if (ok.length === 0 && damaged.length === 0) out += "no run folders found\n";
   for (const e of damaged) out += `damaged: ${oneLine(e.dir)}: ${oneLine(e.damaged ?? "")}\n`;
   return out;
+}
+
+/** The index as a table of `report`'s page (damaged folders as rows saying why). */
+export function runsHtmlTable(entries: readonly RunIndexEntry[]): HtmlTable {
+  return {
+    caption:
+      "Runs (softcal runs): sorted by start time; the headline is the mean over seeds per grid point (its range over the points)",
+    columns: INDEX_COLUMNS,
+    rows: entries.map((e) =>
+      e.damaged
+        ? [`damaged: ${e.damaged}`, ...INDEX_COLUMNS.slice(1, -1).map(() => null), e.dir]
+        : indexCells(e),
+    ),
+  };
 }
 
 export function registerRuns(program: Command, io: CliIo): void {
