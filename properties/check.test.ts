@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import type { GridPoint } from "../src/experiment/types.js";
 import {
   checkRun,
@@ -610,5 +611,119 @@ describe("softcal check on real l2-sweep runs", () => {
       "| pass",
       "| pass",
     ]);
+  });
+});
+
+describe("the README's GitHub Actions recipe (docs/recipes/github-actions-check.yml)", () => {
+  interface Step {
+    uses?: string;
+    run?: string;
+    if?: string;
+    with?: Record<string, string>;
+  }
+  const recipe = path.join(
+    path.dirname(new URL(import.meta.url).pathname),
+    "..",
+    "docs",
+    "recipes",
+    "github-actions-check.yml",
+  );
+  const wf = parse(fs.readFileSync(recipe, "utf8")) as {
+    on: Record<string, unknown>;
+    jobs: { gate: { steps: Step[] } };
+  };
+  const SOFTCAL = "node dist/src/cli/main.js ";
+
+  /**
+   * Runs the gate job's steps in `workspace` as a runner would after checkout and `npm ci`: softcal
+   * command lines in-process (arguments split on spaces: the recipe quotes none), other `run` steps
+   * through bash with GITHUB_STEP_SUMMARY set, `if: always()` steps even after a failure; actions
+   * are skipped. Returns the exit code of the first failing step (0 if none) and the summary.
+   */
+  async function gate(workspace: string): Promise<{ code: number; summary: string }> {
+    const summary = path.join(workspace, "summary.md");
+    fs.writeFileSync(summary, "");
+    let code = 0;
+    const cwd = process.cwd();
+    process.chdir(workspace);
+    try {
+      for (const step of wf.jobs.gate.steps) {
+        if (code !== 0 && step.if !== "always()") continue;
+        if (step.run === undefined || step.run === "npm ci") continue;
+        let c: number;
+        if (step.run.startsWith(SOFTCAL)) {
+          const r = await cli(...step.run.slice(SOFTCAL.length).split(" "));
+          c = r.code;
+        } else {
+          c =
+            spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
+              cwd: workspace,
+              env: { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summary },
+            }).status ?? 1;
+        }
+        if (code === 0) code = c;
+      }
+    } finally {
+      process.chdir(cwd);
+    }
+    return { code, summary: fs.readFileSync(summary, "utf8") };
+  }
+
+  it("runs on pull requests, writes JUnit for a test reporter and Markdown to the step summary", () => {
+    expect(Object.keys(wf.on)).toEqual(["pull_request"]);
+    const uses = wf.jobs.gate.steps.flatMap((s) => (s.uses ? [s.uses.replace(/@.*/, "")] : []));
+    expect(uses).toEqual(["actions/checkout", "actions/setup-node", "mikepenz/action-junit-report"]);
+    expect(wf.jobs.gate.steps.find((s) => s.uses?.startsWith("mikepenz/"))?.with?.report_paths).toBe(
+      "check.xml",
+    );
+  });
+
+  it("passes a pull request that leaves the model alone and fails one that makes ECE worse", {
+    timeout: 120_000,
+  }, async () => {
+    const workspace = tmp.make();
+    // The stored baseline: the sweep step's own command with --out .softcal/baseline (on main).
+    const sweep = wf.jobs.gate.steps.find((s) => s.run?.startsWith(`${SOFTCAL}run `))?.run as string;
+    const args = sweep.slice(SOFTCAL.length).split(" ");
+    args[args.indexOf("--out") + 1] = path.join(workspace, ".softcal", "baseline");
+    expect((await cli(...args)).code).toBe(0);
+    // Keep only what the recipe says the repository stores.
+    const base = path.join(workspace, ".softcal", "baseline", "l2-sweep");
+    for (const f of fs.readdirSync(base)) {
+      if (!["config.json", "manifest.json", "runs.csv"].includes(f))
+        fs.rmSync(path.join(base, f), { recursive: true });
+    }
+
+    const same = await gate(workspace);
+    expect(same.code).toBe(0);
+    expect(same.summary).toMatch(/^### softcal check: PASSED: \d+ of \d+ checks hold\n/);
+    expectWellFormed(path.join(workspace, "check.xml"));
+
+    // A pull request that makes every unit's ECE worse by 0.03: the baseline's runs.csv is made
+    // better by 0.03 instead (the same paired difference, without editing the code under test).
+    const file = path.join(base, "runs.csv");
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    const col = lines[0].split(",").indexOf("ece");
+    fs.writeFileSync(
+      file,
+      lines
+        .map((l, i) => {
+          if (i === 0 || l === "") return l;
+          const cells = l.split(",");
+          cells[col] = String(Number(cells[col]) - 0.03);
+          return cells.join(",");
+        })
+        .join("\n"),
+    );
+    for (const f of ["check.xml", "check.md"]) fs.rmSync(path.join(workspace, f));
+    fs.rmSync(path.join(workspace, "candidate"), { recursive: true });
+    const worse = await gate(workspace);
+    expect(worse.code).toBe(1);
+    expect(worse.summary).toMatch(/^### softcal check: FAILED: 18 of \d+ checks violated\n/);
+    expect(worse.summary).toContain("| FAIL | ece - baseline \\<= 0.01 | data=clusters, l2=0 | 0.03 |");
+    expectWellFormed(path.join(workspace, "check.xml"));
+    expect(fs.readFileSync(path.join(workspace, "check.xml"), "utf8")).toContain(
+      '<testsuite name="ece - baseline &lt;= 0.01" tests="18" failures="18" errors="0" skipped="0">',
+    );
   });
 });
