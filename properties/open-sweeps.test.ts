@@ -316,34 +316,12 @@ describe("package entries load what they need", () => {
 
 describe("your own experiment, in a separate project that depends on softcal", () => {
   const project = path.join(root, "user-project");
-  const EXPERIMENT = `import { axisValues, bootstrapSeed, dataAxis, defineExperiment, fitOn, modelMetrics, product, unitData } from "softcal/experiments";
-
-// Softmax regression stopped early: the maximum number of L-BFGS iterations is the treatment,
-// compared (paired by seed) against a fit run to its optimum.
-const experiment = defineExperiment({
-  name: "early-stop",
-  description: "test metrics of L-BFGS stopped after k iterations",
-  axes: {
-    data: dataAxis(["iris"]),
-    iters: { description: "L-BFGS iterations", type: "number", min: 1, values: [1, 3, 100] },
-  },
-  grid: (opts) => product(axisValues(experiment, opts), ["data", "iters"]),
-  metrics: ["accuracy", "nll", "ece"],
-  comparisons: [{ axis: "iters", reference: 100, metrics: ["nll", "ece"] }],
-  async run(point, ctx) {
-    const sleep = Number(process.env.EXP_SLEEP_MS ?? "0");
-    if (sleep > 0) await new Promise((r) => setTimeout(r, sleep));
-    const data = String(point.data);
-    const d = unitData(data, ctx);
-    const model = fitOn(d.train, { l2: 1e-3, maxIter: Number(point.iters) });
-    const m = modelMetrics(model, d.test, bootstrapSeed(data, ctx));
-    return { metrics: { accuracy: m.metrics.accuracy, nll: m.metrics.nll, ece: m.metrics.ece }, reliability: [{ view: "test", bins: m.bins }] };
-  },
-  figures: () => [],
-});
-export default experiment;
-`;
+  // The README's example module, verbatim: what users copy is what this test runs.
+  const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+  const EXPERIMENT = (readme.match(/```js\n(\/\/ early-stop\.mjs[\s\S]*?)```/) ?? [])[1] ?? "";
   const bin = () => path.join(project, "node_modules", ".bin", "softcal");
+  // Enough units (3 × 300 fits) that the run outlasts its first 200 ms batch, for the kill below.
+  const SEEDS = "300";
   const softcal = (args: string[], env: Record<string, string> = {}) =>
     spawnSync("npx", ["--no-install", "softcal", ...args], {
       cwd: project,
@@ -362,6 +340,7 @@ export default experiment;
       path.join(project, "package.json"),
       '{ "name": "user-project", "type": "module", "private": true }\n',
     );
+    expect(EXPERIMENT).toContain("export default experiment;");
     fs.writeFileSync(path.join(project, "exp.mjs"), EXPERIMENT);
   });
 
@@ -374,7 +353,7 @@ export default experiment;
       "--parallel-min-ms",
       "0",
       "--seeds",
-      "4",
+      SEEDS,
       "--out",
       "full",
     ]);
@@ -387,7 +366,7 @@ export default experiment;
       "early-stop/runs.csv",
       "early-stop/summary.csv",
     ]);
-    expect(rows(path.join(project, "full", "early-stop", "runs.csv"))).toHaveLength(12);
+    expect(rows(path.join(project, "full", "early-stop", "runs.csv"))).toHaveLength(3 * Number(SEEDS));
 
     const list = softcal(["list", "./exp.mjs"]);
     expect(list.stdout).toContain("early-stop — test metrics of L-BFGS stopped after k iterations");
@@ -395,9 +374,8 @@ export default experiment;
 
     // kill -9 once the first unit batch is on disk, then --resume: the uninterrupted bytes.
     const killed = path.join(project, "killed");
-    const child = spawn(bin(), ["run", "./exp.mjs", "--jobs", "1", "--seeds", "4", "--out", "killed"], {
+    const child = spawn(bin(), ["run", "./exp.mjs", "--jobs", "1", "--seeds", SEEDS, "--out", "killed"], {
       cwd: project,
-      env: { ...process.env, EXP_SLEEP_MS: "150" },
       stdio: "ignore",
     });
     const units = path.join(killed, "early-stop", "units");
@@ -416,7 +394,7 @@ export default experiment;
       });
     });
     await new Promise((r) => child.on("exit", r));
-    const resumed = softcal(["run", "./exp.mjs", "--seeds", "4", "--out", "killed", "--resume"]);
+    const resumed = softcal(["run", "./exp.mjs", "--seeds", SEEDS, "--out", "killed", "--resume"]);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(csvs(killed)).toEqual(reference);
 
@@ -425,7 +403,7 @@ export default experiment;
         "run",
         "./exp.mjs",
         "--seeds",
-        "4",
+        SEEDS,
         "--shard",
         shard,
         "--out",
