@@ -457,28 +457,19 @@ describe("softcal check on real l2-sweep runs", () => {
     fs.writeFileSync(path.join(worse, "runs.csv"), edited.join("\n"));
   });
 
-  it("exits 1 on the loose model (λ = 0 on separable clusters) with --max ece=0.01, listing the violation", async () => {
+  it("exits 1 on the loose model (--set l2=0 on separable clusters) with --max ece=0.01, listing the violation", async () => {
     const dir = tmp.make();
     const junit = path.join(dir, "check.xml");
     const md = path.join(dir, "check.md");
-    const r = await cli(
-      "check",
-      a,
-      "--where",
-      "l2=0",
-      "--where",
-      "data=clusters",
-      "--max",
-      "ece=0.01",
-      "--junit",
-      junit,
-      "--markdown",
-      md,
-    );
+    const loose = await l2Run(path.join(dir, "loose"), "--set", "l2=0", "--data", "clusters");
+    const r = await cli("check", loose, "--max", "ece=0.01", "--junit", junit, "--markdown", md);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(/^FAIL {2}ece <= 0\.01 at data=clusters, l2=0: mean 0\.04\d* is not <= 0\.01$/m);
     expect(r.stdout).toContain("FAILED: 1 of 1 checks violated (0 hold, 0 skipped)\n");
+    // The same point of the full sweep, selected with --where, fails the same way.
+    const where = await cli("check", a, "--where", "l2=0", "--where", "data=clusters", "--max", "ece=0.01");
+    expect([where.code, where.stdout.split("\n")[1]]).toEqual([1, r.stdout.split("\n")[1]]);
     expectWellFormed(junit);
     const xml = fs.readFileSync(junit, "utf8");
     expect(xml).toContain('<testsuite name="ece &lt;= 0.01" tests="1" failures="1" errors="0" skipped="0">');

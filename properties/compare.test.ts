@@ -17,7 +17,7 @@ import { compareRuns, pairing, type RunComparison } from "../src/tracking/compar
 import { welchTest } from "../src/tracking/welch.js";
 import { cli } from "./_shared/cli.js";
 import { expectClose } from "./_shared/expectClose.js";
-import { l2Run, l2RunOnGrid, memoryRun, tempDirs } from "./_shared/trackingRuns.js";
+import { l2Run, memoryRun, tempDirs } from "./_shared/trackingRuns.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = JSON.parse(
@@ -393,10 +393,7 @@ describe("softcal compare on real l2-sweep runs", () => {
     a = await l2Run(path.join(root, "a"));
     same = await l2Run(path.join(root, "same"));
     otherSeed = await l2Run(path.join(root, "seed7"), "--root-seed", "7");
-    otherGrid = await l2RunOnGrid(
-      path.join(root, "grid"),
-      ["clusters", "iris"].flatMap((data) => [0, 0.01, 0.5].map((l2) => ({ data, l2 }))),
-    );
+    otherGrid = await l2Run(path.join(root, "grid"), "--set", "l2=0,0.01,0.5", "--data", "clusters,iris");
   });
   afterAll(() => tmp.cleanup());
 
@@ -457,13 +454,44 @@ describe("softcal compare on real l2-sweep runs", () => {
     expect(shown(c.onlyInB)).toEqual(["clusters/0.5", "iris/0.5"]);
     expect(c.onlyInA).toHaveLength(18 - 4);
     expect(shown(c.onlyInA)).toContain("penguins/0.01");
-    // Same root seed and streams: paired, and the same λ on the same split is the same model.
+    // --set and --data change the grid, not the seeds or streams: paired, and the same λ on the
+    // same split is the same model.
     expect(c.pairing.paired).toBe(true);
     expect(c.rows.map((r) => [r.diff, r.ci95Lo, r.ci95Hi])).toEqual(c.shared.map(() => [0, 0, 0]));
     const text = await cli("compare", a, otherGrid, "--metric", "ece");
     expect(text.code).toBe(0);
     expect(text.stdout).toContain("grid points: 4 shared, 14 only in A, 2 only in B\n");
     expect(text.stdout).toContain("only in B: data=clusters, l2=0.5; data=iris, l2=0.5\n");
+  });
+
+  it("different data: a CSV whose content changed between the runs gives Welch, naming the file and both hashes", async () => {
+    const dir = tmp.make();
+    const csv = path.join(dir, "my.csv");
+    const rows = (shift: number) =>
+      [
+        "x1,x2,label",
+        ...Array.from(
+          { length: 60 },
+          (_, i) => `${(i % 3) * 2 + ((i * 7) % 5) / 5 + shift},${(i % 3) + ((i * 3) % 7) / 7},${i % 3}`,
+        ),
+      ].join("\n");
+    fs.writeFileSync(csv, rows(0));
+    const run = (out: string) => l2Run(path.join(dir, out), "--data", csv, "--set", "l2=0.01,1");
+    const first = await run("first");
+    const again = await run("again");
+    fs.writeFileSync(csv, rows(0.5));
+    const changed = await run("changed");
+    const paired = await json(first, again);
+    expect(paired.pairing.paired).toBe(true);
+    expect(paired.rows.every((r) => r.diff === 0 || r.pairs === 0)).toBe(true);
+    const c = await json(first, changed, "--metric", "ece");
+    expect(c.pairing.paired).toBe(false);
+    expect(c.pairing.reason).toMatch(
+      new RegExp(
+        `^different data: ${JSON.stringify(csv).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} has sha256 [0-9a-f]{12}… in A, [0-9a-f]{12}… in B: unpaired Welch$`,
+      ),
+    );
+    expect(c.shared).toHaveLength(2);
   });
 
   it("reads only config.json, manifest.json and runs.csv: a copy without units/ or summaries compares the same", async () => {

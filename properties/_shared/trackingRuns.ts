@@ -1,18 +1,14 @@
 /**
  * Shared pieces of the tracking tests (`runs`, `compare`, `check`): real `l2-sweep` run folders
- * made by the CLI (or, for another grid, by the library with the same experiment code), and
- * in-memory run folders with chosen metric values for the properties.
+ * made by the CLI, and in-memory run folders with chosen metric values for the properties.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { l2Sweep } from "../../experiments/l2-sweep.js";
 import { buildConfig, type RunConfig } from "../../src/experiment/config.js";
-import { runExperiments } from "../../src/experiment/runner.js";
 import type { Experiment, GridPoint } from "../../src/experiment/types.js";
 import type { RunFolder } from "../../src/tracking/runFolder.js";
 import { cli } from "./cli.js";
-import { silent } from "./runs.js";
 
 /** A fresh temporary folder; `cleanup()` removes every folder made. */
 export function tempDirs(prefix: string): { make(): string; cleanup(): void } {
@@ -47,33 +43,6 @@ export async function l2Run(out: string, ...args: string[]): Promise<string> {
     ...args,
   );
   if (r.code !== 0) throw new Error(`softcal run l2-sweep failed (${r.code}): ${r.stderr}`);
-  return path.join(out, "l2-sweep");
-}
-
-/**
- * An `l2-sweep` run folder on another grid: the experiment's own code (same name, metrics, streams,
- * unit function) with `grid` instead of its own, run through the library (`runExperiments`) — what
- * `--set l2=…` gives once the CLI has it. Returns the run folder.
- */
-export async function l2RunOnGrid(
-  out: string,
-  grid: GridPoint[],
-  opts: { seeds?: number; rootSeed?: number } = {},
-): Promise<string> {
-  const { figures: _, ...rest } = l2Sweep;
-  const exp: Experiment = { ...rest, grid: () => grid.map((p) => ({ ...p })) };
-  const r = await runExperiments({
-    experiments: [exp],
-    out,
-    seeds: opts.seeds ?? 3,
-    rootSeed: opts.rootSeed ?? 0,
-    jobs: 1,
-    figures: false,
-    progress: false,
-    logger: silent,
-    handleSignals: false,
-  });
-  if (r.exitCode !== 0) throw new Error(`l2-sweep on a custom grid ended ${r.status}`);
   return path.join(out, "l2-sweep");
 }
 
