@@ -1,9 +1,14 @@
 /**
  * Fuzzing softcal's input boundaries: arbitrary bytes and CSV-shaped text into the CSV reader,
  * arbitrary JSON into the model loader and the run-folder loader (config.json, manifest, unit
- * files, through `--resume`), arbitrary argument vectors into the CLI. Each input either succeeds
- * or raises softcal's own error (InputError/RunError) with a one-line message — never another
- * exception, an "internal error", a hang, or a partial file.
+ * files, through `--resume`), run folders as untrusted input (fields of any type, deep nesting,
+ * FIFO-free special files — symlinks out of the folder, to devices, dangling or looping — folders
+ * and huge sparse files where files belong, cut files, hostile path components in names and unit
+ * keys, through `report` and `merge`), arbitrary argument vectors into the CLI. Each input either
+ * succeeds or raises softcal's own error (InputError/RunError) with a one-line message — never
+ * another exception, an "internal error", a hang, a partial file, or a write outside the output
+ * folder. (FIFOs and /dev/zero, which would hang or exhaust memory on a regression, are checked
+ * in a child process by runFolder-untrusted.test.ts.)
  *
  * The CLI fuzz runs in-process with the working directory switched to a temp folder, and every
  * generated value is a relative path or a string without a slash, so nothing can be written
@@ -400,6 +405,353 @@ describe("fuzz: run-folder loader (--resume over damaged files)", () => {
       }
       expect(fs.readdirSync(dir).filter((f) => TEMP_FILE_PATTERN.test(f))).toEqual([]);
       fs.rmSync(out, { recursive: true, force: true });
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Run folders as untrusted input: field types, nesting, special files, path components
+// ---------------------------------------------------------------------------------------------
+
+/** Strings shaped like path components, hostile ones first: what a crafted shard names things with. */
+const pathComponent = fc.oneof(
+  fc.constantFrom(
+    "..",
+    ".",
+    "",
+    "../escaped",
+    "../../escaped",
+    "/tmp/pwned",
+    "a/b",
+    "a\\b",
+    "a\u0000b",
+    ".hidden",
+    "-rf",
+    "x".repeat(300),
+    "toy-2",
+    "a..b",
+    "p0-s0",
+    "p00-s0",
+    "p0-s0/../p1-s0",
+    "p-1-s0",
+  ),
+  fc.string({ unit: fc.constantFrom(".", "/", "a", "-", "\\", "0", "p", "s"), maxLength: 12 }),
+);
+
+/**
+ * Every path under `root` (not following symlinks) → kind and bytes (a file above 1 MiB — the
+ * fuzzer's sparse files — by size and modification time: reading 300 MiB of zeros per case is slow).
+ */
+function treeOf(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) {
+        out.set(full, "dir");
+        walk(full);
+      } else if (e.isSymbolicLink()) out.set(full, `link ${fs.readlinkSync(full)}`);
+      else if (e.isFile()) {
+        const st = fs.statSync(full);
+        out.set(
+          full,
+          st.size > 2 ** 20 ? `${st.size} bytes, mtime ${st.mtimeMs}` : fs.readFileSync(full, "latin1"),
+        );
+      } else out.set(full, "special");
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Paths in `after` that are new or changed against `before` (and paths gone from it). */
+function changedPaths(before: Map<string, string>, after: Map<string, string>): string[] {
+  const changed: string[] = [];
+  for (const [p, v] of after) if (before.get(p) !== v) changed.push(p);
+  for (const p of before.keys()) if (!after.has(p)) changed.push(p);
+  return changed;
+}
+
+function isInsideFolder(p: string, folder: string): boolean {
+  return p === folder || p.startsWith(folder + path.sep);
+}
+
+describe("fuzz: run folders as untrusted input", () => {
+  let template = "";
+  let goodConfig: Record<string, unknown> = {};
+  beforeAll(async () => {
+    // A finished toy run with its figure spec (cheap renderer) and extra table, as a shard pair's
+    // material: `out/toy` is the run folder.
+    template = tmp();
+    await runExperiments({
+      ...runBase,
+      out: template,
+      figures: true,
+      render: async (spec) => ({
+        svg: `<svg>${JSON.stringify(spec).length}</svg>`,
+        png: new Uint8Array([1]),
+      }),
+    });
+    goodConfig = JSON.parse(fs.readFileSync(path.join(template, "toy", "config.json"), "utf8"));
+  });
+
+  /** A fresh copy of the template: `out` (the folder of runs), `dir` (the toy run), a sibling `into`. */
+  function fresh(): { root: string; out: string; dir: string; into: string } {
+    const root = fs.mkdtempSync(path.join(fuzzDir(), "untrusted-"));
+    const out = path.join(root, "out");
+    fs.cpSync(template, out, { recursive: true });
+    return { root, out, dir: path.join(out, "toy"), into: path.join(root, "into") };
+  }
+
+  // `goodConfig` is filled in beforeAll; the chained arbitraries read it only when generating.
+  const mutatedConfig = fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null).chain(() => mutateJson(goodConfig)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom("experiment", "unitKey", "gridKey"), pathComponent)
+        .map(([where, name]) => {
+          const c = structuredClone(goodConfig) as {
+            experiment: string;
+            units: { key: string }[];
+            grid: Record<string, unknown>[];
+          };
+          if (where === "experiment") c.experiment = name;
+          else if (where === "unitKey") c.units[0].key = name;
+          else c.grid[0] = { ...c.grid[0], [name]: 1 };
+          return JSON.stringify(c);
+        }),
+    },
+  );
+  test.prop([mutatedConfig], { numRuns: runs(200) })(
+    "readConfig over a valid config with a field replaced (types, nesting, names): an InputError naming the file, or a config whose names are path components and whose units are the grid's plan",
+    (text) => {
+      const dir = fs.mkdtempSync(path.join(fuzzDir(), "cfg-"));
+      const file = path.join(dir, "config.json");
+      fs.writeFileSync(file, text);
+      let config: ReturnType<typeof readConfig>;
+      try {
+        config = readConfig(dir);
+      } catch (e) {
+        expectSoftcalError(e, file);
+        expect(e).toBeInstanceOf(InputError);
+        return;
+      }
+      // Accepted ⇒ safe to join into paths and to walk.
+      expect(config).toBeDefined();
+      const c = config!;
+      expect(path.dirname(path.join("into", c.experiment))).toBe("into");
+      expect(c.experiment).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+      expect(c.grid.length).toBeGreaterThan(0);
+      for (const p of c.grid) {
+        expect(p !== null && typeof p === "object" && !Array.isArray(p)).toBe(true);
+        for (const v of Object.values(p)) expect(["string", "boolean", "number"]).toContain(typeof v);
+        for (const v of Object.values(p)) if (typeof v === "number") expect(Number.isFinite(v)).toBe(true);
+        for (const k of Object.keys(p)) expect(c.parameters).toContain(k);
+      }
+      expect(c.units).toHaveLength(c.grid.length * c.seeds);
+      c.units.forEach((u, i) => {
+        const point = Math.floor(i / c.seeds);
+        expect(u).toMatchObject({ key: `p${point}-s${i % c.seeds}`, point, seedIndex: i % c.seeds });
+        expect(Number.isInteger(u.seed) && u.seed >= 0 && u.seed < 2 ** 32).toBe(true);
+      });
+      expect(() => JSON.stringify(c)).not.toThrow();
+    },
+  );
+
+  /** Files of the template run a damage can hit (relative to the run folder). */
+  const targets = [
+    "config.json",
+    "manifest.json",
+    "manifest.shard-1-of-2.json",
+    "units/p0-s0.jsonl",
+    "units/zz-extra.jsonl",
+    "units",
+    "summary.csv",
+    "paired.csv",
+    "figures",
+    "figures/toy-value.vl.json",
+    "figures/toy-value.svg",
+    "figures/bad name.svg",
+    "toy-table.csv",
+  ];
+  type Damage =
+    | { kind: "symlink"; to: "/dev/null" | "outside" | "inside" | "dangling" | "loop" }
+    | { kind: "folder" | "sparse" | "invalidUtf8" }
+    | { kind: "deep"; depth: number }
+    | { kind: "cut"; at: number };
+  const damage: fc.Arbitrary<Damage> = fc.oneof(
+    fc.record({
+      kind: fc.constant("symlink" as const),
+      to: fc.constantFrom(
+        "/dev/null" as const,
+        "outside" as const,
+        "inside" as const,
+        "dangling" as const,
+        "loop" as const,
+      ),
+    }),
+    fc.record({ kind: fc.constantFrom("folder" as const, "sparse" as const, "invalidUtf8" as const) }),
+    fc.record({ kind: fc.constant("deep" as const), depth: fc.integer({ min: 2, max: 200_000 }) }),
+    fc.record({ kind: fc.constant("cut" as const), at: fc.nat() }),
+  );
+
+  /** Applies `d` to `file` (inside run folder `dir`); `root` holds the files "outside" the run folder. */
+  function apply(d: Damage, file: string, root: string): void {
+    const existed = fs.existsSync(file);
+    const original = existed && fs.statSync(file).isFile() ? fs.readFileSync(file) : Buffer.from("{}\n");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.rmSync(file, { recursive: true, force: true });
+    switch (d.kind) {
+      case "symlink": {
+        if (d.to === "/dev/null") fs.symlinkSync("/dev/null", file);
+        else if (d.to === "dangling") fs.symlinkSync(`${file}.missing`, file);
+        else if (d.to === "loop") fs.symlinkSync(path.basename(file), file);
+        else if (d.to === "outside") {
+          const copy = path.join(root, `outside-${path.basename(file)}`);
+          fs.writeFileSync(copy, original);
+          fs.symlinkSync(copy, file);
+        } else {
+          // A copy inside the run folder: a symlink softcal follows (the folder stays valid).
+          const copy = path.join(path.dirname(file), `.copy-${path.basename(file)}`);
+          if (existed) fs.writeFileSync(copy, original);
+          else fs.mkdirSync(copy);
+          fs.symlinkSync(path.basename(copy), file);
+        }
+        return;
+      }
+      case "folder":
+        fs.mkdirSync(file);
+        return;
+      case "sparse": {
+        const fd = fs.openSync(file, "w");
+        fs.ftruncateSync(fd, 300 * 1024 * 1024); // above every run file's bound, no disk used
+        fs.closeSync(fd);
+        return;
+      }
+      case "invalidUtf8":
+        fs.writeFileSync(
+          file,
+          Buffer.concat([original.subarray(0, 10), Buffer.from([0xc3, 0x28]), original.subarray(10)]),
+        );
+        return;
+      case "deep":
+        fs.writeFileSync(file, `${"[".repeat(d.depth)}${"]".repeat(d.depth)}\n`);
+        return;
+      case "cut":
+        fs.writeFileSync(file, original.subarray(0, d.at % Math.max(1, original.length)));
+        return;
+    }
+  }
+
+  test.prop([fc.constantFrom(...targets), damage, fc.constantFrom("report" as const, "merge" as const)], {
+    numRuns: runs(50),
+  })(
+    "special files, nesting, sizes and cuts anywhere in a run folder: report and merge exit 0 or 2 (one line naming the damaged file, the run folder or the missing units), and change nothing outside their output",
+    async (target, d, command) => {
+      const { root, out, dir, into } = fresh();
+      const file = path.join(dir, target);
+      apply(d, file, root);
+      if (command === "report") fs.mkdirSync(into);
+      const before = treeOf(root);
+      const r =
+        command === "report"
+          ? await cli("report", out, "--out", path.join(into, "report.html"))
+          : await cli("merge", out, "--into", into, "--no-figures");
+      expect([0, 2], r.stderr).toContain(r.code);
+      expect(r.stderr).not.toContain("internal error");
+      if (d.kind === "symlink" && d.to === "inside") expect(r.code, r.stderr).toBe(0);
+      if (r.code === 2) {
+        const lines = r.stderr.trimEnd().split("\n");
+        expect(lines.length, r.stderr).toBe(1);
+        const named =
+          lines[0].startsWith(`softcal: ${file}`) ||
+          lines[0].startsWith(`softcal: ${out}:`) ||
+          lines[0].startsWith(`softcal: ${dir}:`) ||
+          lines[0].startsWith("softcal: toy: expected every unit of the grid");
+        expect(named, lines[0]).toBe(true);
+        // Refused: nothing written at all (the report's folder stays empty, merge's uncreated).
+        expect(fs.existsSync(into) ? fs.readdirSync(into) : []).toEqual([]);
+      }
+      const outside = changedPaths(before, treeOf(root)).filter((p) => !isInsideFolder(p, into));
+      expect(outside).toEqual([]);
+      if (fs.existsSync(into)) {
+        for (const p of treeOf(into).keys()) expect(path.basename(p)).not.toMatch(TEMP_FILE_PATTERN);
+      }
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  );
+
+  test.prop([fc.constantFrom(...targets), damage], { numRuns: runs(25) })(
+    "--resume over the same damages: the undamaged run's CSV bytes or an InputError naming the damaged file",
+    async (target, d) => {
+      const { root, out, dir } = fresh();
+      const reference = Object.fromEntries(
+        fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith(".csv") && f !== "paired.csv")
+          .map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]),
+      );
+      const file = path.join(dir, target);
+      apply(d, file, root);
+      try {
+        const r = await runExperiments({ ...runBase, out, resume: true });
+        expect(r.exitCode).toBe(0);
+        for (const [f, text] of Object.entries(reference))
+          expect(fs.readFileSync(path.join(dir, f), "utf8")).toBe(text);
+      } catch (e) {
+        expectSoftcalError(e);
+        expect(e).toBeInstanceOf(InputError);
+        const m = (e as Error).message;
+        expect(m.startsWith(file) || m.startsWith(dir) || m.startsWith(`--out`), m).toBe(true);
+      }
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  );
+
+  test.prop([fc.constantFrom("experiment" as const, "unitKey" as const), pathComponent], {
+    numRuns: runs(60),
+  })(
+    "a shard's experiment name or unit key replaced by a path-like string: merge refuses it naming config.json, or writes only inside --into",
+    async (where, name) => {
+      const { root, out, dir, into } = fresh();
+      const configFile = path.join(dir, "config.json");
+      const c = JSON.parse(fs.readFileSync(configFile, "utf8")) as {
+        experiment: string;
+        units: { key: string }[];
+      };
+      const oldKey = c.units[0].key;
+      if (where === "experiment") c.experiment = name;
+      else c.units[0].key = name;
+      fs.writeFileSync(configFile, JSON.stringify(c));
+      // The unit records say the same, so they belong to the crafted config.
+      for (const f of fs.readdirSync(path.join(dir, "units"))) {
+        const p = path.join(dir, "units", f);
+        const lines = fs.readFileSync(p, "utf8").split("\n").filter(Boolean);
+        const crafted = lines.map((l) => {
+          const u = JSON.parse(l) as { experiment: string; key: string };
+          if (where === "experiment") u.experiment = name;
+          else if (u.key === oldKey) u.key = name;
+          return `${JSON.stringify(u)}\n`;
+        });
+        fs.writeFileSync(p, crafted.join(""));
+      }
+      const before = treeOf(root);
+      const r = await cli("merge", out, "--into", into, "--no-figures");
+      expect([0, 2], r.stderr).toContain(r.code);
+      const safeName = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && name.length <= 200;
+      const accepted = where === "experiment" ? safeName : name === oldKey;
+      if (accepted) {
+        expect(r.code, r.stderr).toBe(0);
+        expect(fs.readdirSync(into)).toEqual([where === "experiment" ? name : "toy"]);
+      } else {
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr.startsWith(`softcal: ${configFile}: expected `), r.stderr).toBe(true);
+        expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+      }
+      const outside = changedPaths(before, treeOf(root)).filter((p) => !isInsideFolder(p, into));
+      expect(outside).toEqual([]);
+      fs.rmSync(root, { recursive: true, force: true });
     },
   );
 });

@@ -42,7 +42,7 @@ const MAX_DEPTH = 3;
 
 /**
  * Every folder under `root` (itself included, up to 3 levels down) that holds a config.json (a
- * regular file, not a symlink), sorted. Symlinked folders are not followed; a folder is listed
+ * file or a symlink; not a FIFO or another special file), sorted. Symlinked folders are not followed; a folder is listed
  * entry by entry and one of more than `RUN_DIR_MAX_ENTRIES` entries is refused (InputError) — an
  * unreadable folder below the root is skipped.
  */
@@ -62,7 +62,8 @@ export function findRunDirs(root: string): string[] {
       within: root,
     });
     if (entries === undefined) return;
-    if (entries.some((e) => e.isFile() && e.name === "config.json")) {
+    // A symlinked config.json counts too: readConfig follows it only inside the run folder.
+    if (entries.some((e) => (e.isFile() || e.isSymbolicLink()) && e.name === "config.json")) {
       found.push(dir);
       return;
     }
