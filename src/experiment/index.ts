@@ -5,6 +5,28 @@
  * examples. Loading it loads no CLI; figures load vega and resvg only when rendered.
  */
 
+// Tracking across runs: the runs index, comparisons (paired by seed index, or Welch) and the gate.
+export {
+  type ComparisonRow,
+  compareRuns,
+  type Pairing,
+  pairing,
+  type RunComparison,
+} from "../tracking/compare.js";
+export {
+  checkRun,
+  type GateReport,
+  type GateResult,
+  type GateRule,
+  type GateRuleKind,
+  parseRule,
+  parseWhere,
+} from "../tracking/gate.js";
+export { gateJUnit, type JUnitCase, type JUnitSuite, junitXml, xmlEscape } from "../tracking/junit.js";
+export { comparisonMarkdown, gateMarkdown, markdownCell } from "../tracking/markdown.js";
+export { type RunFolder, readRunFolder } from "../tracking/runFolder.js";
+export { indexRuns, type RunIndexEntry } from "../tracking/runIndex.js";
+export { type WelchResult, welchTest } from "../tracking/welch.js";
 // Axes, grids and user modules.
 export {
   type Axis,
@@ -54,6 +76,7 @@ export {
   type MetricRange,
   type MetricSummary,
   quantileSorted,
+  studentTCdf,
   studentTQuantile,
   summarize,
 } from "./stats.js";
