@@ -28,8 +28,11 @@ import { TemperatureScaling, temperatureScale } from "../src/calibration/recalib
 import { VectorScaling } from "../src/calibration/recalibrators/vector.js";
 import { accuracy, nll } from "../src/calibration/scores.js";
 import { InputError, RunError } from "../src/errors.js";
+import { deriveRunSeed, unitContext } from "../src/experiment/seeds.js";
+import { baseModel, unitData } from "../src/experiment/toolkit.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
 import { softmax } from "../src/linalg/softmax.js";
+import { decisionFunction } from "../src/model/predict.js";
 import { expectClose } from "./_shared/expectClose.js";
 
 /** Seeded logits Z = T·L with labels drawn from softmax(L) (so T* ≈ T), n×K (K = 1: binary column). */
@@ -569,6 +572,16 @@ describe("vector scaling: separable sets refuse, others reach a stationary point
     const v = new VectorScaling().fit(Z, y, { logits: true });
     // The optimum is uniform: every row's labels are equally likely, so NLL = log 3 at a = 0.
     expectClose(v.lastFit?.nllAfter as number, Math.log(3), { rtol: 1e-9 }, "NLL at the optimum");
+  });
+
+  it("a degenerate LP the simplex cycles on (temperature's clusters-large, λ = 1e-3, seed index 3) is still decided", () => {
+    // yalps (Dantzig's rule) cycled on this 600-row split's first LP: the reordered or perturbed
+    // retries decide it — not separable (the clusters overlap), so vector scaling fits.
+    const ctx = unitContext({ seed: deriveRunSeed(0, 3), seedIndex: 3 }, false);
+    const d = unitData("clusters-large", ctx);
+    const Z = decisionFunction(baseModel(d.train, { l2: 1e-3, quick: false }), d.calibration.X);
+    expect(vectorScalingSeparation(Z, d.calibration.y).separable).toBe(false);
+    expect(() => new VectorScaling().fit(Z, d.calibration.y, { logits: true })).not.toThrow();
   });
 
   it("the issue's case: a calibration split the model classifies perfectly is refused; quasi-separation too", () => {

@@ -40,7 +40,7 @@ export const SEPARATION_LP_CELLS = 1 << 22;
 
 /** The result of {@link vectorScalingSeparation}. */
 export interface Separation {
-  /** true: separable (no finite minimizer); false: not separable; null: not decided (LP too large). */
+  /** true: separable (no finite minimizer); false: not separable; null: not decided (the LP too large, or the simplex cycled on every attempt). */
   separable: boolean | null;
   /**
    * When separable: a direction d = (a, b) (a = d[0..K), b = d[K..2K)) in the original logits' units
@@ -81,15 +81,45 @@ function standardizeColumns(Z: Matrix): { S: Float64Array; center: Float64Array;
 /**
  * Solves the separability LP on the given rows of standardized logits S (n×K) and returns a
  * separating direction (in standardized units), or null when the rows are not separable.
- * @throws Error when the simplex reports anything but "optimal" (it cannot be unbounded or
- *   infeasible: d = 0 is feasible and the objective is capped).
+ * "undecided" when every attempt cycles.
+ * @throws Error when the simplex reports "unbounded" or "infeasible" (it cannot: d = 0 is feasible
+ *   and the objective is capped).
  */
 function separatingDirection(
   S: Float64Array,
   K: number,
   y: ArrayLike<number>,
   rows: readonly number[],
-): Float64Array | null {
+): Float64Array | null | "undecided" {
+  // yalps pivots by Dantzig's rule without an anti-cycling rule, and this LP is degenerate (every
+  // margin constraint is tight at d = 0), so it can cycle (seen on a 600-row calibration split).
+  // Then the same LP is solved with its rows in reverse order, then with the margin bounds
+  // perturbed to Φd ≥ −ε_r (distinct ε_r ≤ 2ε, the classical cure for degeneracy): that moves a
+  // non-separable optimum from 0 to at most about ε·P (far below the P/2 decision), and leaves a
+  // separable one at exactly P. Every attempt cycling leaves the question undecided.
+  for (const [reverse, eps] of ATTEMPTS) {
+    const d = separatingDirectionOnce(S, K, y, reverse ? [...rows].reverse() : rows, eps);
+    if (d !== "cycled") return d;
+  }
+  return "undecided";
+}
+
+/** Row order and margin perturbation of each LP attempt (see {@link separatingDirection}). */
+const ATTEMPTS: readonly [reverse: boolean, eps: number][] = [
+  [false, 0],
+  [true, 0],
+  [false, 1e-7],
+  [true, 1e-7],
+  [false, 1e-6],
+];
+
+function separatingDirectionOnce(
+  S: Float64Array,
+  K: number,
+  y: ArrayLike<number>,
+  rows: readonly number[],
+  eps: number,
+): Float64Array | null | "cycled" {
   // Column j of d: a_k (j = k) or b_k (j = K + k); coefficients of d_j in each margin row.
   const coefs: [number, number][][] = Array.from({ length: 2 * K }, () => []);
   const objective = new Float64Array(2 * K);
@@ -111,7 +141,9 @@ function separatingDirection(
     }
   }
   const constraints: [number | "sum", { min?: number; max?: number }][] = [];
-  for (let r = 0; r < p; r++) constraints.push([r, { min: 0 }]);
+  // Distinct perturbations ε_r ∈ [ε, 2ε) from a fixed sequence (deterministic).
+  for (let r = 0; r < p; r++)
+    constraints.push([r, { min: eps === 0 ? 0 : -eps * (1 + ((r * 7919) % 997) / 997) }]);
   constraints.push(["sum", { max: p }]);
   // d_j = plus_j − minus_j with plus, minus ≥ 0 (the solver's variables are non-negative).
   const variables: [string, [number | "sum", number][]][] = [];
@@ -124,6 +156,7 @@ function separatingDirection(
     { direction: "maximize", objective: "sum", constraints, variables },
     { includeZeroVariables: true },
   );
+  if (sol.status === "cycled") return "cycled";
   if (sol.status !== "optimal") {
     throw new Error(`vector scaling: the separability LP ended "${sol.status}" (a bug: please report it)`);
   }
@@ -190,6 +223,7 @@ export function vectorScalingSeparation(Z: Matrix, y: ArrayLike<number>): Separa
   }
   for (;;) {
     const d = separatingDirection(S, K, y, rows);
+    if (d === "undecided") return { separable: null, direction: null, lpRows: rows.length };
     if (d === null) return { separable: false, direction: null, lpRows: rows.length };
     const bad = violatedRows(S, n, K, y, d, inLp);
     if (bad.length === 0) {
