@@ -46,24 +46,25 @@ function writeGauss(file: string, n = 160): void {
 describe("your data and your grid", () => {
   const data = path.join(root, "gauss4.csv");
   const out = path.join(root, "own");
+  const sweep = [
+    "run",
+    "l2-sweep",
+    "--data",
+    data,
+    "--label",
+    "species",
+    "--set",
+    "l2=0,0.01",
+    "--seeds",
+    "3",
+    "--no-figures",
+    "--out",
+    out,
+  ];
   beforeAll(() => writeGauss(data));
 
   it("--data CSV --set l2=0,0.01 --seeds 3: exactly 2 × 3 runs, the file fingerprinted in config.json", async () => {
-    const r = await cli(
-      "run",
-      "l2-sweep",
-      "--data",
-      data,
-      "--label",
-      "species",
-      "--set",
-      "l2=0,0.01",
-      "--seeds",
-      "3",
-      "--no-figures",
-      "--out",
-      out,
-    );
+    const r = await cli(...sweep);
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     const runs = rows(path.join(out, "l2-sweep", "runs.csv"));
@@ -86,22 +87,7 @@ describe("your data and your grid", () => {
   it("a changed CSV makes --resume exit 2 naming it, and touches nothing", async () => {
     const before = csvs(out);
     fs.appendFileSync(data, "0.1,0.2,0.3,a\n");
-    const r = await cli(
-      "run",
-      "l2-sweep",
-      "--data",
-      data,
-      "--label",
-      "species",
-      "--set",
-      "l2=0,0.01",
-      "--seeds",
-      "3",
-      "--no-figures",
-      "--out",
-      out,
-      "--resume",
-    );
+    const r = await cli(...sweep, "--resume");
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain(`data file ${data}: its content changed`);
