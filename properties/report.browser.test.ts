@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type BrowserContext, chromium } from "playwright-core";
+import type { TopLevelSpec } from "vega-lite";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { barSpec } from "../src/plot/bar.js";
 import { htmlPage } from "../src/plot/html.js";
@@ -301,5 +302,59 @@ describe.runIf(haveChromium)("HTML report in headless chromium", () => {
     await page.close();
     expect(problems).toEqual([]);
     expect(network).toEqual([]);
+  });
+
+  test("a spec's usermeta cannot change the page's embed options (no actions menu, no injected source header)", async () => {
+    if (context === undefined) throw new Error("browser did not start");
+    // vega-embed merges usermeta.embedOptions over the page's options: this spec asks for the
+    // actions menu (whose "View Source" writes sourceHeader into a page as HTML) and a canvas.
+    const usermeta = {
+      embedOptions: { actions: true, renderer: "canvas", sourceHeader: "<script>window.pwned = 1</script>" },
+    };
+    const hostile = {
+      ...(barSpec([{ category: "a", value: 1 }], { title: "t", yTitle: "y" }) as object),
+      usermeta,
+    } as unknown as TopLevelSpec;
+    const html = htmlPage({
+      title: "usermeta",
+      sections: [{ heading: "h", figures: [{ title: "f", spec: hostile }] }],
+    });
+    // Control: the same page with both protections undone (usermeta put back, the page script's
+    // delete removed) shows the menu — so the check below can fail.
+    const specJson = /<script type="application\/json" id="spec-0">(.*?)<\/script>/s.exec(html)?.[1] ?? "";
+    const unprotected = html
+      .replace(specJson, () => JSON.stringify({ ...JSON.parse(specJson), usermeta }).replace(/</g, "\\u003c"))
+      .replace('if (spec !== null && typeof spec === "object") delete spec.usermeta;', "");
+    expect(unprotected).not.toBe(html);
+    const look = async (page: string, name: string) => {
+      const file = join(dir, `${name}.html`);
+      writeFileSync(file, page);
+      const tab = await context!.newPage();
+      await tab.goto(pathToFileURL(file).href, { waitUntil: "load" });
+      await tab.waitForSelector('body[data-figures-rendered="true"]', { timeout: 10_000 });
+      // A string expression: this file is type-checked without the DOM library.
+      const seen = await tab.evaluate(`({
+        actions: document.querySelectorAll(".vega-actions, details").length,
+        hasActions: document.querySelectorAll(".has-actions").length,
+        svg: document.querySelectorAll("#figure-0 svg").length,
+        canvas: document.querySelectorAll("#figure-0 canvas").length,
+        pwned: window.pwned ?? null,
+      })`);
+      await tab.close();
+      return seen;
+    };
+    expect(await look(html, "usermeta")).toEqual({
+      actions: 0,
+      hasActions: 0,
+      svg: 1,
+      canvas: 0,
+      pwned: null,
+    });
+    const control = (await look(unprotected, "usermeta-unprotected")) as {
+      hasActions: number;
+      canvas: number;
+    };
+    expect(control.hasActions).toBe(1);
+    expect(control.canvas).toBe(1);
   });
 });
