@@ -18,8 +18,10 @@ import { fileURLToPath } from "node:url";
 import type { TopLevelSpec } from "vega-lite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../src/errors.js";
+import { mergeRuns } from "../src/experiment/merge.js";
 import { RUN_FILE_LIMITS } from "../src/experiment/runFiles.js";
 import { runExperiments } from "../src/experiment/runner.js";
+import type { Experiment } from "../src/experiment/types.js";
 import { htmlPage } from "../src/plot/html.js";
 import { cli } from "./_shared/cli.js";
 import { toyRun } from "./_shared/runs.js";
@@ -401,6 +403,56 @@ describe("figure specs cannot change the page's embed options", () => {
       expect(Object.keys(specs[0] as object)).not.toContain("usermeta");
       expect(fs.readFileSync(page, "utf8")).not.toContain("window.pwned");
     }
+  });
+});
+
+describe("unit records whose extras the experiment's figures cannot use", () => {
+  it("merge refuses them before writing anything (exit 2 naming the source folders), not an internal error", async () => {
+    // An experiment whose figure reads its units' extras, as the built-in ones do.
+    const curves: Experiment = {
+      ...toy2,
+      name: "curves",
+      run: (point, ctx) => ({
+        metrics: { score: ctx.seedIndex },
+        extras: { curve: [1, 2, point.k as number] },
+      }),
+      figures: ({ runs }) => [
+        {
+          name: "curves",
+          spec: {
+            mark: "line",
+            data: { values: runs.flatMap((r) => (r.result.extras?.curve as number[]).map((y) => ({ y }))) },
+          },
+        },
+      ],
+    };
+    const root = tmp();
+    await runExperiments({ ...toyRun, experiments: [curves], seeds: 2, out: path.join(root, "s1") });
+    const units = path.join(root, "s1", "curves", "units");
+    for (const f of fs.readdirSync(units)) {
+      const lines = fs.readFileSync(path.join(units, f), "utf8").split("\n").filter(Boolean);
+      const crafted = lines.map((l) => {
+        const u = JSON.parse(l);
+        u.result.extras = { curve: "not a list" };
+        return `${JSON.stringify(u)}\n`;
+      });
+      fs.writeFileSync(path.join(units, f), crafted.join(""));
+    }
+    const into = path.join(tmp(), "merged");
+    await expect(
+      mergeRuns(root, {
+        into,
+        experiments: [curves],
+        figures: true,
+        render,
+        logger: { info() {}, warn() {} },
+      }),
+    ).rejects.toThrow(
+      new RegExp(
+        `^${regexEscape(path.join(root, "s1", "curves"))}: expected unit records whose results experiment "curves" can aggregate; got records its figures fail on \\(.*is not a function\\)$`,
+      ),
+    );
+    expect(fs.existsSync(into)).toBe(false);
   });
 });
 

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { cellLocation, parseCsvTable, showValue } from "../data/csv.js";
-import { InputError, RunError } from "../errors.js";
+import { InputError, RunError, SoftcalError } from "../errors.js";
 import { ensureDir, fsErrorReason, writeFileAtomic } from "../io/atomic.js";
 import { acquireLock } from "../io/lock.js";
 import { fileKindText, readDirBounded } from "../io/readBounded.js";
@@ -33,7 +33,7 @@ import {
 import { environmentFields, type Manifest, readManifest } from "./manifest.js";
 import { parseRunJson, RUN_DIR_MAX_ENTRIES, readRunDir, readRunText } from "./runFiles.js";
 import { checkOutFolder, stderrLogger } from "./runner.js";
-import type { Experiment } from "./types.js";
+import type { CompletedRun, Experiment } from "./types.js";
 import { writeBatch } from "./unitBatch.js";
 import { formatCell } from "./unitCsv.js";
 
@@ -75,6 +75,48 @@ export function findRunDirs(root: string): string[] {
   };
   walk(root, 0);
   return found.sort();
+}
+
+/**
+ * Runs the experiment's `tables` (and `figures`, if they are drawn) over the records to merge, before
+ * anything is written: the records come from other machines, and their `extras` — free-form data
+ * for figures that no engine check covers — may not be what the experiment's code expects. An
+ * error there (a crafted or foreign record; an honest run's records aggregate the same way on the
+ * machine that ran them) is an InputError naming the source folders, instead of an internal error
+ * after the CSVs were written. Cost: one extra evaluation of the experiment's tables and figure specs
+ * (no rendering).
+ */
+function checkExperimentCanAggregate(
+  exp: Experiment | undefined,
+  config: RunConfig,
+  units: readonly UnitRecord[],
+  figures: boolean,
+  sources: readonly string[],
+): void {
+  if (exp === undefined) return;
+  // The input writeAggregates gives the experiment (aggregate.ts).
+  const runs: CompletedRun[] = units.map((u) => ({
+    point: config.grid[u.pointIndex],
+    pointIndex: u.pointIndex,
+    seedIndex: u.seedIndex,
+    seed: u.seed,
+    result: u.result,
+  }));
+  const step = (what: string, f: (() => unknown) | undefined) => {
+    try {
+      f?.();
+    } catch (err) {
+      if (err instanceof SoftcalError) throw err;
+      const message = String((err as Error)?.message ?? err).split("\n")[0];
+      throw new InputError(
+        `expected unit records whose results experiment "${exp.name}" can aggregate; got records its ${what} fail on (${message})`,
+        { file: sources.join(", ") },
+      );
+    }
+  };
+  const input = { points: config.grid, runs };
+  step("tables", exp.tables && (() => exp.tables?.(input)));
+  if (figures) step("figures", exp.figures && (() => exp.figures?.(input)));
 }
 
 /** True if two paths name the same folder (after resolving `.`/`..`, not symlinks). */
@@ -234,6 +276,13 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
       );
     }
     const sources = list.map((s) => s.dir);
+    checkExperimentCanAggregate(
+      opts.experiments?.find((e) => e.name === name),
+      config,
+      units,
+      opts.figures ?? true,
+      sources,
+    );
     // `name` is an experiment name checked by readConfig (letters, digits, ".", "_", "-"; not
     // starting with "."), so the target is one folder inside `into` (or `dir`) — never outside.
     const base = opts.into ?? dir;
