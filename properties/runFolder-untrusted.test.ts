@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { fc, test } from "@fast-check/vitest";
 import type { TopLevelSpec } from "vega-lite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../src/errors.js";
@@ -22,6 +23,7 @@ import { mergeRuns } from "../src/experiment/merge.js";
 import { RUN_FILE_LIMITS } from "../src/experiment/runFiles.js";
 import { runExperiments } from "../src/experiment/runner.js";
 import type { Experiment } from "../src/experiment/types.js";
+import { formatBytes, jsonTooDeep } from "../src/io/readBounded.js";
 import { htmlPage } from "../src/plot/html.js";
 import { cli } from "./_shared/cli.js";
 import { toyRun } from "./_shared/runs.js";
@@ -90,6 +92,57 @@ function freshRun(): { out: string; dir: string } {
   fs.cpSync(template, out, { recursive: true });
   return { out, dir: path.join(out, "toy") };
 }
+
+describe("the bounded reader's checks", () => {
+  /** Nesting depth of a parsed JSON value (arrays and objects count one level each). */
+  function depthOf(v: unknown): number {
+    if (v === null || typeof v !== "object") return 0;
+    return 1 + Math.max(0, ...Object.values(v as object).map(depthOf));
+  }
+  // Strings full of brackets, quotes and backslashes: only structure may count.
+  const tricky = fc
+    .jsonValue({ maxDepth: 6 })
+    .chain((v) =>
+      fc
+        .array(fc.constantFrom("[", "]", "{", "}", '"', "\\", "a"), { maxLength: 6 })
+        .map((cs) => (Array.isArray(v) ? [...v, cs.join("")] : { s: cs.join(""), v })),
+    );
+  test.prop([tricky, fc.integer({ min: 0, max: 8 }), fc.boolean()])(
+    "jsonTooDeep(text, d) is undefined exactly when the value nests at most d levels; else it points at the bracket that goes deeper",
+    (value, d, pretty) => {
+      const text = pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value);
+      const at = jsonTooDeep(text, d);
+      expect(at === undefined).toBe(depthOf(value) <= d);
+      if (at !== undefined) {
+        const line = text.split("\n")[at.line - 1];
+        expect("[{").toContain(line[at.column - 1]);
+        // The prefix up to and including that bracket opens d + 1 levels (brackets in strings aside).
+        const lines = text.split("\n");
+        const prefix = [...lines.slice(0, at.line - 1), line.slice(0, at.column)].join("\n");
+        expect(jsonTooDeep(prefix, d)).toEqual(at);
+        expect(jsonTooDeep(prefix.slice(0, -1), d)).toBeUndefined();
+      }
+    },
+  );
+
+  it("formatBytes: whole units as they are, the exact count otherwise", () => {
+    expect(formatBytes(0)).toBe("0 bytes");
+    expect(formatBytes(1)).toBe("1 byte");
+    expect(formatBytes(4096)).toBe("4 KiB");
+    expect(formatBytes(RUN_FILE_LIMITS.table)).toBe("64 MiB");
+    expect(formatBytes(RUN_FILE_LIMITS.table + 1)).toBe("64.0 MiB (67108865 bytes)");
+  });
+
+  it("an oversized file is refused by its size before a byte is read", async () => {
+    const { out, dir } = freshRun();
+    const file = path.join(dir, "summary.csv");
+    sparse(file, RUN_FILE_LIMITS.table + 1);
+    const r = await cli("report", out);
+    expect(r.stderr).toBe(
+      `softcal: ${file}: expected a CSV table of a softcal run of at most 64 MiB; got 64.0 MiB (67108865 bytes)\n`,
+    );
+  });
+});
 
 describe("report over a damaged run folder: exit 2, one line naming the file, no page written", () => {
   const cases: { name: string; file: string; damage: (f: string, dir: string) => void }[] = [

@@ -30,9 +30,13 @@ export interface BoundedReadOptions {
   within: string;
 }
 
-/** A size in words: bytes below 1 KiB, else KiB or MiB with up to one decimal. */
+/**
+ * A size in words: bytes below 1 KiB, else whole KiB or MiB, or one decimal and the exact count.
+ * @example formatBytes(64 * 2 ** 20) // "64 MiB"; formatBytes(64 * 2 ** 20 + 1) // "64.0 MiB (67108865 bytes)"
+ */
 export function formatBytes(n: number): string {
-  const unit = (v: number, u: string) => `${Number.isInteger(v) ? v : v.toFixed(1)} ${u}`;
+  const unit = (v: number, u: string) =>
+    Number.isInteger(v) ? `${v} ${u}` : `${v.toFixed(1)} ${u} (${n} bytes)`;
   if (n >= 1024 * 1024) return unit(n / (1024 * 1024), "MiB");
   if (n >= 1024) return unit(n / 1024, "KiB");
   return `${n} byte${n === 1 ? "" : "s"}`;
@@ -98,10 +102,11 @@ export function realPathInside(file: string, within: string, what: string): stri
  * Reads a regular file inside `within` as UTF-8 text, refusing anything else before reading (see
  * the module doc): undefined if there is no file at `file`.
  *
- * Errors: {@link InputError} `<file>: expected <what> (a regular file); got a FIFO (named pipe)`
- * (or a character device, a folder, …), `…; got a symlink leading out of it (to /dev/zero)`,
- * `<file>: expected <what> of at most 64 MiB; got 70 MiB`, `<file>: expected <what> in UTF-8; got
- * invalid UTF-8`, or a file-system reason (permission denied, …).
+ * Errors: {@link InputError} `<file>: expected <what>; got a FIFO (named pipe), not a regular file`
+ * (or a character device, a folder, …), `<file>: expected <what> inside <within>; got a symlink
+ * leading out of it (to /dev/zero)`, `…; got a symlink to a missing file`, `…; got a symlink loop`,
+ * `<file>: expected <what> of at most 64 MiB; got 70 MiB`, `<file>: expected <what>; got invalid
+ * UTF-8`, or a file-system reason (permission denied, …).
  * Cost: O(size), at most `maxBytes` read.
  *
  * @example
