@@ -723,9 +723,10 @@ describe("existing runs and bad input", () => {
     const r = await runExperiments({ ...base, out, force: true, seeds: 2 });
     expect(r.exitCode).toBe(0);
     expect(fs.readdirSync(path.join(dir, "units")).filter((f) => f.includes("-s2"))).toEqual([]);
-    // and resuming a completed run is a no-op that rewrites identical aggregates
+    // and resuming a completed run is a no-op: its aggregates are current (runOutputs.test.ts)
     const again = await runExperiments({ ...base, out, seeds: 2, resume: true });
     expect(again.experiments[0].unitsRun).toBe(0);
+    expect(again.experiments[0].aggregatesReused).toBe(true);
   });
 
   it("bad numbers and a bad --out are InputErrors and write nothing", async () => {
