@@ -437,17 +437,19 @@ function checkExisting(
         file: path.join(dir, name),
       });
   }
-  const there = readConfig(dir);
+  let there = readConfig(dir);
   if (!there) {
     const foreign = foreignEntries(dir);
-    if (foreign.length > 0) {
+    // A shard sharing this folder may have written config.json since the read above.
+    if (foreign.length > 0) there = readConfig(dir);
+    if (!there && foreign.length > 0) {
       const more = foreign.length > 1 ? ` and ${foreign.length - 1} more` : "";
       throw new InputError(
         `expected a softcal run folder (with its config.json) or an empty folder; got a folder holding ${foreign[0]}${more}, which softcal did not write — choose another --out, or move those files away`,
         { file: dir },
       );
     }
-    return;
+    if (!there) return;
   }
   if (opts.force) return;
   const holdsRun = opts.shard ? fs.existsSync(path.join(dir, manifestName(opts.shard))) : true;
