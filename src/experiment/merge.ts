@@ -402,7 +402,7 @@ const SHARD_MANIFEST_RE = /^manifest\.shard-([1-9][0-9]{0,5})-of-([1-9][0-9]{0,5
  * manifests (`checkManifest`) — the experiment the config names, a shard manifest's `shard` the
  * one its file name says; summary.csv (one row per grid point, of the header's width, parameters
  * equal to the grid's, the parameters, `n`, then `<metric>_<statistic>` columns and `notes`, numbers
- * as softcal writes them); figure names (letters, digits, `.`, `_`, `-`).
+ * as softcal writes them); figure names (letters, digits, `.`, `_`, `-`; hidden files are skipped).
  * Cost: reads each run's small files.
  */
 export function listRuns(dir: string): RunInfo[] {
@@ -441,7 +441,8 @@ export function listRuns(dir: string): RunInfo[] {
     shardManifests.sort((a, b) => a.manifest.shard!.count - b.manifest.shard!.count || a.index - b.index);
     const summary = readSummary(d, config);
     const figures = (readRunDir(path.join(d, "figures"), d) ?? [])
-      .filter((n) => /\.(svg|png)$/.test(n))
+      // Hidden files (temp files, macOS "._" copies) are no figures.
+      .filter((n) => !n.startsWith(".") && /\.(svg|png)$/.test(n))
       .map((n) => {
         if (!isRunName(n.replace(/\.(svg|png)$/, "")))
           throw new InputError(`expected a figure name (${NAME_RE}); got another file name`, {
