@@ -20,6 +20,13 @@ export function runs(n: number): number {
 /** True under `npm run test:thorough` (SOFTCAL_THOROUGH=1, or a numRuns factor above 1). */
 export const THOROUGH = process.env.SOFTCAL_THOROUGH === "1" || RUNS_FACTOR > 1;
 
+/**
+ * The working directory the run started in (this module loads in the setup file, before any
+ * test): replay commands are relative to it even when a test has changed directory meanwhile
+ * (the CLI fuzz runs in a temp folder).
+ */
+const START_DIR = process.cwd();
+
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -30,7 +37,7 @@ function regexEscape(s: string): string {
 
 /**
  * The command that replays a failure: `FC_SEED=… FC_PATH=… npx vitest run <file> -t '<name>'`.
- * `file` is made relative to the working directory; `-t` gets the test's own name (without
+ * `file` is made relative to the directory the run started in; `-t` gets the test's own name (without
  * the `(with seed=…)` suffix @fast-check/vitest adds), regex-escaped, so only that property runs.
  */
 export function replayCommand(
@@ -42,7 +49,7 @@ export function replayCommand(
   const parts = [`FC_SEED=${seed}`];
   if (counterexamplePath) parts.push(`FC_PATH=${counterexamplePath}`);
   parts.push("npx vitest run");
-  if (testPath) parts.push(path.relative(process.cwd(), testPath) || testPath);
+  if (testPath) parts.push(path.relative(START_DIR, testPath) || testPath);
   if (testName) {
     const leaf = testName.split(" > ").pop() ?? testName;
     const name = leaf.replace(/ \(with seed=-?\d+\)$/, "");
