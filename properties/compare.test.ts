@@ -501,7 +501,7 @@ describe("softcal compare on real l2-sweep runs", () => {
     const c = await json(a, copy);
     const d = await json(a, same);
     expect(c.rows).toEqual(d.rows);
-    expect(c.b.status).toBe("no manifest.json (written by shards)");
+    expect(c.b.status).toBe("no manifest.json");
   });
 
   it("a folder merged from shards compares as the unsharded run it equals", async () => {

@@ -311,7 +311,7 @@ export function compareRuns(
   if (ca.experiment !== cb.experiment)
     notes.push(`different experiments: ${ca.experiment} vs ${cb.experiment}`);
   if (ca.quick !== cb.quick)
-    notes.push(`--quick in run ${ca.quick ? "A" : "B"} only (fewer optimizer iterations)`);
+    notes.push(`--quick in run ${ca.quick ? "A" : "B"} only (its smaller grids and settings)`);
   if (ca.seeds !== cb.seeds) notes.push(`${ca.seeds} seeds in A, ${cb.seeds} in B`);
   return {
     a: runLabel(a),

@@ -29,7 +29,7 @@ export interface RunFolder {
   /** The folder as given. */
   dir: string;
   config: RunConfig;
-  /** manifest.json, if the folder has one (a folder written by shards only has none). */
+  /** manifest.json, if the folder has one (a folder written by shards only, or a copy of config.json and runs.csv, has none). */
   manifest: Manifest | undefined;
   /**
    * `values[point][metric][seedIndex]`: each unit's metric from runs.csv (point and metric indices
@@ -41,7 +41,7 @@ export interface RunFolder {
 
 /** How a run ended, in words: the manifest's status, or what a folder without one holds. */
 export function runStatus(run: Pick<RunFolder, "manifest">): string {
-  return run.manifest ? run.manifest.status.toLowerCase() : "no manifest.json (written by shards)";
+  return run.manifest ? run.manifest.status.toLowerCase() : "no manifest.json";
 }
 
 /**
