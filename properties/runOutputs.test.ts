@@ -481,6 +481,39 @@ describe("--resume skips what is complete and current", () => {
     },
   );
 
+  it("killed every 7 writes, resume after resume gets past the finished first experiment and completes", async () => {
+    // Each attempt dies at its 7th file write (every later write fails too, as after a kill). A
+    // resume that redid a finished experiment's aggregates (runs, summary, reliability, its table,
+    // manifests) spent its writes there and never reached the next experiment: it looped forever.
+    const out = tmp();
+    const opts = { ...base, figures: false, out };
+    await runExperiments({ ...opts, experiments: [toy] });
+    const toyFiles = allFilesBut(path.join(out, "toy"));
+    let attempts = 0;
+    for (; attempts < 30; attempts++) {
+      let writes = 0;
+      const rewritten: string[] = [];
+      const write: WriteFile = (file, data, o) => {
+        if (++writes >= 7) throw new Error("killed");
+        if (file.startsWith(path.join(out, "toy") + path.sep) && !/manifest|config/.test(file))
+          rewritten.push(file);
+        writeFileAtomic(file, data, o);
+      };
+      const r = await runExperiments({ ...opts, resume: true, writeFile: write }).then(
+        (x) => x.exitCode,
+        (e: Error) => e.message,
+      );
+      expect(rewritten).toEqual([]);
+      if (r === 0) break;
+      expect(r).toBe("killed");
+    }
+    expect(attempts).toBeLessThan(30);
+    expect(allFilesBut(path.join(out, "toy"))).toEqual(toyFiles);
+    const reference = tmp();
+    await runExperiments({ ...opts, out: reference });
+    expect(snapshot(path.join(out, "toy2"))).toEqual(snapshot(path.join(reference, "toy2")));
+  });
+
   it("the aggregates of an interrupted or failed run are not written, and the outcome says why (no mention of shards)", async () => {
     const out = tmp();
     const ac = new AbortController();

@@ -248,9 +248,10 @@ export function recordedFigures(record: AggregatesRecord, dir: string): string[]
  * `writeAggregates`, then call {@link AggregatesRecorder.finish}.
  *
  * `fields` is the manifest object (its `outputs` and `aggregates` are updated in place) and
- * `persist` writes it. The manifest is written before a file of a name not yet in `outputs`
- * (so `--force` can always find it), after each figure's last file (so an interrupted
- * aggregation keeps its finished figures), and by the caller at the end. When `previous` (the
+ * `persist` writes it. The manifest is written before each file whose name or hash it does not
+ * record yet — so `--force` can always find the file, and an interrupted aggregation keeps every
+ * file it finished (each run of kills makes progress: a resume writes again only files not on
+ * disk as recorded) — and by the caller at the end. When `previous` (the
  * record found on disk) was made by this version from the same units, a file whose bytes on disk
  * are already the ones to write is not written again, and a figure whose three files on disk
  * match it is not drawn again. A table or figure name no manifest in the folder recorded
@@ -259,6 +260,8 @@ export function recordedFigures(record: AggregatesRecord, dir: string): string[]
 export class AggregatesRecorder {
   readonly record: AggregatesRecord;
   private readonly reuse: AggregatesRecord | undefined;
+  /** The file hashes the manifest on disk records (what was last persisted). */
+  private persisted: Record<string, string>;
 
   constructor(
     private readonly dir: string,
@@ -280,6 +283,8 @@ export class AggregatesRecorder {
       files: { ...this.reuse?.files },
       complete: false,
     };
+    // The manifest on disk still holds `previous` (written when the attempt started).
+    this.persisted = { ...this.reuse?.files };
     fields.outputs ??= [];
     fields.aggregates = this.record;
   }
@@ -292,25 +297,27 @@ export class AggregatesRecorder {
     const unrecorded = names.filter(
       (n) => isOutputName(n) && !FIXED_RUN_FILES.includes(n) && !this.outputs.includes(n),
     );
-    this.record.files[rel] = h;
-    if (unrecorded.length > 0) {
-      if (!this.folder.legacy) {
-        for (const n of unrecorded) {
-          if (this.folder.outputs.includes(n)) continue;
-          const there = path.join(this.dir, n);
-          if (fs.existsSync(there) || isSymlink(there)) {
-            throw new InputError(
-              "expected no file here (the run writes one of that name, and no softcal run recorded writing this one); got one — move it away, then run again with --resume",
-              { file: there },
-            );
-          }
+    if (unrecorded.length > 0 && !this.folder.legacy) {
+      for (const n of unrecorded) {
+        if (this.folder.outputs.includes(n)) continue;
+        const there = path.join(this.dir, n);
+        if (fs.existsSync(there) || isSymlink(there)) {
+          throw new InputError(
+            "expected no file here (the run writes one of that name, and no softcal run recorded writing this one); got one — move it away, then run again with --resume",
+            { file: there },
+          );
         }
       }
-      this.outputs.push(...unrecorded);
+    }
+    this.outputs.push(...unrecorded);
+    this.record.files[rel] = h;
+    // Record first, then write: a kill in between leaves a recorded hash the file does not have
+    // (redone next time), never a file the manifest does not name.
+    if (unrecorded.length > 0 || this.persisted[rel] !== h) {
       this.persist();
+      this.persisted = { ...this.record.files };
     }
     if (!(this.reuse?.files[rel] === h && fileHash(file) === h)) this.write(file, data, options);
-    if (rel.endsWith(".vl.json")) this.persist();
   };
 
   /** A renderer that takes a figure already on disk (matching the reusable record) instead of drawing it. */
