@@ -598,8 +598,22 @@ describe("fuzz: run folders as untrusted input", () => {
 
   /** Applies `d` to `file` (inside run folder `dir`); `root` holds the files "outside" the run folder. */
   function apply(d: Damage, file: string, root: string): void {
-    const existed = fs.existsSync(file);
-    const original = existed && fs.statSync(file).isFile() ? fs.readFileSync(file) : Buffer.from("{}\n");
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(file);
+    } catch {
+      st = undefined;
+    }
+    if (d.kind === "symlink" && d.to === "inside") {
+      // The file (or folder) moved to a hidden name beside it and linked back: a symlink softcal
+      // follows, so the run folder stays valid. Nothing there: nothing to link.
+      if (st === undefined) return;
+      const moved = path.join(path.dirname(file), `.moved-${path.basename(file)}`);
+      fs.renameSync(file, moved);
+      fs.symlinkSync(path.basename(moved), file);
+      return;
+    }
+    const original = st?.isFile() ? fs.readFileSync(file) : Buffer.from("{}\n");
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.rmSync(file, { recursive: true, force: true });
     switch (d.kind) {
@@ -607,16 +621,10 @@ describe("fuzz: run folders as untrusted input", () => {
         if (d.to === "/dev/null") fs.symlinkSync("/dev/null", file);
         else if (d.to === "dangling") fs.symlinkSync(`${file}.missing`, file);
         else if (d.to === "loop") fs.symlinkSync(path.basename(file), file);
-        else if (d.to === "outside") {
+        else {
           const copy = path.join(root, `outside-${path.basename(file)}`);
           fs.writeFileSync(copy, original);
           fs.symlinkSync(copy, file);
-        } else {
-          // A copy inside the run folder: a symlink softcal follows (the folder stays valid).
-          const copy = path.join(path.dirname(file), `.copy-${path.basename(file)}`);
-          if (existed) fs.writeFileSync(copy, original);
-          else fs.mkdirSync(copy);
-          fs.symlinkSync(path.basename(copy), file);
         }
         return;
       }
