@@ -474,7 +474,9 @@ describe("unit records whose extras the experiment's figures cannot use", () => 
           name: "curves",
           spec: {
             mark: "line",
-            data: { values: runs.flatMap((r) => (r.result.extras?.curve as number[]).map((y) => ({ y }))) },
+            data: {
+              values: runs.flatMap((r) => (r.result.extras as { curve: number[] }).curve.map((y) => ({ y }))),
+            },
           },
         },
       ],
@@ -525,5 +527,19 @@ describe("shards in one folder", () => {
     const r = await cli("merge", root, "--into", into, "--no-figures");
     expect(r.code, r.stderr).toBe(0);
     expect(fs.readdirSync(into).sort()).toEqual(["toy", "toy2"]);
+  });
+
+  it("merge in place through a symlink the user names: the folder they named is theirs to follow", async () => {
+    const out = tmp();
+    await runExperiments({ ...toyRun, experiments: [toy2], seeds: 2, out, shard: { index: 1, count: 2 } });
+    await runExperiments({ ...toyRun, experiments: [toy2], seeds: 2, out, shard: { index: 2, count: 2 } });
+    const link = path.join(tmp(), "link-to-run");
+    fs.symlinkSync(path.join(out, "toy2"), link);
+    const r = await cli("merge", link, "--no-figures");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`toy2: 6 units from 1 folder(s) → ${link}\n`);
+    expect(JSON.parse(fs.readFileSync(path.join(out, "toy2", "manifest.json"), "utf8")).mergedFrom).toEqual([
+      link,
+    ]);
   });
 });

@@ -42,9 +42,9 @@ const MAX_DEPTH = 3;
 
 /**
  * Every folder under `root` (itself included, up to 3 levels down) that holds a config.json (a
- * file or a symlink; not a FIFO or another special file), sorted. Symlinked folders are not followed; a folder is listed
- * entry by entry and one of more than `RUN_DIR_MAX_ENTRIES` entries is refused (InputError) — an
- * unreadable folder below the root is skipped.
+ * file or a symlink; not a FIFO or another special file), sorted. Symlinked folders are not
+ * followed; a folder is listed entry by entry and one of more than `RUN_DIR_MAX_ENTRIES` entries
+ * is refused (InputError) — an unreadable folder below the root is skipped.
  */
 export function findRunDirs(root: string): string[] {
   const found: string[] = [];
@@ -102,9 +102,9 @@ function checkExperimentCanAggregate(
     seed: u.seed,
     result: u.result,
   }));
-  const step = (what: string, f: (() => unknown) | undefined) => {
+  const step = (what: string, f: () => unknown) => {
     try {
-      f?.();
+      f();
     } catch (err) {
       if (err instanceof SoftcalError) throw err;
       const message = String((err as Error)?.message ?? err).split("\n")[0];
@@ -115,8 +115,8 @@ function checkExperimentCanAggregate(
     }
   };
   const input = { points: config.grid, runs };
-  step("tables", exp.tables && (() => exp.tables?.(input)));
-  if (figures) step("figures", exp.figures && (() => exp.figures?.(input)));
+  step("tables", () => exp.tables?.(input));
+  if (figures) step("figures", () => exp.figures?.(input));
 }
 
 /** True if two paths name the same folder (after resolving `.`/`..`, not symlinks). */
@@ -125,11 +125,12 @@ function samePath(a: string, b: string): boolean {
 }
 
 /**
- * Refuses to write a run into `target` unless `target`, `target/units` and `target/figures` are
- * each absent or a real folder — a symlink there (e.g. in a shard folder from elsewhere, merged in
- * place) would send the merged files out of the folder the user named.
+ * Refuses to write a run into `target` unless `target` (when it is not the folder the user named
+ * itself), `target/units` and `target/figures` are each absent or a real folder — a symlink there
+ * (e.g. in a shard folder from elsewhere, merged in place) would send the merged files out of the
+ * folder the user named — and `target/.lock` is absent or a regular file.
  */
-function checkTargetFolder(target: string): void {
+function checkTargetFolder(target: string, named: boolean): void {
   const kind = (p: string): fs.Stats | undefined => {
     try {
       return fs.lstatSync(p);
@@ -137,7 +138,7 @@ function checkTargetFolder(target: string): void {
       return undefined; // absent: created as a real folder (or file)
     }
   };
-  for (const d of [target, unitsDir(target), path.join(target, "figures")]) {
+  for (const d of [...(named ? [] : [target]), unitsDir(target), path.join(target, "figures")]) {
     const st = kind(d);
     if (st !== undefined && !st.isDirectory()) {
       throw new InputError(`expected a folder to write the merged run into; got ${fileKindText(st)}`, {
@@ -202,10 +203,17 @@ export interface MergedRun {
  * is that experiment's run folder, else `<dir>/<name>`. The CSVs are byte-identical to an
  * unsharded run of the same config.
  *
- * Errors (InputError): no run folder under `dir`; configs that differ (names the two config files
- * and the first difference); missing units (`expected every unit of the grid; got 3 of 40
- * missing (first: p1-s0)`); a unit whose copies differ, in the shards or in the target (the
- * experiment is not deterministic).
+ * Run folders are untrusted input (they come from other machines): every file is read bounded
+ * and validated (`readConfig`, `readUnits`; runFiles.ts), the experiment name — the only part of a
+ * run folder that becomes a path — must be a plain name, and nothing is written outside the target.
+ *
+ * Errors (InputError): no run folder under `dir`; a config, unit file or folder refused as
+ * untrusted input (names the file); configs that differ (names the two config files and the first
+ * difference); missing units (`expected every unit of the grid; got 3 of 40 missing (first:
+ * p1-s0)`); a unit whose copies differ, in the shards or in the target (the experiment is not
+ * deterministic); records whose results the experiment's tables or figures fail on (names the
+ * source folders); a target whose `units/` or `figures/` is not a real folder, or whose `.lock` is
+ * not a regular file.
  * Cost: reads every unit file once; O(total units).
  *
  * @example
@@ -234,6 +242,7 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
     target: string;
     units: UnitRecord[];
     texts: string[];
+    inPlace: boolean;
   }[] = [];
   for (const [name, list] of groups) {
     const config = list[0].config;
@@ -290,13 +299,13 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
     const target = inPlace ? dir : path.join(base, name);
     if (!inPlace && path.dirname(path.resolve(target)) !== path.resolve(base))
       throw new Error(`mergeRuns: target ${target} is not a folder of ${base}`);
-    checkTargetFolder(target);
-    jobs.push({ name, config, sources, target, units, texts });
+    checkTargetFolder(target, inPlace);
+    jobs.push({ name, config, sources, target, units, texts, inPlace });
   }
 
   const merged: MergedRun[] = [];
   for (const job of jobs) {
-    checkTargetFolder(job.target);
+    checkTargetFolder(job.target, job.inPlace);
     ensureDir(unitsDir(job.target));
     const lock = acquireLock(path.join(job.target, ".lock"), job.target);
     try {
