@@ -529,6 +529,24 @@ describe("shards in one folder", () => {
     expect(fs.readdirSync(into).sort()).toEqual(["toy", "toy2"]);
   });
 
+  it("merge into a target whose figures/ is a symlink out of it: refused before anything is written", async () => {
+    const out = tmp();
+    await runExperiments({ ...toyRun, experiments: [toy], seeds: 2, out });
+    const root = tmp();
+    const into = path.join(root, "into");
+    const elsewhere = path.join(root, "elsewhere");
+    fs.mkdirSync(path.join(into, "toy"), { recursive: true });
+    fs.mkdirSync(elsewhere);
+    fs.symlinkSync(elsewhere, path.join(into, "toy", "figures"));
+    const r = await cli("merge", out, "--into", into);
+    expect(r.stderr).toBe(
+      `softcal: ${path.join(into, "toy", "figures")}: expected a folder to write a run into; got a symlink\n`,
+    );
+    expect(r.code).toBe(2);
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+    expect(fs.readdirSync(path.join(into, "toy"))).toEqual(["figures"]);
+  });
+
   it("merge in place through a symlink the user names: the folder they named is theirs to follow", async () => {
     const out = tmp();
     await runExperiments({ ...toyRun, experiments: [toy2], seeds: 2, out, shard: { index: 1, count: 2 } });

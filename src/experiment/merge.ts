@@ -7,7 +7,7 @@ import { cellLocation, parseCsvTable, showValue } from "../data/csv.js";
 import { InputError, RunError, SoftcalError } from "../errors.js";
 import { ensureDir, fsErrorReason, writeFileAtomic } from "../io/atomic.js";
 import { acquireLock } from "../io/lock.js";
-import { fileKindText, readDirBounded } from "../io/readBounded.js";
+import { readDirBounded } from "../io/readBounded.js";
 import {
   type Logger,
   type RenderFigure,
@@ -31,7 +31,13 @@ import {
   unitText,
 } from "./config.js";
 import { environmentFields, type Manifest, readManifest } from "./manifest.js";
-import { parseRunJson, RUN_DIR_MAX_ENTRIES, readRunDir, readRunText } from "./runFiles.js";
+import {
+  checkRunFolderForWriting,
+  parseRunJson,
+  RUN_DIR_MAX_ENTRIES,
+  readRunDir,
+  readRunText,
+} from "./runFiles.js";
 import { checkOutFolder, stderrLogger } from "./runner.js";
 import type { CompletedRun, Experiment } from "./types.js";
 import { writeBatch } from "./unitBatch.js";
@@ -122,35 +128,6 @@ function checkExperimentCanAggregate(
 /** True if two paths name the same folder (after resolving `.`/`..`, not symlinks). */
 function samePath(a: string, b: string): boolean {
   return path.resolve(a) === path.resolve(b);
-}
-
-/**
- * Refuses to write a run into `target` unless `target` (when it is not the folder the user named
- * itself), `target/units` and `target/figures` are each absent or a real folder — a symlink there
- * (e.g. in a shard folder from elsewhere, merged in place) would send the merged files out of the
- * folder the user named — and `target/.lock` is absent or a regular file.
- */
-function checkTargetFolder(target: string, named: boolean): void {
-  const kind = (p: string): fs.Stats | undefined => {
-    try {
-      return fs.lstatSync(p);
-    } catch {
-      return undefined; // absent: created as a real folder (or file)
-    }
-  };
-  for (const d of [...(named ? [] : [target]), unitsDir(target), path.join(target, "figures")]) {
-    const st = kind(d);
-    if (st !== undefined && !st.isDirectory()) {
-      throw new InputError(`expected a folder to write the merged run into; got ${fileKindText(st)}`, {
-        file: d,
-      });
-    }
-  }
-  // The lock file is read when present (a stale lock is taken over): only a regular file is.
-  const lock = path.join(target, ".lock");
-  const st = kind(lock);
-  if (st !== undefined && !st.isFile())
-    throw new InputError(`expected a softcal lock file; got ${fileKindText(st)}`, { file: lock });
 }
 
 /** The default writer of a merge: a file-system error becomes one line naming the file. */
@@ -299,13 +276,13 @@ export async function mergeRuns(dir: string, opts: MergeOptions = {}): Promise<M
     const target = inPlace ? dir : path.join(base, name);
     if (!inPlace && path.dirname(path.resolve(target)) !== path.resolve(base))
       throw new Error(`mergeRuns: target ${target} is not a folder of ${base}`);
-    checkTargetFolder(target, inPlace);
+    checkRunFolderForWriting(target, inPlace);
     jobs.push({ name, config, sources, target, units, texts, inPlace });
   }
 
   const merged: MergedRun[] = [];
   for (const job of jobs) {
-    checkTargetFolder(job.target, job.inPlace);
+    checkRunFolderForWriting(job.target, job.inPlace);
     ensureDir(unitsDir(job.target));
     const lock = acquireLock(path.join(job.target, ".lock"), job.target);
     try {

@@ -5,8 +5,15 @@
  * out of it), at most its kind's size bound (checked before reading), UTF-8, and JSON nested at
  * most {@link RUN_JSON_MAX_DEPTH} levels. Each refusal is one InputError line naming the file.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { InputError } from "../errors.js";
-import { parseJsonBounded, readBoundedTextIfPresent, readDirBounded } from "../io/readBounded.js";
+import {
+  fileKindText,
+  parseJsonBounded,
+  readBoundedTextIfPresent,
+  readDirBounded,
+} from "../io/readBounded.js";
 
 const MiB = 1024 * 1024;
 
@@ -88,6 +95,33 @@ export function readRunDir(
   return readDirBounded(dir, { what: "a folder of a softcal run", maxEntries, within: runDir })?.map(
     (e) => e.name,
   );
+}
+
+/**
+ * Refuses to write a run into folder `target` unless `target` (when it is not a folder the user
+ * named themselves: `named`), `target/units` and `target/figures` are each absent or a real folder
+ * — a symlink there (in a run folder from elsewhere) would send the files written into it out of
+ * the folder the user named — and `target/.lock` is absent or a regular file (it is read when
+ * present). Errors: InputError naming the path. Cost: four lstat calls.
+ */
+export function checkRunFolderForWriting(target: string, named: boolean): void {
+  const kind = (p: string): fs.Stats | undefined => {
+    try {
+      return fs.lstatSync(p);
+    } catch {
+      return undefined; // absent: created as a real folder (or file)
+    }
+  };
+  for (const d of [...(named ? [] : [target]), path.join(target, "units"), path.join(target, "figures")]) {
+    const st = kind(d);
+    if (st !== undefined && !st.isDirectory()) {
+      throw new InputError(`expected a folder to write a run into; got ${fileKindText(st)}`, { file: d });
+    }
+  }
+  const lock = path.join(target, ".lock");
+  const st = kind(lock);
+  if (st !== undefined && !st.isFile())
+    throw new InputError(`expected a softcal lock file; got ${fileKindText(st)}`, { file: lock });
 }
 
 /** A value as shown in one-line messages: JSON, cut to 60 characters. */
