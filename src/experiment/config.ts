@@ -196,6 +196,9 @@ export function configDifference(there: RunConfig, now: RunConfig): string | und
     "seedDerivation",
     "metrics",
     "parameters",
+    // What paired.csv compares and summary.csv clips into: they shape the bytes too.
+    "comparisons",
+    "metricRanges",
   ];
   for (const f of fields) {
     const a = JSON.stringify(there[f]);
