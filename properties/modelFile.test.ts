@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { stringify } from "csv-stringify/sync";
-import { afterAll, describe, expect } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/main.js";
 import { readCsvFile } from "../src/data/csv.js";
 import { datasetFromTable } from "../src/data/dataset.js";
@@ -262,7 +262,36 @@ describe("fit --save → predict (CLI, in-process)", () => {
     },
   );
 
-  test("--label overrides the model's label column; a model saved without one looks for `label`", async () => {
+  it("an output of several MiB (several reused write buffers): --out and stdout hold csv-stringify's bytes", async () => {
+    const rows = Array.from({ length: 40_000 }, (_, i) => [
+      String(Math.sin(i)),
+      String(Math.cos(3 * i)),
+      ["a", 'b"q', "c,d"][i % 3],
+    ]);
+    const data = freshPath("many.csv");
+    writeFileSync(data, stringify([["x1", "x2", "label"], ...rows]));
+    const model = freshPath("many.json");
+    expect((await cli(["fit", "--data", data, "--save", model])).code).toBe(0);
+    const out = freshPath("many-preds.csv");
+    const toFile = await cli(["predict", "--model", model, "--data", data, "--out", out]);
+    expect(toFile.code, toFile.err).toBe(0);
+    const toStdout = await cli(["predict", "--model", model, "--data", data]);
+    expect(toStdout.out.length).toBeGreaterThan(2 * 2 ** 20); // three 1 MiB buffers at least
+    expect(readFileSync(out, "utf8")).toBe(toStdout.out);
+    const saved = modelFromJson(readFileSync(model, "utf8"), model);
+    const ds = datasetFromTable(readCsvFile(data), { file: data });
+    const P = predictProba(saved, ds.X);
+    const want = stringify(
+      [
+        [...saved.classNames.map((c) => `p_${c}`), "label"],
+        ...rows.map((r, i) => [...Array.from(P.data.subarray(i * 3, i * 3 + 3), String), r[2]]),
+      ],
+      { record_delimiter: "unix" },
+    );
+    expect(toStdout.out).toBe(want);
+  });
+
+  it("--label overrides the model's label column; a model saved without one looks for `label`", async () => {
     // Trained on x1 → species; new data has both a `species` and a `label` column.
     const data = freshPath("species.csv");
     writeFileSync(data, "x1,species,label\n0,a,p\n1,b,q\n0.2,a,p\n0.9,b,q\n");
@@ -452,14 +481,14 @@ describe("bad model files → InputError with the exact message", () => {
     ],
   ])("%s", (_, text, message) => expectInputError(text, message));
 
-  test("a file without a label column (written before it was recorded) loads, with no labelColumn", () => {
+  it("a file without a label column (written before it was recorded) loads, with no labelColumn", () => {
     const m = modelFromJson(JSON.stringify(GOOD), "m.json");
     expect(m.labelColumn).toBeUndefined();
     expect("labelColumn" in m).toBe(false);
     expect(modelFromJson(withField("label", "species"), "m.json").labelColumn).toBe("species");
   });
 
-  test("model files that are not UTF-8, not regular files, or missing: one line naming the file", async () => {
+  it("model files that are not UTF-8, not regular files, or missing: one line naming the file", async () => {
     const data = freshPath("d.csv");
     writeFileSync(data, "x1,x2\n1,2\n");
     const latin1 = freshPath("latin1.json");

@@ -127,8 +127,8 @@ export function readModelFile(file: string): ModelBundle {
   return modelFromJson(bytes.toString("utf8"), file);
 }
 
-/** Rows formatted per output chunk (~1–4 MB of CSV for a few classes). */
-const ROWS_PER_CHUNK = 65536;
+/** Bytes of output formatted before they are written (at least two of the longest rows). */
+const OUTPUT_CHUNK_BYTES = 2 ** 20;
 
 function predictCommand(flags: PredictFlags, io: CliIo): void {
   checkOutputPath(flags.out, "--out", flags.force === true);
@@ -144,21 +144,33 @@ function predictCommand(flags: PredictFlags, io: CliIo): void {
   const header = model.classNames.map((c) => `p_${c}`);
   if (labels) header.push(label);
   // Each distinct label's CSV form, quoted as csv-stringify quotes a field (the `x,` is cut off).
-  const cells = labels?.values.map((v) => stringify([["x", v]], { record_delimiter: "unix" }).slice(2, -1));
+  const cells = labels?.values.map((v) =>
+    Buffer.from(stringify([["x", v]], { record_delimiter: "unix" }).slice(2, -1), "utf8"),
+  );
+  // A row is K numbers (String(x) of a double is at most 25 characters) and a label cell.
+  const longestRow = 26 * K + (cells ? Math.max(...cells.map((c) => c.length)) + 1 : 0) + 1;
   function* chunks(): Generator<Buffer> {
     yield Buffer.from(stringify([header], { record_delimiter: "unix" }), "utf8");
-    for (let start = 0; start < P.rows; start += ROWS_PER_CHUNK) {
-      const end = Math.min(P.rows, start + ROWS_PER_CHUNK);
-      const lines: string[] = [];
-      for (let i = start; i < end; i++) {
-        let line = formatNumber(P.data[i * K]);
-        for (let k = 1; k < K; k++) line += `,${formatNumber(P.data[i * K + k])}`;
-        if (labels && cells) line += `,${cells[labels.ids[i]]}`;
-        lines.push(line);
+    // One buffer, reused: each chunk is written before the next is formatted (no line strings
+    // are kept, so the output costs this buffer, not garbage in proportion to the rows).
+    const buf = Buffer.allocUnsafe(Math.max(OUTPUT_CHUNK_BYTES, 2 * longestRow));
+    let at = 0;
+    for (let i = 0; i < P.rows; i++) {
+      for (let k = 0; k < K; k++) {
+        if (k > 0) buf[at++] = 0x2c;
+        at += buf.write(formatNumber(P.data[i * K + k]), at, "latin1");
       }
-      lines.push("");
-      yield Buffer.from(lines.join("\n"), "utf8");
+      if (labels && cells) {
+        buf[at++] = 0x2c;
+        at += cells[labels.ids[i]].copy(buf, at);
+      }
+      buf[at++] = 0x0a;
+      if (at > buf.length - longestRow) {
+        yield buf.subarray(0, at);
+        at = 0;
+      }
     }
+    if (at > 0) yield buf.subarray(0, at);
   }
   if (flags.out) writeOutput(flags.out, chunks(), "--out", flags.force === true);
   else for (const chunk of chunks()) io.stdout(chunk.toString("utf8"));
