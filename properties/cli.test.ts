@@ -69,8 +69,14 @@ describe("fit: bad input → exit 2 and one line", () => {
     [["--l2", "-1"], "--l2: expected a finite number ≥ 0; got -1"],
     [["--alpha", "0"], "--alpha: expected a finite number > 0; got 0"],
     [["--alpha", "-0.5"], "--alpha: expected a finite number > 0; got -0.5"],
-    [["--iters", "0"], "--iters: expected an integer ≥ 1; got 0"],
-    [["--iters", "-3"], "--iters: expected an integer ≥ 1; got -3"],
+    [
+      ["--iters", "0"],
+      "--iters: expected an integer from 1 to 1000000 (memory: one loss per iteration); got 0",
+    ],
+    [
+      ["--iters", "-3"],
+      "--iters: expected an integer from 1 to 1000000 (memory: one loss per iteration); got -3",
+    ],
     [["--iters", "2.5"], '--iters: expected an integer; got "2.5"'],
     [["--alpha", "abc"], '--alpha: expected a number; got "abc"'],
     [["--bogus"], "unknown option '--bogus'"],
