@@ -54,7 +54,15 @@ export {
 } from "./calibration/validate.js";
 export { builtinNames, loadBuiltin } from "./data/builtin.js";
 export { type CsvTable, parseCsvTable, readCsvFile } from "./data/csv.js";
-export { type Dataset, datasetFromTable, featuresFromTable, requireTwoClasses } from "./data/dataset.js";
+export { type CsvColumns, readCsvColumns } from "./data/csvStream.js";
+export {
+  type Dataset,
+  datasetFromCsvFile,
+  datasetFromTable,
+  featuresFromCsvFile,
+  featuresFromTable,
+  requireTwoClasses,
+} from "./data/dataset.js";
 export { cholesky, lessonClusters, multivariateNormal } from "./data/gaussian.js";
 // Data: seeded randomness, the lesson's clusters, CSV, data sets, splits, standardization.
 export { createRng, deriveSeed, type Rng } from "./data/rng.js";

@@ -8,8 +8,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { builtinNames, loadBuiltin } from "../data/builtin.js";
-import { readCsvFile } from "../data/csv.js";
-import { type Dataset, datasetFromTable, requireTwoClasses } from "../data/dataset.js";
+import { type Dataset, datasetFromCsvFile, requireTwoClasses } from "../data/dataset.js";
 import { InputError } from "../errors.js";
 
 /** A CSV file of a run, as config.json records it. */
@@ -144,7 +143,7 @@ export function loadRunData(name: string, files: readonly DataFile[]): Dataset {
   return ds;
 }
 
-/** A CSV file as a data set, messages naming it as given. */
+/** A CSV file as a data set (read in bounded memory), messages naming it as given. */
 function readDataset(file: string, shown: string, label: string): Dataset {
-  return datasetFromTable({ ...readCsvFile(file), file: shown }, { file: shown, label });
+  return datasetFromCsvFile(file, { file: shown, label });
 }
