@@ -1,7 +1,12 @@
 /**
  * Seeded nonparametric bootstrap percentile intervals for any metric of n samples.
  */
-import { quantileSorted } from "simple-statistics";
+import { createRequire } from "node:module";
+import type * as SimpleStatistics from "simple-statistics";
+
+// simple-statistics loads on the first interval computed, not when softcal is imported.
+const require = createRequire(import.meta.url);
+let ss: typeof SimpleStatistics | undefined;
 
 /** Options of {@link bootstrapInterval}. */
 export interface BootstrapOptions {
@@ -83,8 +88,11 @@ export function bootstrapInterval(
   for (let r = 0; r < R; r++) sorted.push(values[r]);
   return {
     estimate,
-    lower: quantileSorted(sorted, (1 - level) / 2),
-    upper: quantileSorted(sorted, (1 + level) / 2),
+    lower: (ss ??= require("simple-statistics") as typeof SimpleStatistics).quantileSorted(
+      sorted,
+      (1 - level) / 2,
+    ),
+    upper: ss.quantileSorted(sorted, (1 + level) / 2),
     level,
     resamples: R,
   };

@@ -11,10 +11,19 @@
  * Comma-Separated Values (CSV) Files".
  */
 import { readFileSync } from "node:fs";
-import { CsvError, parse } from "csv-parse/sync";
+import { createRequire } from "node:module";
+import type * as CsvParseSync from "csv-parse/sync";
 import { InputError, type SourceLocation } from "../errors.js";
 import { csvPositionAt } from "./_internals/csvTokenizer.js";
 import { firstInvalidUtf8, invalidUtf8Error } from "./utf8.js";
+
+// csv-parse loads on the first table parsed, not when softcal is imported.
+const require = createRequire(import.meta.url);
+let csvParseModule: typeof CsvParseSync | undefined;
+function csvParse(): typeof CsvParseSync {
+  csvParseModule ??= require("csv-parse/sync") as typeof CsvParseSync;
+  return csvParseModule;
+}
 
 /** A parsed CSV file: its header, its data rows (all as strings) and where each row starts. */
 export interface CsvTable {
@@ -125,13 +134,13 @@ export function parseCsvTable(text: string, file: string): CsvTable {
   try {
     // Blank lines are not skipped by csv-parse (its per-record context, needed for that, costs
     // 3.5x the parse time); a blank line arrives as the record [""] and is dropped below.
-    records = parse(text, options) as string[][];
+    records = csvParse().parse(text, options) as string[][];
   } catch (e) {
-    if (!(e instanceof CsvError)) throw e;
+    if (!(e instanceof csvParse().CsvError)) throw e;
     // csv-parse's own line count is off by one per CRLF inside quotes: report the physical line
     // where the failing record starts, just after the `e.records` records parsed before it.
     const good = typeof e.records === "number" ? e.records : 0;
-    const before = good > 0 ? (parse(text, { ...options, to: good }) as string[][]) : [];
+    const before = good > 0 ? (csvParse().parse(text, { ...options, to: good }) as string[][]) : [];
     const what = CSV_PROBLEMS[e.code] ?? e.message;
     throw new InputError(`expected well-formed CSV; got ${what} in the record starting here`, {
       file,

@@ -8,7 +8,12 @@
  * Ann. Math. Statist. 29(2); R. A. Fisher & F. Yates (1938) / R. Durstenfeld (1964), CACM 7(7);
  * G. Fowler, L. C. Noll, K.-P. Vo, "FNV hash" (FNV-1a, 32-bit); A. Appleby, MurmurHash3 `fmix32`.
  */
-import seedrandom from "seedrandom";
+import { createRequire } from "node:module";
+import type SeedRandom from "seedrandom";
+
+// seedrandom loads on the first generator made, not when softcal is imported.
+const require = createRequire(import.meta.url);
+let seedrandomModule: typeof SeedRandom | undefined;
 
 /** A seeded random number generator. Methods advance one shared stream. */
 export interface Rng {
@@ -54,7 +59,8 @@ export function createRng(seed: number | string): Rng {
   if (!(typeof seed === "string" || (typeof seed === "number" && Number.isFinite(seed)))) {
     throw new TypeError(`createRng: seed must be a finite number or a string; got ${String(seed)}`);
   }
-  const prng = seedrandom.alea(String(seed));
+  seedrandomModule ??= require("seedrandom") as typeof SeedRandom;
+  const prng = seedrandomModule.alea(String(seed));
   const next = (): number => prng.double();
   let spare = 0;
   let haveSpare = false;

@@ -32,8 +32,17 @@
  * its logits' size): the simplex's own feasibility tolerance (1e-8) and its rounding of the solution
  * (to 1e-8) are below that, so "separable" means separable up to a relative 1e-7.
  */
-import { solve } from "yalps";
+import { createRequire } from "node:module";
+import type * as Yalps from "yalps";
 import type { Matrix } from "../../linalg/matrix.js";
+
+// The LP solver loads on the first separability test, not when softcal is imported.
+const require = createRequire(import.meta.url);
+let yalps: typeof Yalps | undefined;
+function lp(): typeof Yalps {
+  yalps ??= require("yalps") as typeof Yalps;
+  return yalps;
+}
 
 /** The most tableau cells (LP rows × columns, 8 bytes each: 32 MiB) one separability LP may use. */
 export const SEPARATION_LP_CELLS = 1 << 22;
@@ -152,7 +161,7 @@ function separatingDirectionOnce(
     variables.push([`+${j}`, plus]);
     variables.push([`-${j}`, plus.map(([r, v]) => [r, -v] as [number | "sum", number])]);
   }
-  const sol = solve<string, number | "sum">(
+  const sol = lp().solve<string, number | "sum">(
     { direction: "maximize", objective: "sum", constraints, variables },
     { includeZeroVariables: true },
   );
