@@ -156,6 +156,8 @@ describe("real process deaths", () => {
   /**
    * Starts the toy driver with `--events`; `waitFor(cond)` resolves once `cond` holds, checked at
    * every stderr line (each event, progress line or message) — the test waits on the run's events.
+   * `batched(experiment)` counts the units the run's `batch` events reported on disk (reading the
+   * folder instead would race the live writer's temp files and renames).
    */
   function startDriver(
     out: string,
@@ -166,6 +168,7 @@ describe("real process deaths", () => {
     exited: Promise<number | null>;
     stderr: () => string;
     waitFor: (cond: (line: string) => boolean, what: string) => Promise<void>;
+    batched: (experiment: string) => number;
   } {
     const child = spawn(
       process.execPath,
@@ -176,9 +179,12 @@ describe("real process deaths", () => {
     let err = "";
     const waiting: { cond: (line: string) => boolean; resolve: () => void }[] = [];
     const lines: string[] = [];
+    const onDisk = new Map<string, number>();
     readline.createInterface({ input: child.stderr! }).on("line", (line) => {
       err += `${line}\n`;
       lines.push(line);
+      const batch = /^event \d+ batch (\S+) \S+ (\d+)$/.exec(line);
+      if (batch) onDisk.set(batch[1], (onDisk.get(batch[1]) ?? 0) + Number(batch[2]));
       for (const w of [...waiting]) {
         if (w.cond(line)) {
           waiting.splice(waiting.indexOf(w), 1);
@@ -193,7 +199,7 @@ describe("real process deaths", () => {
         waiting.push({ cond, resolve });
         void exited.then((code) => reject(new Error(`the driver exited (${code}) before ${what}:\n${err}`)));
       });
-    return { child, exited, stderr: () => err, waitFor };
+    return { child, exited, stderr: () => err, waitFor, batched: (e) => onDisk.get(e) ?? 0 };
   }
 
   const unitCount = (out: string) => unitRecordCount(path.join(out, "toy"));
@@ -204,7 +210,7 @@ describe("real process deaths", () => {
     // mid-sweep, with some batches on disk, for as long as the test needs.
     const gate = path.join(tmp(), "never");
     const d = startDriver(out, ["--jobs", "2", "--flush-ms", "50"], { TOY_GATE: `2:${gate}` });
-    await d.waitFor((line) => line.startsWith("event ") && unitCount(out) >= 2, "2 units on disk");
+    await d.waitFor(() => d.batched("toy") >= 2, "2 units on disk");
     // Two processes on one folder: the second refuses (and writes nothing).
     await expect(runExperiments({ ...base, out, resume: true })).rejects.toThrow(
       new RegExp(
@@ -232,7 +238,7 @@ describe("real process deaths", () => {
     // Two units finish; the third waits at the gate until SIGINT has been handled, then finishes.
     const gate = path.join(tmp(), "open");
     const d = startDriver(out, ["--jobs", "1"], { TOY_GATE: `2:${gate}` });
-    await d.waitFor((line) => line.startsWith("event ") && unitCount(out) === 2, "2 units on disk");
+    await d.waitFor(() => d.batched("toy") === 2, "2 units on disk");
     d.child.kill("SIGINT");
     await d.waitFor((line) => line.includes("interrupted: finishing the units in progress"), "the interrupt");
     nodeFs.writeFileSync(gate, "");
