@@ -87,6 +87,21 @@ describe("threads", () => {
     expect(byThreads[0].evaluate(theta, null)).toBe(a);
   });
 
+  it("two multi-thread objectives used alternately, 3000 times: every J is the 1-thread J, bit for bit", () => {
+    // Each switch releases the workers' binding to one objective and binds them to the other. A
+    // worker that woke late from a release could find the same objective bound again and running,
+    // and compute that run twice (counting as two threads): the caller then summed a chunk range
+    // another worker had not written yet (J off by a whole chunk's share in ~1 of 60 three-thread
+    // evaluations). Deterministic code gives 0 mismatches whatever the scheduling.
+    const mismatches: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const theta = Float64Array.from({ length: K * (d + 1) }, (_, j) => Math.sin(7 * i + j));
+      const J = byThreads.map((f) => f.evaluate(theta, null));
+      if (J[1] !== J[0] || J[2] !== J[0]) mismatches.push(`${i}: ${J.join(" ")}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
   it("small problems default to one thread", () => {
     expect(defaultThreads(180, 2, 3)).toBe(1);
     expect(defaultThreads(1797, 64, 10)).toBe(1);

@@ -1,7 +1,16 @@
 /**
  * Worker threads for the WebAssembly kernels: each worker instantiates softcal.wasm on the
  * objective's shared `WebAssembly.Memory` and computes a fixed range of row chunks whenever the
- * main thread bumps a generation counter (Atomics.wait/notify on a control block in that memory).
+ * main thread moves the control block's state to a new "run" (Atomics.wait/notify on a control
+ * block in that memory).
+ *
+ * The state is one int32, `serial << 2 | command` (0 idle, 1 run, 2 release), changed only by the
+ * main thread, each change with a new serial: a worker acts once per state it observes, so it
+ * computes each run exactly once. (A separate generation counter and command word let a worker
+ * that was descheduled between waking and reading the command — a released binding the main
+ * thread had already bound again and started a run on — compute that run twice, counting as two
+ * threads: the caller then read a chunk range another worker had not written yet. Seen as
+ * 1 in 60 three-thread evaluations alternating with a two-thread objective.)
  *
  * The pool is process-wide and lazy (no worker starts until a multi-threaded objective is used);
  * workers are `unref`ed so they never keep the process alive. One objective owns the workers at a
@@ -14,7 +23,7 @@ import type { WasmMemory, WasmModule } from "./wasmModule.js";
 export interface ChunkJob {
   memory: WasmMemory;
   module: WasmModule;
-  /** Control block: 4 int32 (generation, done count, command, chunk claim counter of temperature jobs). */
+  /** Control block: 4 int32 (state = serial << 2 | command, done count, unused, chunk claim counter of temperature jobs). */
   ctl: number;
   /** Arguments of `objectiveChunks` other than the chunk range and scratch. */
   xp: number;
@@ -35,7 +44,7 @@ export interface ChunkJob {
   /**
    * Set for temperature scaling's moments pass instead of the objective: the byte offset of its
    * descriptor — i32 [sp, nPairs, oddLast, K, nChunks, partials] then f64 β at +32 — read again at
-   * every generation, so one job serves every fit (`nChunks` here must be kept equal to the
+   * every run, so one job serves every fit (`nChunks` here must be kept equal to the
    * descriptor's).
    */
   temperatureDesc?: number;
@@ -54,11 +63,13 @@ parentPort.on("message", (m) => {
   const scratch = j.scratch + m.id * j.scratchStride;
   const td = j.temperatureDesc === undefined ? null : new Int32Array(j.memory.buffer, j.temperatureDesc, 6);
   const tb = j.temperatureDesc === undefined ? null : new Float64Array(j.memory.buffer, j.temperatureDesc + 32, 1);
-  let seen = m.generation;
+  let seen = m.state;
   for (;;) {
     Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
-    if (Atomics.load(ctl, 2) === 2) break;
+    const command = seen & 3;
+    if (command === 2) break;
+    if (command !== 1) continue;
     if (td !== null) {
       // Claim chunks one at a time (ctl[3]); ctl[1] counts finished chunks. The descriptor and β
       // are read after each claim: they are written before the claim counter is reset.
@@ -79,10 +90,21 @@ parentPort.on("message", (m) => {
 const workers: Worker[] = [];
 let owner: ChunkJob | null = null;
 
+/** Commands in the low two bits of the state word ctl[0]. */
+const IDLE = 0;
+const RUN = 1;
+const RELEASE = 2;
+
+/** Moves the state to a new serial with `command` (only this thread writes it); returns the new state. */
+function setState(ctl: Int32Array, command: number): number {
+  const state = (((Atomics.load(ctl, 0) >> 2) + 1) << 2) | command | 0;
+  Atomics.store(ctl, 0, state);
+  return state;
+}
+
 function release(job: ChunkJob): void {
   const ctl = new Int32Array(job.memory.buffer, job.ctl, 4);
-  Atomics.store(ctl, 2, 2);
-  Atomics.add(ctl, 0, 1);
+  setState(ctl, RELEASE);
   Atomics.notify(ctl, 0);
 }
 
@@ -95,9 +117,8 @@ function bind(job: ChunkJob): void {
     workers.push(w);
   }
   const ctl = new Int32Array(job.memory.buffer, job.ctl, 4);
-  Atomics.store(ctl, 2, 0);
-  const generation = Atomics.load(ctl, 0);
-  for (let t = 1; t < job.nThreads; t++) workers[t - 1].postMessage({ job, id: t, generation });
+  const state = setState(ctl, IDLE);
+  for (let t = 1; t < job.nThreads; t++) workers[t - 1].postMessage({ job, id: t, state });
   owner = job;
 }
 
@@ -109,8 +130,7 @@ export function runChunks(job: ChunkJob, runOwn: (c0: number, c1: number) => voi
   bind(job);
   const ctl = new Int32Array(job.memory.buffer, job.ctl, 4);
   Atomics.store(ctl, 1, 0);
-  Atomics.store(ctl, 2, 1);
-  Atomics.add(ctl, 0, 1);
+  setState(ctl, RUN);
   Atomics.notify(ctl, 0);
   runOwn(0, Math.floor(job.nChunks / job.nThreads));
   const others = job.nThreads - 1;
@@ -130,8 +150,7 @@ export function runClaimedChunks(job: ChunkJob, runOne: (c: number) => void): vo
   const ctl = new Int32Array(job.memory.buffer, job.ctl, 4);
   Atomics.store(ctl, 1, 0);
   Atomics.store(ctl, 3, 0);
-  Atomics.store(ctl, 2, 1);
-  Atomics.add(ctl, 0, 1);
+  setState(ctl, RUN);
   Atomics.notify(ctl, 0);
   for (let c = Atomics.add(ctl, 3, 1); c < job.nChunks; c = Atomics.add(ctl, 3, 1)) {
     runOne(c);
