@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runExperiments } from "../src/experiment/runner.js";
-import { acquireLock, isProcessAlive, processState, readLock } from "../src/io/lock.js";
+import { acquireLock, isProcessAlive, processState, readLock, tryLock } from "../src/io/lock.js";
 import { runs } from "./_shared/replay.js";
 import { snapshot, toyRun } from "./_shared/runs.js";
 
@@ -100,6 +100,38 @@ describe("lock basics", () => {
     lock.release();
     expect(fs.readdirSync(path.dirname(file))).toEqual([]);
   });
+
+  it("tryLock: the loser learns who holds it (the holder's label), and gets it once released", () => {
+    const file = path.join(tmp(), ".lock.aggregates");
+    const won = tryLock(file, "shard 2/4");
+    expect("release" in won).toBe(true);
+    const lost = tryLock(file, "shard 3/4");
+    expect(lost).toEqual({ holder: expect.objectContaining({ pid: process.pid, label: "shard 2/4" }) });
+    if ("release" in won) won.release();
+    const next = tryLock(file, "shard 3/4");
+    expect(readLock(file)?.label).toBe("shard 3/4");
+    if ("release" in next) next.release();
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it.runIf(onLinux)(
+    "a lock file that is a FIFO or larger than a lock is read as unreadable, never waited on",
+    () => {
+      const dir = tmp();
+      const fifo = path.join(dir, ".lock");
+      spawnSync("mkfifo", [fifo]);
+      expect(fs.statSync(fifo).isFIFO()).toBe(true);
+      // Reading a FIFO with no writer would block this thread forever; the lock is opened non-blocking.
+      expect(readLock(fifo)).toBeUndefined();
+      expect(() => acquireLock(fifo, "the run")).toThrow(/got one \(an unreadable lock file\)/);
+      const big = path.join(dir, ".lock.big");
+      const info = { pid: deadPid(), host: os.hostname(), startedAt: "then" };
+      fs.writeFileSync(big, JSON.stringify(info) + " ".repeat(5000));
+      expect(readLock(big)).toBeUndefined();
+      fs.writeFileSync(big, JSON.stringify(info));
+      expect(readLock(big)?.pid).toBe(info.pid);
+    },
+  );
 
   it("a dead holder's lock is taken over; another host's is not; an unreadable one only once it is old", () => {
     const dir = tmp();

@@ -94,6 +94,32 @@ function slurm(cmd: string, args: string[]): string {
   return r.stdout.trim();
 }
 
+/**
+ * What the cluster says about a job and its node, and the tail of every task log and of
+ * slurmctld's log: attached to a wait that gave up, so a failure in CI explains itself.
+ */
+function clusterState(jobId: string, dir: string): string {
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000 });
+    return `$ ${cmd} ${args.join(" ")}\n${(r.stdout + r.stderr).trim() || `(nothing; ${r.error ?? r.status})`}`;
+  };
+  const tail = (file: string, lines: number) => {
+    try {
+      return `--- ${file} (last ${lines} lines)\n${fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n")}`;
+    } catch (err) {
+      return `--- ${file}: ${(err as Error).message}`;
+    }
+  };
+  const parts = [
+    run("squeue", ["--noheader", "--array", "--jobs", jobId, "--format=%i %T %r %M"]),
+    run("sinfo", ["--Node", "--noheader", "--format=%N %T %E"]),
+    ...Array.from({ length: TASKS }, (_, t) => tail(path.join(dir, `task-${t}.log`), 15)),
+  ];
+  const conf = process.env.SLURM_CONF;
+  if (conf) parts.push(tail(path.join(path.dirname(conf), "slurmctld.log"), 30));
+  return parts.join("\n");
+}
+
 function log(dir: string, task: number): string {
   return fs.readFileSync(path.join(dir, `task-${task}.log`), "utf8");
 }
@@ -230,16 +256,27 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
     const victim = 1; // shard 2/4: runs in the first wave on a 2-CPU node
     const job = await submit(dir, out);
     const task = `${job.jobId}_${victim}`;
+    const diagnose = () => clusterState(job.jobId, dir);
     // The event: the victim has finished units on disk (a batch of its baseline units). Its other
     // three experiments are still to run, so the requeue lands mid-run; the checks below prove it.
-    await waitFor(`a batch of task ${victim}'s units`, () => batchOfTask(out, "baseline", victim));
+    await waitFor(
+      `a batch of task ${victim}'s units`,
+      () => batchOfTask(out, "baseline", victim),
+      180_000,
+      diagnose,
+    );
     slurm("scontrol", ["requeue", task]);
     // Slurm holds a requeued job back for 2 minutes (BeginTime); once it is pending again, let it go.
-    const state = await waitFor(`task ${task} pending again after the requeue`, () => {
-      const s = spawnSync("squeue", ["--noheader", "--jobs", task, "--format=%T %r"], { encoding: "utf8" });
-      const line = s.stdout.trim();
-      return line.startsWith("PENDING") ? line : undefined;
-    });
+    const state = await waitFor(
+      `task ${task} pending again after the requeue`,
+      () => {
+        const s = spawnSync("squeue", ["--noheader", "--jobs", task, "--format=%T %r"], { encoding: "utf8" });
+        const line = s.stdout.trim();
+        return line.startsWith("PENDING") ? line : undefined;
+      },
+      90_000,
+      diagnose,
+    );
     if (state.includes("BeginTime")) slurm("scontrol", ["update", `JobId=${task}`, "StartTime=now"]);
 
     const { code, output } = await job.exit;
@@ -268,13 +305,9 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
   /** The folder of the next test: every task finds the grid complete as it starts. */
   let atOnce: { dir: string; out: string } | undefined;
 
-  // Both tests below need the engine to claim the aggregates (runner.ts; the change is described
-  // in issue 17's report): today every shard that finds the grid complete writes them, none says
-  // that another one does, and two writing at once fail on each other's files — the second refuses
-  // "<exp>/paired.csv: expected no file here (… no softcal run recorded writing this one)", because
-  // it read the folder's record of outputs when its experiment started, before the first shard's
-  // aggregates were recorded (9 of 10 times with four shards at once). Remove `.skip` with it.
-  it.skip("tasks that all find the grid complete at once leave the same aggregates as one machine", {
+  // Every task resumes with nothing to run and finds the grid complete at once: the shard that
+  // takes the aggregates claim (.lock.aggregates) writes them; the others say who does (or did).
+  it("tasks that all find the grid complete at once leave the same aggregates as one machine", {
     timeout: 300_000,
   }, async () => {
     const dir = path.join(root, "at-once");
@@ -302,7 +335,7 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
     atOnce = { dir, out };
   });
 
-  it.skip("of tasks that find the grid complete at once, exactly one writes the aggregates; the others say so", () => {
+  it("of tasks that find the grid complete at once, exactly one writes the aggregates; the others say so", () => {
     expect(atOnce).toBeDefined();
     const { dir, out } = atOnce!;
     for (const exp of EXPERIMENTS) {
@@ -318,9 +351,3 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
     }
   });
 });
-
-if (!unavailable) {
-  console.warn(
-    "slurm.test: SKIPPED (2 tests) — shards that find the grid complete at once: exactly one must write the aggregates (today all try, and the second fails on the first's files); needs the runner change of issue 17",
-  );
-}

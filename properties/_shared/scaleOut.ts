@@ -75,14 +75,23 @@ export function csvDifferences(expected: string, actual: string): string[] {
 /**
  * Waits until `check()` returns a value other than undefined (it looks at files or asks a
  * daemon: the event waited for), and returns it. `within` only bounds a wait that would
- * otherwise hang: it fails the test with `what`, it never decides an outcome.
+ * otherwise hang: it fails the test with `what` and what `diagnose` finds (the state to read
+ * when it happens on a machine no one can log in to), it never decides an outcome.
  */
-export async function waitFor<T>(what: string, check: () => T | undefined, within = 90_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined,
+  within = 90_000,
+  diagnose?: () => string,
+): Promise<T> {
   const end = Date.now() + within;
   for (;;) {
     const v = check();
     if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting (${within / 1000} s) for ${what}`);
+    if (Date.now() > end) {
+      const why = diagnose ? `\n${diagnose()}` : "";
+      throw new Error(`gave up waiting (${within / 1000} s) for ${what}${why}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -81,7 +81,7 @@ export const FIXED_RUN_FILES: readonly string[] = [
 const SHARD_MANIFEST_RE = /^manifest\.shard-\d+-of-\d+\.json$/;
 /** Unit files as the runner names them: `<key>.jsonl`, `<key>~<n>.jsonl`, or `<key>.json` (earlier versions). */
 const UNIT_FILE_RE = /^p\d+-s\d+(~\d+)?\.jsonl$|^p\d+-s\d+\.json$/;
-const LOCK_RE = /^\.lock(\.shard-\d+-of-\d+)?(\.take-[0-9a-f]{16}\.\d+)?$/;
+const LOCK_RE = /^\.lock(\.shard-\d+-of-\d+|\.aggregates)?(\.take-[0-9a-f]{16}\.\d+)?$/;
 const TABLE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.csv$/;
 const FIGURE_RE = /^figures\/[A-Za-z0-9][A-Za-z0-9._-]*\.(svg|png|vl\.json)$/;
 
@@ -233,6 +233,31 @@ export function aggregatesAreCurrent(
   for (const name of ["runs.csv", "summary.csv", "reliability.csv"])
     if (!(name in record.files)) return false;
   return Object.entries(record.files).every(([rel, h]) => fileHash(path.join(dir, rel)) === h);
+}
+
+/**
+ * The manifest in run folder `dir`, other than `own`, whose aggregates record describes the files
+ * on disk as this softcal would write them now ({@link aggregatesAreCurrent}): its file name and
+ * record, or undefined. How a shard that finds the grid complete learns that another shard has
+ * already written the aggregates. A manifest that cannot be read is passed over. Cost: one read of
+ * each manifest, and of the recorded files of those whose record could be current.
+ */
+export function currentAggregatesElsewhere(
+  dir: string,
+  own: string,
+  now: AggregatesMaker,
+): { manifest: string; record: AggregatesRecord } | undefined {
+  for (const name of list(dir).sort()) {
+    if (name === own || (name !== "manifest.json" && !SHARD_MANIFEST_RE.test(name))) continue;
+    let record: AggregatesRecord | undefined;
+    try {
+      record = readOutputsFields(readManifest(path.join(dir, name), dir)).aggregates;
+    } catch {
+      continue; // a damaged manifest records nothing
+    }
+    if (aggregatesAreCurrent(record, dir, now)) return { manifest: name, record: record! };
+  }
+  return undefined;
 }
 
 /** The figure files (absolute) a record lists, in the order they were written. */

@@ -32,7 +32,7 @@ import {
   removeStaleTempFiles,
   writeFileAtomic,
 } from "../io/atomic.js";
-import { acquireLock, isProcessAlive, type Lock, readLock } from "../io/lock.js";
+import { acquireLock, isProcessAlive, type Lock, type LockInfo, readLock, tryLock } from "../io/lock.js";
 import { type Logger, type RenderFigure, type WriteFile, writeAggregates } from "./aggregate.js";
 import { resolveRunInputs } from "./axes.js";
 import {
@@ -53,6 +53,7 @@ import { defaultProgress, type ProgressCallback, type ProgressEvent } from "./pr
 import {
   AggregatesRecorder,
   aggregatesAreCurrent,
+  currentAggregatesElsewhere,
   experimentCodeHash,
   FIXED_RUN_FILES,
   foreignEntries,
@@ -520,6 +521,8 @@ async function runOne(
 ): Promise<ExperimentOutcome> {
   ensureDir(dir);
   const lock: Lock = acquireLock(path.join(dir, o.shard ? `.lock.${shardTag(o.shard)}` : ".lock"), dir);
+  /** A shard's claim on writing the aggregates, held from before it looks at them until its manifest says what it did. */
+  let claim: Lock | undefined;
   try {
     checkConflictingLocks(dir, o.shard);
     // Re-check under the lock: another process may have changed the folder since the preflight.
@@ -536,7 +539,7 @@ async function runOne(
     // The files earlier attempts wrote (for --force) and their aggregates' record (for the skip);
     // every table and figure the folder's manifests record, read before this attempt's is written.
     const carried = readOutputsFields(previous);
-    const folderOutputs = recordedOutputs(dir);
+    let folderOutputs = recordedOutputs(dir);
     if (legacyBefore) folderOutputs.legacy = true;
     const share = config.units.filter((_, i) => inShard(i, o.shard));
     const manifest: Manifest & OutputsFields = {
@@ -660,6 +663,8 @@ async function runOne(
     let aggregatesReused = false;
     /** Units of the grid without a record (other shards' units a shard has not seen yet). */
     let missing = 0;
+    /** Why a shard that found the grid complete left the aggregates to another, e.g. "shard 1/4 wrote the aggregates". */
+    let leftTo: string | undefined;
     const finish = (status: Exclude<RunStatus, "RUNNING">): ExperimentOutcome => {
       manifest.status = status;
       const order = new Map(config.units.map((u, i) => [u.key, i]));
@@ -668,7 +673,7 @@ async function runOne(
       writeManifest();
       if (status === "COMPLETED" && !manifest.aggregated) {
         o.logger.info(
-          `${exp.name}: shard ${o.shard?.index}/${o.shard?.count} done; ${missing} units of other shards missing — run \`softcal merge\` when all shards finished`,
+          `${exp.name}: shard ${o.shard?.index}/${o.shard?.count} done; ${leftTo ?? `${missing} units of other shards missing — run \`softcal merge\` when all shards finished`}`,
         );
       }
       const notAggregated = manifest.aggregated
@@ -677,7 +682,8 @@ async function runOne(
           ? "interrupted before the aggregates; --resume finishes the run"
           : status === "FAILED"
             ? "failed before the aggregates; --resume runs what is missing"
-            : `the aggregates wait for the other shards: ${missing} units missing; run \`softcal merge\` when all shards finished`;
+            : (leftTo ??
+              `the aggregates wait for the other shards: ${missing} units missing; run \`softcal merge\` when all shards finished`);
       return {
         name: exp.name,
         dir,
@@ -709,6 +715,24 @@ async function runOne(
     if (missing === 0 || !o.shard) {
       const all = inUnitOrder(config, known, dir);
       const wanted = { units: hashUnits(all), figures: o.figures ?? true, code: experimentCodeHash(exp) };
+      if (o.shard) {
+        // Shards that find the grid complete at once: the one holding the claim writes the aggregates.
+        const got = tryLock(path.join(dir, AGGREGATES_CLAIM), shardName(o.shard));
+        if (!("release" in got)) {
+          leftTo = `${holderName(got.holder)} writes the aggregates`;
+          return finish("COMPLETED");
+        }
+        claim = got;
+        // Another shard may have written them before the claim was ours; the folder's record of
+        // outputs, read when this shard started, may lack theirs.
+        const elsewhere = currentAggregatesElsewhere(dir, path.basename(manifestFile), wanted);
+        if (elsewhere) {
+          leftTo = `${manifestOwner(elsewhere.manifest)} wrote the aggregates`;
+          return finish("COMPLETED");
+        }
+        const now = recordedOutputs(dir);
+        folderOutputs = { outputs: now.outputs, legacy: folderOutputs.legacy || now.legacy };
+      }
       try {
         if (aggregatesAreCurrent(carried.aggregates, dir, wanted)) {
           // Resuming a finished run: its aggregates on disk are these units' (runOutputs.ts).
@@ -746,8 +770,30 @@ async function runOne(
     }
     return finish("COMPLETED");
   } finally {
+    claim?.release();
     lock.release();
   }
+}
+
+/** The claim file a shard holds while it decides on and writes the aggregates. */
+const AGGREGATES_CLAIM = ".lock.aggregates";
+
+function shardName(shard: Shard): string {
+  return `shard ${shard.index}/${shard.count}`;
+}
+
+/** The holder of the aggregates claim, in words: its label ("shard 2/4") or its process. */
+function holderName(holder: LockInfo | undefined): string {
+  if (holder === undefined) return "another process (an unreadable .lock.aggregates)";
+  const label =
+    holder.label !== undefined && /^shard \d+\/\d+$/.test(holder.label) ? holder.label : "another process";
+  return `${label} (pid ${holder.pid} on host ${holder.host})`;
+}
+
+/** Who a manifest file belongs to: "shard J/N" or "the whole run". */
+function manifestOwner(name: string): string {
+  const m = /^manifest\.shard-(\d+)-of-(\d+)\.json$/.exec(name);
+  return m ? `shard ${m[1]}/${m[2]}` : "the whole run";
 }
 
 /** The records of every unit of `config` in unit order (all must be there: a whole run's are). */

@@ -33,6 +33,8 @@ export interface LockInfo {
   startedAt: string;
   /** Makes every lock's contents unique (pid, thread and a counter), so a takeover names exactly one lock. */
   token?: string;
+  /** What the holder is, in words for others' messages (e.g. "shard 2/4"). */
+  label?: string;
 }
 
 /** A held lock; call `release()` when done (idempotent). */
@@ -88,29 +90,57 @@ function parseLock(text: string): LockInfo | undefined {
     const info = JSON.parse(text) as LockInfo;
     if (info === null || typeof info !== "object") return undefined;
     if (typeof info.pid !== "number" || typeof info.host !== "string") return undefined;
+    if (info.label !== undefined && (typeof info.label !== "string" || info.label.length > 200))
+      return undefined;
     return info;
   } catch {
     return undefined;
   }
 }
 
+/** A lock or claim file is a few hundred bytes; a larger one is not softcal's (read as unreadable). */
+const MAX_LOCK_BYTES = 4096;
+
+/**
+ * A lock file's text, or undefined if it is missing, not a regular file (a FIFO or device is never
+ * read: it is opened non-blocking and without following a symlink), or larger than a lock can be.
+ */
 function readText(file: string): string | undefined {
+  let fd: number;
   try {
-    return fs.readFileSync(file, "utf8");
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
   } catch {
     return undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_LOCK_BYTES) return undefined;
+    const buf = Buffer.alloc(MAX_LOCK_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const r = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+      if (n > MAX_LOCK_BYTES) return undefined;
+    }
+    return buf.toString("utf8", 0, n);
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
 let lockCounter = 0;
 
 /** Fresh, unique lock contents for this process. */
-function newLockText(): string {
+function newLockText(label: string | undefined): string {
   const info: LockInfo = {
     pid: process.pid,
     host: os.hostname(),
     startedAt: new Date().toISOString(),
     token: `${process.pid}.${threadId}.${lockCounter++}.${process.hrtime.bigint()}`,
+    ...(label === undefined ? {} : { label }),
   };
   return JSON.stringify(info);
 }
@@ -205,19 +235,31 @@ const UNREADABLE_STALE_MS = 10_000;
  * try { … } finally { lock.release(); }
  */
 export function acquireLock(file: string, what: string): Lock {
-  const mine = newLockText();
+  const got = tryLock(file);
+  if ("release" in got) return got;
+  throw refusal(file, what, got.holder);
+}
+
+/**
+ * Takes the lock file `file` as {@link acquireLock} does, or returns who holds it (undefined for
+ * an unreadable lock file) instead of throwing. `label` is stored in the lock for the others'
+ * messages (e.g. "shard 2/4"). Use it for a claim that the loser answers by doing something
+ * else, such as leaving the aggregates to the shard that holds the claim.
+ */
+export function tryLock(file: string, label?: string): Lock | { holder: LockInfo | undefined } {
+  const mine = newLockText(label);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (createExclusive(file, mine)) return held(file, mine);
     const observed = readText(file);
     if (observed === undefined) continue; // released meanwhile: create again
     const holder = parseLock(observed);
-    if (!isStale(file, holder)) throw refusal(file, what, holder);
+    if (!isStale(file, holder)) return { holder };
     const taken = takeOver(file, observed, mine);
     if (taken === "taken") return held(file, mine);
-    if (taken !== "changed") throw refusal(file, what, taken);
+    if (taken !== "changed") return { holder: taken };
     // The lock changed under us (released, or taken over by another process): look again.
   }
-  throw refusal(file, what, readLock(file));
+  return { holder: readLock(file) };
 }
 
 function refusal(file: string, what: string, holder: LockInfo | undefined): InputError {
