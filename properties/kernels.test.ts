@@ -7,10 +7,18 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { instantiate, sharedMemory, wasmUnavailableReason } from "../src/kernels/wasmModule.js";
+import {
+  heapBase,
+  instantiate,
+  MAX_WASM_BYTES,
+  STATIC_DATA_BYTES,
+  sharedMemory,
+  wasmUnavailableReason,
+} from "../src/kernels/wasmModule.js";
 import {
   type KernelTrainingData,
   type WasmObjective,
+  wasmObjectiveBytes,
   wasmOvrObjective,
   wasmSoftmaxObjective,
   withWasmObjective,
@@ -295,6 +303,51 @@ describe("wasm kernels", () => {
       const ovrGdW = fit(X, y, 3, { model: "ovr", optimizer: "gd", kernel: "wasm" });
       const ovrGdJ = fit(X, y, 3, { model: "ovr", optimizer: "gd", kernel: "js" });
       expectClose(ovrGdW.theta, ovrGdJ.theta, { atol: 1e-10 }, "ovr gd theta");
+    });
+
+    test.prop(
+      [
+        problemArb({ maxM: 5000, maxD: 6 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 300 }),
+      ],
+      {
+        numRuns: 30,
+      },
+    )(
+      "the memory an objective and its optimizers use never exceeds wasmObjectiveBytes (the kernel choice relies on it)",
+      (p, M, maxIter) => {
+        const f = wasmSoftmaxObjective(data(p), 0.01);
+        f.minimize({ memory: M, maxIter });
+        f.descend(0.1, maxIter);
+        // The bound keeps 1 MiB for the module's static data; its layout part is checked on its
+        // own (with the static data's real size), page-rounded as memory grows.
+        const layout =
+          wasmObjectiveBytes(p.m, p.d, p.K, { threads: f.threads, memory: M, maxIter }) - STATIC_DATA_BYTES;
+        expect(heapBase()).toBeLessThanOrEqual(STATIC_DATA_BYTES);
+        expect(f.memoryBytes).toBeLessThanOrEqual(Math.ceil((heapBase() + layout) / 65536) * 65536);
+      },
+    );
+
+    it("a problem beyond the wasm kernel's 2 GiB runs on the reference kernel, or is refused when wasm is asked for", () => {
+      const X = fromRows([
+        [0, 1],
+        [1, 0],
+        [2, 1],
+        [0, 2],
+      ]);
+      const y = Int32Array.from([0, 1, 1, 0]);
+      // An L-BFGS memory of 2^25 pairs of 6 parameters: 3.2 GB of wasm work space (the reference
+      // optimizer allocates its pairs as it goes, so it needs a few).
+      const memory = 2 ** 25;
+      expect(wasmObjectiveBytes(4, 2, 2, { threads: 1, memory })).toBeGreaterThan(MAX_WASM_BYTES);
+      const auto = fit(X, y, 2, { l2: 0.1, memory });
+      const js = fit(X, y, 2, { l2: 0.1, memory, kernel: "js" });
+      expect(auto.theta).toEqual(js.theta);
+      expect(auto.lossHistory).toEqual(js.lossHistory);
+      expect(() => fit(X, y, 2, { l2: 0.1, memory, kernel: "wasm" })).toThrow(
+        /^--kernel wasm: expected a problem that fits the wasm kernel's 2 GiB of memory; got 4 rows × 2 features × 2 classes, which needs 3\.\d\d GiB — use --kernel js$/,
+      );
     });
 
     it("rejects a bad thread count", () => {

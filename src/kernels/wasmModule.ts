@@ -133,6 +133,10 @@ export interface SoftcalHost {
 
 /** The memory's maximum in 64 KiB pages (2 GiB): must not exceed the module's declared maximum. */
 export const MAX_PAGES = 32768;
+/** The most bytes a kernel's memory can hold (MAX_PAGES pages of 64 KiB: 2 GiB). */
+export const MAX_WASM_BYTES = MAX_PAGES * 65536;
+/** Room kept for the module's static data below a kernel's layout (it needs a few KiB). */
+export const STATIC_DATA_BYTES = 1 << 20;
 
 // From src/kernels/ (tsx, vitest) and from dist/src/kernels/ (the built package).
 const CANDIDATES = ["../../dist/wasm/softcal.wasm", "../../wasm/softcal.wasm"];

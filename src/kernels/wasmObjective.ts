@@ -18,6 +18,7 @@ import {
   heapBase,
   instantiate,
   type SoftcalWasmExports,
+  STATIC_DATA_BYTES,
   sharedMemory,
   softcalModule,
   type WasmMemory,
@@ -59,6 +60,8 @@ export interface WasmObjective {
   readonly size: number;
   /** Threads the objective runs on. */
   readonly threads: number;
+  /** Bytes of wasm memory it holds now (grown by its optimizers; at most `wasmObjectiveBytes`). */
+  readonly memoryBytes: number;
   /** J(θ); when `grad` is given it is overwritten with ∇J(θ). +∞ (never NaN) on overflow. */
   evaluate(theta: Float64Array, grad: Float64Array | null): number;
   /**
@@ -117,6 +120,32 @@ export function defaultThreads(
 }
 
 const align = (n: number) => Math.ceil(n / 64) * 64;
+
+/**
+ * An upper bound on the bytes of wasm memory an objective over m×d data and K classes uses on
+ * `threads` threads, with an L-BFGS of `memory` pairs and `maxIter` iterations (the layout of
+ * `wasmObjective` and its optimizers: the repacked data 8·m·d + 8·m, the chunk partials, the
+ * per-thread scratch, the optimizer's work space and loss history), for choosing a kernel before
+ * any memory is made: above `MAX_WASM_BYTES` the wasm kernel cannot hold the problem. O(1).
+ * @example wasmObjectiveBytes(150, 4, 3) < 2 ** 21 // true
+ */
+export function wasmObjectiveBytes(
+  m: number,
+  d: number,
+  K: number,
+  o: { threads?: number; memory?: number; maxIter?: number } = {},
+): number {
+  const threads = o.threads ?? defaultThreads(m, d, K);
+  const M = o.memory ?? 20;
+  const maxIter = o.maxIter ?? 1000;
+  const n = K * (d + 1);
+  const nPairs = Math.ceil(m / 2);
+  const nChunks = Math.ceil(m / CHUNK_ROWS);
+  const fixed = 256 + 2 * align(n * 8) + align(nChunks * (n + 1) * 8) + threads * align((n + 2 * K + 3) * 16);
+  const data = align(nPairs * d * 16) + align(nPairs * 16);
+  const work = 2 * align(n * 8) + align((2 + 3 * n + 2 * M * n + 2 * M) * 8) + 8 * (maxIter + 1);
+  return STATIC_DATA_BYTES + fixed + data + work + 64 * 8;
+}
 
 /**
  * The softmax-regression objective on the wasm kernel: repacks X into row pairs (O(m·d) time,
@@ -440,7 +469,16 @@ function wasmObjective(
     return { ...result, converged: outcome === 0 || converged, stopReason, finite: true };
   };
 
-  return { size: n, threads, evaluate, descend, minimize };
+  return {
+    size: n,
+    threads,
+    evaluate,
+    descend,
+    minimize,
+    get memoryBytes() {
+      return memory.buffer.byteLength;
+    },
+  };
 }
 
 /** max_j |g_j| (NaN if any is NaN), as the model layer's `maxAbs`. */

@@ -17,6 +17,7 @@ import {
   heapBase,
   instantiate,
   type SoftcalWasmExports,
+  STATIC_DATA_BYTES,
   sharedMemory,
   softcalModule,
   type WasmMemory,
@@ -97,6 +98,17 @@ interface State {
 let state: State | undefined;
 
 const align = (n: number) => Math.ceil(n / 64) * 64;
+
+/**
+ * An upper bound on the bytes of wasm memory {@link wasmTemperaturePrepare} uses for n×K logits
+ * (8·n·K for the copy, 16·⌈n/2⌉·K for the row-pair layout, 4·n for the labels, the chunk
+ * partials), for choosing a kernel before any memory is made: above `MAX_WASM_BYTES` the wasm
+ * kernel cannot hold them. O(1).
+ */
+export function wasmTemperatureBytes(n: number, K: number): number {
+  const nChunks = Math.ceil(n / TEMPERATURE_CHUNK_ROWS);
+  return STATIC_DATA_BYTES + 1024 + 32 * nChunks + 4 * n + 8 * n * K + 16 * Math.ceil(n / 2) * K + 4 * 64;
+}
 
 /**
  * Copies n×K logits Z (row-major; finite or −∞, each row with a finite maximum) and labels y

@@ -3,8 +3,8 @@
  * objectives (objective.ts) and optimizers (gradientDescent.ts, lbfgs.ts).
  */
 import { InputError, RunError } from "../errors.js";
-import { wasmUnavailableReason } from "../kernels/wasmModule.js";
-import { withWasmObjective } from "../kernels/wasmObjective.js";
+import { MAX_WASM_BYTES, wasmUnavailableReason } from "../kernels/wasmModule.js";
+import { wasmObjectiveBytes, withWasmObjective } from "../kernels/wasmObjective.js";
 import type { Matrix } from "../linalg/matrix.js";
 import { gradientDescent, type OptimizerResult, risesAboveStart } from "./gradientDescent.js";
 import { type LbfgsOptions, lbfgs } from "./lbfgs.js";
@@ -106,7 +106,11 @@ type WithObjective = <T>(
  * The objective for `kernel` (default: "wasm" for softmax where WebAssembly SIMD is available),
  * lent to the optimization: a wasm objective's memory goes back to the kernel's pool after it.
  */
-function defaultObjective(kernel: "wasm" | "js" | undefined, threads: number | undefined): WithObjective {
+function defaultObjective(
+  kernel: "wasm" | "js" | undefined,
+  threads: number | undefined,
+  optimizer: { memory: number; maxIter: number },
+): WithObjective {
   if (kernel !== undefined && kernel !== "wasm" && kernel !== "js") {
     throw new InputError(`--kernel: expected one of wasm, js; got "${kernel}"`);
   }
@@ -120,11 +124,19 @@ function defaultObjective(kernel: "wasm" | "js" | undefined, threads: number | u
     return reference;
   }
   // One-vs-rest runs on wasm only when asked for: its default stays the reference kernel while
-  // tests pin fit's OvR objective to the reference's bits.
-  return (data, l2, model, body) =>
-    model === "softmax" || kernel === "wasm"
-      ? withWasmObjective(model, data, l2, { threads }, body)
-      : reference(data, l2, model, body);
+  // tests pin fit's OvR objective to the reference's bits. A problem larger than the wasm
+  // kernel's memory (2 GiB) runs on the reference kernel, unless wasm was asked for.
+  return (data, l2, model, body) => {
+    if (model !== "softmax" && kernel !== "wasm") return reference(data, l2, model, body);
+    const bytes = wasmObjectiveBytes(data.nSamples, data.nFeatures, data.nClasses, { threads, ...optimizer });
+    if (bytes <= MAX_WASM_BYTES) return withWasmObjective(model, data, l2, { threads }, body);
+    if (kernel === "wasm") {
+      throw new InputError(
+        `--kernel wasm: expected a problem that fits the wasm kernel's ${MAX_WASM_BYTES / 2 ** 30} GiB of memory; got ${data.nSamples} rows × ${data.nFeatures} features × ${data.nClasses} classes, which needs ${(bytes / 2 ** 30).toFixed(2)} GiB — use --kernel js`,
+      );
+    }
+    return reference(data, l2, model, body);
+  };
 }
 
 /**
@@ -154,7 +166,7 @@ export function fit(X: Matrix, y: Int32Array, nClasses: number, options: FitOpti
   const given = options.objective;
   const withObjective: WithObjective = given
     ? (d, lambda, kind, body) => body(given(d, lambda, kind))
-    : defaultObjective(options.kernel, options.threads);
+    : defaultObjective(options.kernel, options.threads, { memory, maxIter });
   let r = withObjective(data, l2, model, (f): OptimizerResult => {
     const first =
       optimizer === "gd"

@@ -26,8 +26,12 @@
  *   ⇒ RunError naming the row.
  */
 import { InputError, RunError } from "../../errors.js";
-import { wasmUnavailableReason } from "../../kernels/wasmModule.js";
-import { type MomentSums, wasmTemperaturePrepare } from "../../kernels/wasmTemperature.js";
+import { MAX_WASM_BYTES, wasmUnavailableReason } from "../../kernels/wasmModule.js";
+import {
+  type MomentSums,
+  wasmTemperatureBytes,
+  wasmTemperaturePrepare,
+} from "../../kernels/wasmTemperature.js";
 import type { Matrix } from "../../linalg/matrix.js";
 import { softmaxRowsKernel } from "../../linalg/softmax.js";
 import type { ScoreOptions } from "../scores.js";
@@ -172,7 +176,14 @@ export function temperaturePasses(
   kernel: "auto" | "wasm" | "js" = "auto",
 ): TemperaturePasses {
   const { rows: n, cols: K } = F;
-  if (kernel === "js" || (kernel === "auto" && wasmUnavailableReason() !== null)) {
+  // Logits beyond the wasm kernel's 2 GiB of memory go to the TypeScript passes (same arithmetic).
+  const tooLarge = wasmTemperatureBytes(n, K) > MAX_WASM_BYTES;
+  if (kernel === "wasm" && tooLarge) {
+    throw new InputError(
+      `${where}: expected logits that fit the wasm kernel's ${MAX_WASM_BYTES / 2 ** 30} GiB of memory; got ${n} rows × ${K} classes — use the js kernel`,
+    );
+  }
+  if (kernel === "js" || (kernel === "auto" && (tooLarge || wasmUnavailableReason() !== null))) {
     const { s, sy } = shiftedLogits(F, y, where);
     let g0 = 0;
     let gInf = 0;
