@@ -300,6 +300,13 @@ describe("merge and --resume over damaged unit files and configs", () => {
       const resumed = runExperiments({ ...toyRun, experiments: [toy], seeds: 2, out, resume: true });
       await expect(resumed, what).rejects.toThrow(InputError);
       await expect(resumed, what).rejects.toThrow(new RegExp(`^${regexEscape(file)}: expected `));
+      // Refused before the resume began: the manifest still says how the run ended, not RUNNING.
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as {
+        status: string;
+        previousAttempts: unknown[];
+      };
+      expect(manifest.status, what).toBe("COMPLETED");
+      expect(manifest.previousAttempts, what).toEqual([]);
     }
   });
 

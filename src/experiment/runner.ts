@@ -570,14 +570,15 @@ async function runOne(
       ...(carried.aggregates ? { aggregates: carried.aggregates } : {}),
       ...(folderOutputs.legacy ? { legacy: true } : {}),
     };
-    const writeManifest = () => o.write(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-    writeManifest();
-
+    // The units on disk are read (and a hostile unit file refused) before the manifest says RUNNING.
     const stored = readUnits(dir, config, (file, lines) =>
       o.logger.warn(
         `${file}: skipped ${lines} line${lines === 1 ? "" : "s"} that ${lines === 1 ? "is" : "are"} no unit record of this run (damaged, e.g. by a power loss); units without a record run again`,
       ),
     );
+    const writeManifest = () => o.write(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+    writeManifest();
+
     const pending = share.filter((u) => !stored.has(u.key));
     // Every record of this share, and the CSV rows the threads formatted, for the aggregates.
     const records = new Map([...stored].map(([key, s]) => [key, s.record]));
