@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect, it } from "vitest";
 import { readPredictions } from "../src/calibration/predictions.js";
+import { validateProbabilities } from "../src/calibration/validate.js";
 import { cellLocation, parseCsvTable, readCsvFile } from "../src/data/csv.js";
 import { readCsvColumns } from "../src/data/csvStream.js";
 import {
@@ -245,9 +246,65 @@ describe("streaming reader = csv-parse reference", () => {
     },
   );
 
+  it("a file with LF and CRLF lines mixed (edited on two systems): the same rows and labels as all-LF, read by both readers", () => {
+    const lf = "x,y,label\n1,2,a\n2,3,b\n3,4,a\n4,1,b\n";
+    const mixed = "x,y,label\n1,2,a\n2,3,b\r\n3,4,a\r\n4,1,b\n";
+    const crFirst = "x,y,label\r\n1,2,a\n2,3,b\r3,4,a\n4,1,b\r\n";
+    const want = datasetFromTable(readCsvFile(fileWith(lf)));
+    expect(want.classNames).toEqual(["a", "b"]);
+    for (const text of [mixed, crFirst]) {
+      for (const got of [datasetFromTable(readCsvFile(fileWith(text))), datasetFromCsvFile(fileWith(text))]) {
+        expect(got.classNames).toEqual(want.classNames);
+        expect(Array.from(got.y)).toEqual(Array.from(want.y));
+        expect(Array.from(got.X.data)).toEqual(Array.from(want.X.data));
+      }
+    }
+  });
+
+  test.prop(
+    [
+      fc.array(
+        fc.record({
+          blanksBefore: fc.nat({ max: 3 }),
+          breaksInLabel: fc.nat({ max: 2 }),
+        }),
+        { minLength: 1, maxLength: 30 },
+      ),
+      // One kind per file: a CR line end followed by a blank LF line would be one CRLF.
+      fc.constantFrom("\n", "\r\n", "\r"),
+      fc.constantFrom(1, 3, 2 ** 20),
+    ],
+    { numRuns: 60 },
+  )(
+    "lineOf(row) is the physical line of every data row, after blank lines and quoted line breaks",
+    (rows, end, chunkBytes) => {
+      let text = "x,label\n";
+      let line = 2;
+      const want: number[] = [];
+      rows.forEach((r, i) => {
+        text += end.repeat(r.blanksBefore);
+        line += r.blanksBefore;
+        want.push(line);
+        text += `${i},"a${"\n".repeat(r.breaksInLabel)}b"${end}`;
+        line += 1 + r.breaksInLabel;
+      });
+      const c = readCsvColumns(fileWith(text), { chunkBytes, choose: () => ({ numeric: [0], label: 1 }) });
+      expect(c.X.rows).toBe(rows.length);
+      expect(rows.map((_, i) => c.lineOf(i))).toEqual(want);
+    },
+  );
+
+  it("a bad probability after blank lines is reported at its own line (validation locates rows through lineOf)", () => {
+    const path = fileWith("p0,p1,label\n0.2,0.8,1\n\n0.5,0.5,0\n\n0.3,1.7,1\n");
+    const pr = readPredictions(path, "label", false);
+    expect(outcome(() => validateProbabilities(pr.S, pr.source))).toEqual({
+      error: `${path}:6:2: expected a probability in [0, 1]; got 1.7 (column "p1")`,
+    });
+  });
+
   it("pinned cases: a mixed line end, CR inside quotes, a NUL after a closing quote, blank lines and a BOM", () => {
     const cases = [
-      "x1,label\n1,0\r\n2,1\n", // the first line end found (LF) is the only record delimiter
+      "x1,label\n1,0\r\n2,1\n", // every line end ends a record, whichever kind
       'x1,label\r"1\r\n2",a\r3,b', // CR records, CRLF inside quotes is content
       'x1,label\n"1"\u0000,a\n', // a NUL after a closing quote keeps the field open
       "\uFEFF\n\nx1,label\n\n1,a\n\n",
@@ -481,7 +538,14 @@ describe("the predictions reader (evaluate, calibrate)", () => {
     const pr = readPredictions(path, "label", false);
     expect(pr.y).toBeNull();
     expect(Array.from(pr.S.data)).toEqual([0.25, 0.75]);
-    expect(pr.source).toEqual({ file: path, firstLine: 4, columns: [1, 2], names: ["p_a", "p_b"] });
+    expect(pr.source).toEqual({
+      file: path,
+      firstLine: 4,
+      lineOf: expect.any(Function),
+      columns: [1, 2],
+      names: ["p_a", "p_b"],
+    });
+    expect(pr.source.lineOf?.(0)).toBe(4);
     const noLabel = fileWith("p_a,p_b\n0.5,0.5\n");
     expect(outcome(() => readPredictions(noLabel, "label", true))).toEqual({
       error: `${noLabel}:1: expected a label column "label" (pass --label COL to name another); got columns "p_a", "p_b"`,

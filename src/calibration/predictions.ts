@@ -56,6 +56,7 @@ export function readPredictions(file: string, label: string, requireLabels: bool
   const source: MatrixSource = {
     file,
     firstLine: c.firstLine,
+    lineOf: c.lineOf,
     columns: scoreCols.map((j) => j + 1),
     names,
   };

@@ -19,6 +19,8 @@ export interface MatrixSource {
   file: string;
   /** File line (1-based) of matrix row 0; default 2 (line 1 is the header). */
   firstLine?: number;
+  /** File line (1-based) of matrix row i, where rows are not on consecutive lines (blank lines, quoted line breaks); overrides `firstLine`. */
+  lineOf?: (row: number) => number;
   /** 1-based file column of each matrix column; default `k + 1`. */
   columns?: readonly number[];
   /** Column names, for messages (e.g. `p_setosa`); optional. */
@@ -38,7 +40,7 @@ function fail(where: Where, i: number | undefined, k: number | undefined, messag
     if (i !== undefined && k !== undefined) at += `, column ${k}`;
     throw new InputError(`${at}: ${message}`);
   }
-  const line = i === undefined ? undefined : (where.firstLine ?? 2) + i;
+  const line = i === undefined ? undefined : where.lineOf ? where.lineOf(i) : (where.firstLine ?? 2) + i;
   const column = k === undefined ? undefined : (where.columns?.[k] ?? k + 1);
   const name = k !== undefined && where.names?.[k] !== undefined ? ` (column "${where.names[k]}")` : "";
   throw new InputError(`${message}${name}`, { file: where.file, line, column });

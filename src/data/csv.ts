@@ -1,7 +1,7 @@
 /**
  * Reading CSV tables (csv-parse) with exact physical line numbers for error messages.
  *
- * Accepted: a UTF-8 byte-order mark, LF, CRLF or CR line ends, RFC 4180 quoting (quoted fields may
+ * Accepted: a UTF-8 byte-order mark, LF, CRLF or CR line ends (mixed in one file too), RFC 4180 quoting (quoted fields may
  * hold the delimiter, doubled quotes and line breaks), blank lines (skipped; they still count as
  * lines; in a one-column file a line holding only `""` is indistinguishable and also skipped). The first record is the header. Fields are not trimmed.
  *
@@ -129,7 +129,14 @@ function recordLines(records: string[][]): { starts: number[]; kept: string[][];
  * // { file: "a.csv", header: ["x1", "label"], rows: [["1.5", "0"]], lines: [2] }
  */
 export function parseCsvTable(text: string, file: string): CsvTable {
-  const options = { bom: true, relax_column_count: true, skip_empty_lines: false };
+  // Every line break ends a record, whichever kind (csv-parse would take the first one met as the
+  // only one, and keep a later file's other kind in the last field: "a" and "a\r" two labels).
+  const options = {
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: false,
+    record_delimiter: ["\r\n", "\n", "\r"],
+  };
   let records: string[][];
   try {
     // Blank lines are not skipped by csv-parse (its per-record context, needed for that, costs

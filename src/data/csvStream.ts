@@ -74,6 +74,12 @@ export interface CsvColumns {
   choice: CsvColumnChoice;
   /** Physical line (1-based) of the first data row. */
   firstLine: number;
+  /**
+   * Physical line (1-based) of data row `row` (0-based): `firstLine + row` unless blank lines or
+   * line breaks inside quoted fields come before it (kept as a sorted list of the rows where the
+   * offset changes: a few numbers per such row, nothing per ordinary row). O(log of those rows).
+   */
+  lineOf(row: number): number;
   /** m × (number of numeric columns), row-major. Incomplete when `numberError` is set. */
   X: Matrix;
   /** The label column, or null when none was chosen. */
@@ -110,6 +116,9 @@ class ColumnReader implements CsvSink {
   headerLine = 0;
   rows = 0;
   firstLine = 0;
+  /** Rows whose line is not the previous row's + 1, and their lines (see `CsvColumns.lineOf`). */
+  readonly shiftRows: number[] = [];
+  readonly shiftLines: number[] = [];
   headerError: InputError | null = null;
   raggedError: InputError | null = null;
   chooseError: InputError | null = null;
@@ -201,6 +210,10 @@ class ColumnReader implements CsvSink {
       return;
     }
     if (this.rows === 0) this.firstLine = line;
+    else if (line !== this.lineOf(this.rows)) {
+      this.shiftRows.push(this.rows);
+      this.shiftLines.push(line);
+    }
     if (nFields !== this.names.length) {
       if (this.raggedError === null) {
         const n = this.names.length;
@@ -221,6 +234,19 @@ class ColumnReader implements CsvSink {
     }
     this.badSlot = -1;
     this.rows++;
+  }
+
+  /** The physical line of data row `row` (0-based) read so far or next. */
+  lineOf(row: number): number {
+    // The last shift at or before `row` (binary search), else the first row's line.
+    let lo = 0;
+    let hi = this.shiftRows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.shiftRows[mid] <= row) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? this.firstLine + row : this.shiftLines[lo - 1] + (row - this.shiftRows[lo - 1]);
   }
 
   /** The header has ended: check its names, choose the columns, allocate. */
@@ -440,6 +466,7 @@ function finishColumns(reader: ColumnReader, file: string): CsvColumns {
     header: reader.header,
     choice: reader.choice,
     firstLine: reader.firstLine,
+    lineOf: (row) => reader.lineOf(row),
     X: matrix(reader.rows, reader.choice.numeric.length, X),
     labels,
     numberError: reader.numberError,

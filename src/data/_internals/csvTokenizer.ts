@@ -3,10 +3,10 @@
  * Internal: not re-exported (the readers in `../csvStream.ts` and `../csv.ts` use it).
  *
  * It reproduces csv-parse 6 (`parseCsvTable`'s parser) exactly for the options softcal uses —
- * `{ bom: true, relax_column_count: true, skip_empty_lines: false }`: delimiter `,`, quote and
- * escape `"`, the record delimiter auto-discovered as the first of `\r\n`, `\n`, `\r` met outside a
- * quoted field (afterwards only that one ends records; a lone `\r` or `\n` of another kind is field
- * content), a UTF-8 byte-order mark skipped at the very start, a quote opening a field only as its
+ * `{ bom: true, relax_column_count: true, skip_empty_lines: false, record_delimiter: ["\r\n",
+ * "\n", "\r"] }`: delimiter `,`, quote and escape `"`, every line break outside a quoted field
+ * (`\r\n`, `\n` or a lone `\r`, mixed freely: a file edited on two systems has both) ends a
+ * record, a UTF-8 byte-order mark skipped at the very start, a quote opening a field only as its
  * first byte, a closing quote followed only by a delimiter, a record delimiter, a NUL byte or the
  * end of the file (a NUL keeps the field open, as in csv-parse), `""` inside quotes for one quote.
  * `properties/csvStream.test.ts` checks the records, the lines and every error message against
@@ -33,12 +33,6 @@ export interface CsvSink {
   endRecord(): void;
 }
 
-/** Record delimiters: not yet discovered, CRLF, LF, CR. */
-const RD_UNKNOWN = 0;
-const RD_CRLF = 1;
-const RD_LF = 2;
-const RD_CR = 3;
-
 export class CsvTokenizer {
   /** Line (1-based) where the current record starts. */
   recordLine = 1;
@@ -49,7 +43,6 @@ export class CsvTokenizer {
   /** Fields completed in the current record (so the current field's 0-based index). */
   fieldIndex = 0;
 
-  private rd = RD_UNKNOWN;
   private quoting = false;
   private wasQuoting = false;
   private bomDone = false;
@@ -139,17 +132,11 @@ export class CsvTokenizer {
         seg = pos;
         continue;
       }
-      // CR or LF: the record delimiter, or content (and a line break).
-      const rdLength = this.delimiterAt(buf, pos, end);
-      if (rdLength !== 0) {
-        this.endField(buf, seg, pos);
-        this.endRecord();
-        pos += rdLength;
-        seg = pos;
-        continue;
-      }
-      this.lineBreak(c, pos);
-      pos++;
+      // CR or LF outside quotes: the end of the record.
+      this.endField(buf, seg, pos);
+      this.endRecord();
+      pos += this.delimiterAt(buf, pos, end);
+      seg = pos;
     }
     if (last) {
       if (this.quoting) throw this.quoteError("a quoted field that is never closed");
@@ -173,31 +160,12 @@ export class CsvTokenizer {
     } else if (this.lastCr !== pos - 1) this.line++;
   }
 
-  /** Length of the record delimiter at `buf[p]` (0 if none), discovering it if still unknown. */
+  /** Length of the record delimiter at `buf[p]`: 2 for CRLF, 1 for LF or a lone CR, 0 for none. */
   private delimiterAt(buf: Buffer, p: number, end: number): number {
     const c = buf[p];
-    switch (this.rd) {
-      case RD_CRLF:
-        return c === CR && p + 1 < end && buf[p + 1] === LF ? 2 : 0;
-      case RD_LF:
-        return c === LF ? 1 : 0;
-      case RD_CR:
-        return c === CR ? 1 : 0;
-      default:
-        if (c === CR && p + 1 < end && buf[p + 1] === LF) {
-          this.rd = RD_CRLF;
-          return 2;
-        }
-        if (c === LF) {
-          this.rd = RD_LF;
-          return 1;
-        }
-        if (c === CR) {
-          this.rd = RD_CR;
-          return 1;
-        }
-        return 0;
-    }
+    if (c === LF) return 1;
+    if (c === CR) return p + 1 < end && buf[p + 1] === LF ? 2 : 1;
+    return 0;
   }
 
   /** Adds `buf[from, to)` to the current field's kept content. */
