@@ -101,6 +101,12 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // The reader of stdout went away (`softcal predict … | head`): stop quietly, as Unix tools do,
+  // not with a stack trace. Files being written are atomic, so nothing is left half-written.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
   runCli(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
