@@ -232,8 +232,9 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
     fs.mkdirSync(dir);
     const job = await submit(dir, out);
     const { code, output } = await job.exit;
-    expect(code, output).toBe(0);
+    // Every task's ending first: a task's error line says why sbatch's exit code is not 0.
     expect(taskEndings(dir)).toEqual(allCompleted);
+    expect(code, output).toBe(0);
     expect(csvDifferences(reference, out)).toEqual([]);
     // Every task ran its share in every experiment, and finished it.
     for (let task = 0; task < TASKS; task++) {
@@ -280,8 +281,9 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
     if (state.includes("BeginTime")) slurm("scontrol", ["update", `JobId=${task}`, "StartTime=now"]);
 
     const { code, output } = await job.exit;
-    expect(code, output).toBe(0);
+    // Every task's ending first: a task's error line says why sbatch's exit code is not 0.
     expect(taskEndings(dir)).toEqual(allCompleted);
+    expect(code, output).toBe(0);
     expect(csvDifferences(reference, out)).toEqual([]);
 
     // Killed mid-run: Slurm says so, softcal stopped gently (SIGTERM), and the second attempt
@@ -323,8 +325,9 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
     }
     const job = await submit(dir, out);
     const { code, output } = await job.exit;
-    expect(code, output).toBe(0);
+    // Every task's ending first: a task's error line says why sbatch's exit code is not 0.
     expect(taskEndings(dir)).toEqual(allCompleted);
+    expect(code, output).toBe(0);
     expect(csvDifferences(reference, out)).toEqual([]);
     for (let task = 0; task < TASKS; task++) {
       for (const [exp, m] of shardManifests(out, task)) {
@@ -343,10 +346,14 @@ describe.skipIf(unavailable !== undefined && !inCI)(`Slurm job array: ${RECIPE}`
       expect(writers, exp).toHaveLength(1);
       const writer = `shard ${writers[0] + 1}/${TASKS}`;
       for (const t of [0, 1, 2, 3].filter((t) => t !== writers[0])) {
-        const said = log(dir, t)
-          .split("\n")
-          .filter((l) => l.startsWith(`${exp}:`) && l.includes("aggregates") && l.includes(writer));
-        expect(said, `${exp}: task ${t}'s log names the writer (${writer})`).not.toEqual([]);
+        const lines = log(dir, t).split("\n");
+        const said = lines.filter(
+          (l) => l.startsWith(`${exp}:`) && l.includes("aggregates") && l.includes(writer),
+        );
+        const about = lines.filter((l) => l.startsWith(`${exp}:`) || l.startsWith("softcal:")).join("\n");
+        expect(said, `${exp}: task ${t}'s log names the writer (${writer}); it says:\n${about}`).not.toEqual(
+          [],
+        );
       }
     }
   });
