@@ -717,8 +717,11 @@ async function runOne(
       const all = inUnitOrder(config, known, dir);
       const wanted = { units: hashUnits(all), figures: o.figures ?? true, code: experimentCodeHash(exp) };
       if (o.shard) {
-        // Shards that find the grid complete at once: the one holding the claim writes the aggregates.
-        const got = tryLock(path.join(dir, AGGREGATES_CLAIM), shardName(o.shard));
+        // Shards that find the grid complete at once: the one holding the claim writes the
+        // aggregates (or finds them written). The others wait for it (a holder that only checks
+        // is done in milliseconds), then look for themselves — so each names the shard that wrote
+        // them — unless the holder is still at it after AGGREGATES_WAIT_MS.
+        const got = await waitForClaim(path.join(dir, AGGREGATES_CLAIM), shardName(o.shard), o.abort);
         if (!("release" in got)) {
           leftTo = `${holderName(got.holder)} writes the aggregates`;
           return finish("COMPLETED");
@@ -778,6 +781,27 @@ async function runOne(
 
 /** The claim file a shard holds while it decides on and writes the aggregates. */
 const AGGREGATES_CLAIM = ".lock.aggregates";
+/** How long a shard waits for another one's aggregates claim before leaving the aggregates to it. */
+const AGGREGATES_WAIT_MS = 60_000;
+
+/**
+ * Takes the aggregates claim, waiting while another process holds it (polling 10 ms, doubling to
+ * 500 ms) for at most AGGREGATES_WAIT_MS or until a stop is requested; then the holder, if any.
+ */
+async function waitForClaim(
+  file: string,
+  label: string,
+  abort: AbortState,
+): Promise<Lock | { holder: LockInfo | undefined }> {
+  const deadline = Date.now() + AGGREGATES_WAIT_MS;
+  let pause = 10;
+  for (;;) {
+    const got = tryLock(file, label);
+    if ("release" in got || abort.stopping || Date.now() >= deadline) return got;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(2 * pause, 500);
+  }
+}
 
 function shardName(shard: Shard): string {
   return `shard ${shard.index}/${shard.count}`;
