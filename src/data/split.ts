@@ -1,6 +1,7 @@
 /**
  * Stratified train / calibration / test splits and row subsets of a {@link Dataset}.
  */
+import { InputError } from "../errors.js";
 import { takeRows } from "../linalg/matrix.js";
 import type { Dataset } from "./dataset.js";
 import type { Rng } from "./rng.js";
@@ -131,4 +132,65 @@ export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
     y[r] = ds.y[i];
   }
   return { ...ds, X: takeRows(ds.X, indices), y };
+}
+
+/**
+ * The test fold (0..nFolds−1) of every sample under stratified K-fold cross-validation, by
+ * scikit-learn's rule (`StratifiedKFold`, 0.22 and later): with the classes ordered by their first
+ * appearance in y and the labels sorted in that order, fold f receives
+ * `bincount(sorted[f::nFolds])` samples of each class — so every class is spread over the folds
+ * as evenly as possible and the folds' sizes differ by at most one per class — and class k's
+ * samples, in ascending index order, go to folds 0, 0, …, 1, 1, … in those counts. Without an
+ * `rng` this equals `StratifiedKFold(nFolds, shuffle=False).split(X, y)`'s test folds exactly;
+ * with one, each class's fold list is shuffled with `rng.shuffle` (deterministic under a seed;
+ * scikit-learn's shuffled assignment draws from numpy's generator instead).
+ *
+ * @param y labels in 0..nClasses−1.
+ * @throws InputError when nFolds is not an integer in 2..(the largest class's size) or a class
+ *   has fewer samples than folds would need to hold one each (scikit-learn refuses
+ *   `n_splits > samples of every class` and warns when a class has fewer than n_splits).
+ * Cost: O(m).
+ * @example
+ * stratifiedKFold(Int32Array.of(0, 0, 1, 1, 0, 1), 2, 2) // Int32Array [0, 0, 0, 1, 1, 1]
+ */
+export function stratifiedKFold(y: Int32Array, nClasses: number, nFolds: number, rng?: Rng): Int32Array {
+  const counts = new Array<number>(nClasses).fill(0);
+  for (let i = 0; i < y.length; i++) {
+    const k = y[i];
+    if (!(Number.isInteger(k) && k >= 0 && k < nClasses)) {
+      throw new RangeError(`stratifiedKFold: labels must be in 0..${nClasses - 1}; got ${k} at index ${i}`);
+    }
+    counts[k]++;
+  }
+  const smallest = Math.min(...counts.filter((c) => c > 0));
+  if (!(Number.isInteger(nFolds) && nFolds >= 2 && nFolds <= smallest)) {
+    throw new InputError(
+      `--cv: expected an integer from 2 to ${smallest} (the smallest class has ${smallest} samples, and every fold needs one of each class); got ${nFolds}`,
+    );
+  }
+  // Classes are taken in the order of their first appearance in y (scikit-learn re-encodes them
+  // so), then allocation[f][k] = samples of class k in fold f = #{j ≡ f (mod nFolds) : sorted[j] = k}
+  // with the labels sorted in that order.
+  const order: number[] = [];
+  const seen = new Uint8Array(nClasses);
+  for (let i = 0; i < y.length; i++) {
+    if (!seen[y[i]]) {
+      seen[y[i]] = 1;
+      order.push(y[i]);
+    }
+  }
+  const allocation: number[][] = Array.from({ length: nFolds }, () => new Array<number>(nClasses).fill(0));
+  let j = 0;
+  for (const k of order) {
+    for (let c = 0; c < counts[k]; c++, j++) allocation[j % nFolds][k]++;
+  }
+  const folds = new Int32Array(y.length);
+  for (let k = 0; k < nClasses; k++) {
+    const list: number[] = [];
+    for (let f = 0; f < nFolds; f++) for (let c = 0; c < allocation[f][k]; c++) list.push(f);
+    if (rng) rng.shuffle(list);
+    let next = 0;
+    for (let i = 0; i < y.length; i++) if (y[i] === k) folds[i] = list[next++];
+  }
+  return folds;
 }
