@@ -398,8 +398,18 @@ describe("bad model files → InputError with the exact message", () => {
     ],
     [
       "wrong version",
+      withField("version", 3),
+      'm.json: expected "version": 1, or 2 for a calibrated model (this softcal reads versions 1 and 2); got 3',
+    ],
+    [
+      "version 2 without its calibration",
       withField("version", 2),
-      'm.json: expected "version": 1 (this softcal reads version 1); got 2',
+      'm.json: expected "calibration": an object (a version 2 model is a calibrated one); got undefined',
+    ],
+    [
+      "a calibration in a version 1 file",
+      withField("calibration", {}),
+      'm.json: expected no "calibration" in a version 1 model (a calibrated model is version 2); got {}',
     ],
     [
       "unknown model kind",
@@ -527,7 +537,7 @@ describe("bad model files → InputError with the exact message", () => {
     const r = await cli(["predict", "--model", model, "--data", data, "--out", out]);
     expect(r.code).toBe(2);
     expect(r.out).toBe("");
-    expect(r.err).toBe(`softcal: ${model}: expected "version": 1 (this softcal reads version 1); got 7\n`);
+    expect(r.err).toBe(`softcal: ${model}: expected "version": 1, or 2 for a calibrated model (this softcal reads versions 1 and 2); got 7\n`);
     expect(() => readFileSync(out)).toThrow();
   });
 });

@@ -123,7 +123,16 @@ describe("modelToJson / modelFromJson", () => {
     ["number", 3, "expected a JSON object (a softcal model); got 3"],
     ["format", { ...valid, format: "x" }, 'expected "format": "softcal-model"; got "x"'],
     ["no format", { ...valid, format: undefined }, 'expected "format": "softcal-model"; got undefined'],
-    ["version", { ...valid, version: 2 }, 'expected "version": 1 (this softcal reads version 1); got 2'],
+    [
+      "version",
+      { ...valid, version: 3 },
+      'expected "version": 1, or 2 for a calibrated model (this softcal reads versions 1 and 2); got 3',
+    ],
+    [
+      "version 2 without calibration",
+      { ...valid, version: 2 },
+      'expected "calibration": an object (a version 2 model is a calibrated one); got undefined',
+    ],
     ["model", { ...valid, model: "tree" }, 'expected "model" one of softmax, ovr; got "tree"'],
     [
       "classes",

@@ -11,6 +11,11 @@
  * ```
  * `"label"` names the label column the model was trained on (so `predict` finds it in new data);
  * files written before it existed have none, and read as before (`predict` then looks for `label`).
+ *
+ * Version 2 is version 1 plus a `"calibration"` object (a cross-fitted recalibration: `fit
+ * --calibrate METHOD --cv K`; its members are read and checked by the calibration layer,
+ * src/calibration/crossFit.ts). Only a calibrated model is written as version 2, so a softcal that
+ * reads version 1 only refuses it rather than predicting uncalibrated probabilities.
  * Numbers are written in shortest round-trip form (and −0 as `-0`), so `read(write(m))` equals
  * `m` bit for bit; names are JSON strings, so any class or column name round-trips exactly.
  */
@@ -19,6 +24,8 @@ import { type LinearModel, MODEL_KINDS, type ModelKind } from "./fit.js";
 
 export const MODEL_FORMAT = "softcal-model";
 export const MODEL_VERSION = 1;
+/** The version of a model file that holds a `"calibration"` object. */
+export const CALIBRATED_MODEL_VERSION = 2;
 
 export interface Standardization {
   mean: number[];
@@ -34,6 +41,11 @@ export interface ModelBundle extends LinearModel {
   standardization: Standardization | null;
   /** Free-form record of how it was trained (optimizer, λ, objective, …); informational. */
   training: Record<string, string | number | boolean | null>;
+  /**
+   * A cross-fitted recalibration (version 2 files), as parsed JSON: the calibration layer checks
+   * and applies it (src/calibration/crossFit.ts).
+   */
+  calibration?: Record<string, unknown>;
 }
 
 function num(x: number): string {
@@ -44,8 +56,11 @@ function numArray(xs: ArrayLike<number>): string {
   return `[${Array.from(xs, num).join(", ")}]`;
 }
 
-/** Serializes a model bundle (deterministic: same model ⇒ same bytes). */
-export function modelToJson(m: ModelBundle): string {
+/**
+ * Serializes a model bundle (deterministic: same model ⇒ same bytes). `calibrationJson`, the
+ * JSON text of a cross-fitted recalibration, makes it a version 2 file.
+ */
+export function modelToJson(m: ModelBundle, calibrationJson?: string): string {
   const w = m.nFeatures + 1;
   const rows: string[] = [];
   for (let k = 0; k < m.nClasses; k++) rows.push(`    ${numArray(m.theta.subarray(k * w, (k + 1) * w))}`);
@@ -55,14 +70,15 @@ export function modelToJson(m: ModelBundle): string {
   return [
     "{",
     `  "format": ${JSON.stringify(MODEL_FORMAT)},`,
-    `  "version": ${MODEL_VERSION},`,
+    `  "version": ${calibrationJson === undefined ? MODEL_VERSION : CALIBRATED_MODEL_VERSION},`,
     `  "model": ${JSON.stringify(m.model)},`,
     `  "classes": ${JSON.stringify(m.classNames)},`,
     ...(m.labelColumn === undefined ? [] : [`  "label": ${JSON.stringify(m.labelColumn)},`]),
     `  "features": ${JSON.stringify(m.featureNames)},`,
     `  "standardization": ${std},`,
     `  "theta": [\n${rows.join(",\n")}\n  ],`,
-    `  "training": ${JSON.stringify(m.training)}`,
+    `  "training": ${JSON.stringify(m.training)}${calibrationJson === undefined ? "" : ","}`,
+    ...(calibrationJson === undefined ? [] : [`  "calibration": ${calibrationJson}`]),
     "}",
     "",
   ].join("\n");
@@ -93,8 +109,15 @@ export function modelFromJson(text: string, file: string): ModelBundle {
     bad("a JSON object (a softcal model)", raw);
   const o = raw as Record<string, unknown>;
   if (o.format !== MODEL_FORMAT) bad(`"format": "${MODEL_FORMAT}"`, o.format);
-  if (o.version !== MODEL_VERSION)
-    bad(`"version": ${MODEL_VERSION} (this softcal reads version 1)`, o.version);
+  if (o.version !== MODEL_VERSION && o.version !== CALIBRATED_MODEL_VERSION)
+    bad(`"version": 1, or 2 for a calibrated model (this softcal reads versions 1 and 2)`, o.version);
+  const calibration = o.calibration;
+  if (o.version === CALIBRATED_MODEL_VERSION) {
+    if (typeof calibration !== "object" || calibration === null || Array.isArray(calibration))
+      bad('"calibration": an object (a version 2 model is a calibrated one)', calibration);
+  } else if (calibration !== undefined) {
+    bad('no "calibration" in a version 1 model (a calibrated model is version 2)', calibration);
+  }
   if (!MODEL_KINDS.includes(o.model as ModelKind)) bad(`"model" one of ${MODEL_KINDS.join(", ")}`, o.model);
   const classes = o.classes;
   if (!isStringArray(classes) || classes.length < 2)
@@ -146,6 +169,9 @@ export function modelFromJson(text: string, file: string): ModelBundle {
     featureNames: features as string[],
     standardization,
     training: (training ?? {}) as ModelBundle["training"],
+    ...(o.version === CALIBRATED_MODEL_VERSION
+      ? { calibration: calibration as Record<string, unknown> }
+      : {}),
   };
 }
 
