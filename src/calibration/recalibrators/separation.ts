@@ -106,9 +106,14 @@ function separatingDirection(
   // perturbed to Φd ≥ −ε_r (distinct ε_r ≤ 2ε, the classical cure for degeneracy): that moves a
   // non-separable optimum from 0 to at most about ε·P (far below the P/2 decision), and leaves a
   // separable one at exactly P. Every attempt cycling leaves the question undecided.
+  // The simplex can also end "optimal" at a point that is not feasible (rounding in a degenerate
+  // tableau: seen with margins of −5 on a 171-row set of logits ×40), so a direction is checked
+  // on the LP's own rows too, and an infeasible one counts as a failed attempt.
   for (const [reverse, eps] of ATTEMPTS) {
     const d = separatingDirectionOnce(S, K, y, reverse ? [...rows].reverse() : rows, eps);
-    if (d !== "cycled") return d;
+    if (d === "cycled") continue;
+    if (d !== null && rows.some((i) => violatesRow(S, K, y, d, i))) continue;
+    return d;
   }
   return "undecided";
 }
@@ -188,23 +193,24 @@ function violatedRows(
   inLp: Uint8Array,
 ): number[] {
   const out: number[] = [];
-  for (let i = 0, o = 0; i < n; i++, o += K) {
-    if (inLp[i]) continue;
-    const yi = y[i];
-    const ty = d[yi] * S[o + yi];
-    for (let k = 0; k < K; k++) {
-      if (k === yi) continue;
-      const tk = d[k] * S[o + k];
-      const margin = ty + d[K + yi] - tk - d[K + k];
-      const terms = Math.abs(ty) + Math.abs(d[K + yi]) + Math.abs(tk) + Math.abs(d[K + k]);
-      const tol = 1e-7 * terms + 4e-8 * (2 + Math.abs(S[o + yi]) + Math.abs(S[o + k]));
-      if (margin < -tol) {
-        out.push(i);
-        break;
-      }
-    }
-  }
+  for (let i = 0; i < n; i++) if (!inLp[i] && violatesRow(S, K, y, d, i)) out.push(i);
   return out;
+}
+
+/** Whether direction d (standardized units) lowers some margin of row i beyond the tolerance. */
+function violatesRow(S: Float64Array, K: number, y: ArrayLike<number>, d: Float64Array, i: number): boolean {
+  const o = i * K;
+  const yi = y[i];
+  const ty = d[yi] * S[o + yi];
+  for (let k = 0; k < K; k++) {
+    if (k === yi) continue;
+    const tk = d[k] * S[o + k];
+    const margin = ty + d[K + yi] - tk - d[K + k];
+    const terms = Math.abs(ty) + Math.abs(d[K + yi]) + Math.abs(tk) + Math.abs(d[K + k]);
+    const tol = 1e-7 * terms + 4e-8 * (2 + Math.abs(S[o + yi]) + Math.abs(S[o + k]));
+    if (margin < -tol) return true;
+  }
+  return false;
 }
 
 /**
