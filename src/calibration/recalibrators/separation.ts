@@ -180,6 +180,11 @@ function separatingDirectionOnce(
     const j = Number(key.slice(1));
     d[j] += key[0] === "+" ? value : -value;
   }
+  // A common shift of every b_k changes no margin, but a large one (the LP is free to return it)
+  // would inflate the tolerance, which scales with the margin's terms: remove it before the check.
+  let shift = 0;
+  for (let k = 0; k < K; k++) shift += d[K + k] / K;
+  for (let k = 0; k < K; k++) d[K + k] -= shift;
   return d;
 }
 
