@@ -14,7 +14,7 @@ import { VectorScaling } from "../src/calibration/recalibrators/vector.js";
 import { InputError } from "../src/errors.js";
 
 const header = { format: "softcal-recalibrator", version: 1 };
-const methods = "temperature, vector, histogram, isotonic, platt";
+const methods = "temperature, vector, matrix, dirichlet, histogram, isotonic, platt, beta";
 
 describe("createRecalibrator", () => {
   it("one class per method, options applied to theirs only", () => {
@@ -130,8 +130,8 @@ describe("recalibratorFromJSON", () => {
     expect(() => recalibratorFromJSON({ format: "softcal-recalibrator", version: "1" })).toThrow(
       fmt('"softcal-recalibrator"', '"1"'),
     );
-    expect(() => recalibratorFromJSON({ ...header, method: "beta", classes: 2 })).toThrow(
-      new InputError(`${W}: method: expected one of ${methods}; got "beta"`),
+    expect(() => recalibratorFromJSON({ ...header, method: "gamma", classes: 2 })).toThrow(
+      new InputError(`${W}: method: expected one of ${methods}; got "gamma"`),
     );
     expect(() => recalibratorFromJSON({ ...header, classes: 2 }, "c.json")).toThrow(
       new InputError(`c.json: method: expected one of ${methods}; got "undefined"`),

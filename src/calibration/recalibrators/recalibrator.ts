@@ -21,13 +21,24 @@ import {
 } from "../validate.js";
 
 /** The methods softcal knows. */
-export type RecalibrationMethod = "temperature" | "vector" | "histogram" | "isotonic" | "platt";
+export type RecalibrationMethod =
+  | "temperature"
+  | "vector"
+  | "matrix"
+  | "dirichlet"
+  | "histogram"
+  | "isotonic"
+  | "platt"
+  | "beta";
 export const RECALIBRATION_METHODS: readonly RecalibrationMethod[] = [
   "temperature",
   "vector",
+  "matrix",
+  "dirichlet",
   "histogram",
   "isotonic",
   "platt",
+  "beta",
 ];
 
 /** The format tag and version every recalibrator JSON carries. */

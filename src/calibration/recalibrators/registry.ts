@@ -3,6 +3,8 @@
  */
 import { InputError } from "../../errors.js";
 import { validateChoice } from "../validate.js";
+import { BetaCalibration, type BetaVariant } from "./beta.js";
+import { DirichletCalibration, MatrixScaling } from "./dirichlet.js";
 import { HistogramBinning } from "./histogram.js";
 import { IsotonicCalibration } from "./isotonic.js";
 import { PlattScaling } from "./platt.js";
@@ -22,14 +24,22 @@ export interface RecalibratorOptions {
   bins?: number;
   /** platt: Platt's target smoothing (default true). */
   targetSmoothing?: boolean;
-  /** vector: L2 strength λ ≥ 0 toward the identity (default 0: refuse separable sets instead). */
+  /** vector, matrix, dirichlet: L2 strength λ ≥ 0 toward the identity (default 0: refuse separable sets instead). */
   l2?: number;
+  /** beta: the variant "abm" (default), "am" or "ab". */
+  variant?: BetaVariant;
+  /** matrix, dirichlet: ODIR penalty λ ≥ 0 on the off-diagonal entries of W (default 0). */
+  odirLambda?: number;
+  /** matrix, dirichlet: ODIR penalty μ ≥ 0 on the intercepts b (default 0). */
+  odirMu?: number;
 }
 
 /**
- * An unfitted recalibrator by name: "temperature", "vector", "histogram", "isotonic" or "platt".
- * @throws InputError `method: expected one of temperature, vector, histogram, isotonic, platt; got "foo"`,
- *   or for bad options (histogram bins not an integer ≥ 1, vector l2 not a finite number ≥ 0).
+ * An unfitted recalibrator by name: "temperature", "vector", "matrix", "dirichlet", "histogram",
+ * "isotonic", "platt" or "beta".
+ * @throws InputError `method: expected one of temperature, vector, matrix, dirichlet, histogram, isotonic, platt, beta; got "foo"`,
+ *   or for bad options (histogram bins not an integer ≥ 1, an L2 or ODIR penalty not a finite
+ *   number ≥ 0, an unknown beta variant).
  * @example createRecalibrator("temperature").fit(Z, y, { logits: true }).transform(Ztest, { logits: true })
  */
 export function createRecalibrator(
@@ -49,7 +59,17 @@ export function createRecalibrator(
       return new IsotonicCalibration();
     case "platt":
       return new PlattScaling({ targetSmoothing: opts.targetSmoothing ?? true });
+    case "beta":
+      return new BetaCalibration({ variant: opts.variant ?? "abm" });
+    case "matrix":
+      return new MatrixScaling(penalties(opts));
+    case "dirichlet":
+      return new DirichletCalibration(penalties(opts));
   }
+}
+
+function penalties(opts: RecalibratorOptions): { l2: number; odirLambda: number; odirMu: number } {
+  return { l2: opts.l2 ?? 0, odirLambda: opts.odirLambda ?? 0, odirMu: opts.odirMu ?? 0 };
 }
 
 /**
@@ -97,5 +117,11 @@ export function recalibratorFromJSON(json: unknown, where = "recalibrator JSON")
     case "platt":
       if (classes !== 2) throw new InputError(`${where}: expected "classes" 2 for platt; got ${classes}`);
       return PlattScaling.fromJSON(r, where);
+    case "beta":
+      return BetaCalibration.fromJSON(r, classes, where);
+    case "matrix":
+      return MatrixScaling.fromJSON(r, classes, where);
+    case "dirichlet":
+      return DirichletCalibration.fromJSON(r, classes, where);
   }
 }
