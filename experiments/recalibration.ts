@@ -51,7 +51,7 @@ import {
 } from "../src/index.js";
 
 /** The methods every run compares (Platt scaling is added for binary data files). */
-const METHODS = ["none", "temperature", "vector", "histogram", "isotonic"];
+const METHODS = ["none", "temperature", "vector", "matrix", "dirichlet", "histogram", "isotonic", "beta"];
 const ALL_METHODS = [...METHODS, "platt"];
 /** Rows and classes of the `demo` data, and how over-confident its model is. */
 const DEMO = { rows: 4000, classes: 3, overconfidence: 2.5, spread: 1.5 };

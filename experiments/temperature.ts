@@ -52,6 +52,8 @@ import {
 } from "../src/index.js";
 
 const METHODS = ["none", "temperature", "vector", "histogram", "isotonic"] as const;
+/** Also sweepable with --set method=…: matrix scaling, Dirichlet and beta calibration (not in the main job's default grid). */
+const CHOICES = [...METHODS, "matrix", "dirichlet", "beta"] as const;
 const DATA = [...DATASETS, "clusters-large"] as const;
 const LAMBDAS = [0, 1e-3, 1e-1, 1];
 const QUICK_LAMBDAS = [0, 1];
@@ -69,7 +71,7 @@ export const temperature: Experiment = {
       description: "recalibrator fitted on the calibration split (none = the base model as is)",
       type: "string",
       values: METHODS,
-      choices: METHODS,
+      choices: CHOICES,
     },
   },
   grid: (opts) => product(axisValues(temperature, opts), ["data", "l2", "method"]),

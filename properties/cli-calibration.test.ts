@@ -206,7 +206,7 @@ describe("evaluate/calibrate: bad input → exit 2 and one line", () => {
     [["evaluate", "--strategy", "median"], '--strategy: expected one of uniform, quantile; got "median"'],
     [
       ["calibrate", "--method", "magic"],
-      '--method: expected one of temperature, vector, histogram, isotonic, platt; got "magic"',
+      '--method: expected one of temperature, vector, matrix, dirichlet, histogram, isotonic, platt, beta; got "magic"',
     ],
   ];
   it.each(flags)("%j", async ([command, ...rest], message) => {
@@ -393,7 +393,7 @@ describe("calibrate: held-out metrics, zero-probability rows, vector scaling's r
     const wrong = await cli("calibrate", "--l2", "0.01", "--fit", file, "--logits");
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toBe(
-      "softcal: --l2: expected --method vector (the only method it applies to); got --method temperature\n",
+      "softcal: --l2: expected --method vector, matrix, dirichlet; got --method temperature\n",
     );
   });
 });

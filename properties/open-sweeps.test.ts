@@ -105,7 +105,7 @@ describe("your data and your grid", () => {
       [["run", "l2-sweep", "--set", "l2=0,0"], '--set l2: expected distinct values; got "0" twice'],
       [
         ["run", "temperature", "--set", "method=magic"],
-        '--set method: expected one of none, temperature, vector, histogram, isotonic; got "magic"',
+        '--set method: expected one of none, temperature, vector, histogram, isotonic, matrix, dirichlet, beta; got "magic"',
       ],
       [["run", "l2-sweep", "--set", "l2"], '--set: expected AXIS=V1,V2,…; got "l2"'],
       [
@@ -214,7 +214,9 @@ describe("your model's outputs: the recalibration experiment", () => {
     expect(r.code).toBe(0);
     const paired = rows(path.join(out, "recalibration", "paired.csv"));
     const methods = new Set(paired.map((p) => p.method));
-    expect(methods).toEqual(new Set(["temperature", "vector", "histogram", "isotonic"]));
+    expect(methods).toEqual(
+      new Set(["temperature", "vector", "matrix", "dirichlet", "histogram", "isotonic", "beta"]),
+    );
     for (const p of paired) {
       expect(p.reference).toBe("none");
       expect(Number(p.n) + Number(p.n_failed) + Number(p.n_nonfinite)).toBe(20);

@@ -14,10 +14,15 @@ import { zeroProbabilityRows } from "../calibration/scores.js";
 import { validateChoice } from "../calibration/validate.js";
 import { InputError } from "../errors.js";
 import type { Matrix } from "../linalg/matrix.js";
-import { boundedNumber, checkBinsForData, checkHeaderColumns, parseBins } from "./bounds.js";
+import { checkBinsForData, checkHeaderColumns, parseBins } from "./bounds.js";
 import { type CliIo, checkOutputPath, formatNumber, writeOutput } from "./common.js";
+import {
+  addRecalibratorOptions,
+  type RecalibratorFlagValues,
+  recalibratorOptions,
+} from "./recalibratorFlags.js";
 
-interface CalibrateFlags {
+interface CalibrateFlags extends RecalibratorFlagValues {
   method: string;
   fit: string;
   apply?: string;
@@ -32,7 +37,7 @@ interface CalibrateFlags {
 }
 
 export function registerCalibrate(program: Command, io: CliIo): void {
-  program
+  const cmd = program
     .command("calibrate")
     .description("fit a recalibrator on a calibration set; apply it to new predictions")
     .option("--method <m>", RECALIBRATION_METHODS.join(" | "), "temperature")
@@ -52,8 +57,9 @@ export function registerCalibrate(program: Command, io: CliIo): void {
     )
     .option(
       "--l2 <lambda>",
-      "vector scaling: L2 penalty λ ≥ 0 toward the identity (default 0: a separable calibration set exits 1)",
-    )
+      "vector and matrix scaling, Dirichlet calibration: L2 penalty λ ≥ 0 toward the identity (default 0: a separable calibration set exits 1)",
+    );
+  addRecalibratorOptions(cmd)
     .option("--force", "overwrite existing --out/--save files")
     .option("--json", "print one JSON object on stdout")
     .addHelpText(
@@ -80,11 +86,7 @@ function heldOut(ev: Evaluation, zeros: number): HeldOut {
 function calibrateCommand(flags: CalibrateFlags, io: CliIo): void {
   const method = validateChoice(flags.method, RECALIBRATION_METHODS, "--method");
   const bins = parseBins(flags.bins);
-  const l2 = flags.l2 === undefined ? 0 : boundedNumber("--l2", flags.l2, { min: 0 });
-  if (flags.l2 !== undefined && method !== "vector")
-    throw new InputError(
-      `--l2: expected --method vector (the only method it applies to); got --method ${method}`,
-    );
+  const options = recalibratorOptions(method, flags, "--method", { flag: "--l2", value: flags.l2 });
   if (flags.out && !flags.apply)
     throw new InputError("--out: expected --apply FILE too (--out holds its recalibrated probabilities)");
   checkOutputPath(flags.out, "--out", flags.force === true);
@@ -99,7 +101,7 @@ function calibrateCommand(flags: CalibrateFlags, io: CliIo): void {
   // The before/after ECE bins like `evaluate`; only histogram binning needs rows ≥ bins (its own
   // InputError says so).
   checkBinsForData(bins, val.S.rows, K, flags.fit);
-  const rec = createRecalibrator(method, { bins, l2 }).fit(val.S, yVal, { logits }, val.source);
+  const rec = createRecalibrator(method, { ...options, bins }).fit(val.S, yVal, { logits }, val.source);
   const before = evaluatePredictions(val.S, yVal, { bins, logits }, val.source);
   const after = evaluatePredictions(rec.transform(val.S, { logits }, val.source), yVal, { bins });
   const params = rec.toJSON();
