@@ -537,7 +537,9 @@ describe("bad model files → InputError with the exact message", () => {
     const r = await cli(["predict", "--model", model, "--data", data, "--out", out]);
     expect(r.code).toBe(2);
     expect(r.out).toBe("");
-    expect(r.err).toBe(`softcal: ${model}: expected "version": 1, or 2 for a calibrated model (this softcal reads versions 1 and 2); got 7\n`);
+    expect(r.err).toBe(
+      `softcal: ${model}: expected "version": 1, or 2 for a calibrated model (this softcal reads versions 1 and 2); got 7\n`,
+    );
     expect(() => readFileSync(out)).toThrow();
   });
 });

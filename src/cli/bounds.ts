@@ -66,8 +66,8 @@ export function boundedNumber(flag: string, value: string, opts: { min: number; 
 }
 
 /** `--bins` before reading: an integer from 1 to {@link MAX_BINS}. */
-export function parseBins(value: string): number {
-  return boundedInteger("--bins", value, 1, MAX_BINS, "memory: one bin object per bin and class");
+export function parseBins(value: string, flag = "--bins"): number {
+  return boundedInteger(flag, value, 1, MAX_BINS, "memory: one bin object per bin and class");
 }
 
 /**

@@ -8,6 +8,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from "node:fs";
 import type { Command } from "commander";
 import { stringify } from "csv-stringify/sync";
+import { calibratedProba, calibrationFromJson } from "../calibration/crossFit.js";
 import { featuresFromCsvFile } from "../data/dataset.js";
 import { applyStandardizer } from "../data/standardize.js";
 import { firstInvalidUtf8 } from "../data/utf8.js";
@@ -133,12 +134,14 @@ const OUTPUT_CHUNK_BYTES = 2 ** 20;
 function predictCommand(flags: PredictFlags, io: CliIo): void {
   checkOutputPath(flags.out, "--out", flags.force === true);
   const model = readModelFile(flags.model);
+  // A calibrated model (fit --calibrate) is checked whole before the data is read.
+  const calibration = model.calibration && calibrationFromJson(model.calibration, model, flags.model);
   const label = flags.label ?? model.labelColumn ?? "label";
   const ft = featuresFromCsvFile(flags.data, { featureNames: model.featureNames, label });
   const X = model.standardization
     ? applyStandardizer(ft.X, { mean: model.standardization.mean, scale: model.standardization.scale })
     : ft.X;
-  const P = predictProba(model, X);
+  const P = calibration ? calibratedProba(model, calibration, X) : predictProba(model, X);
   const K = model.nClasses;
   const labels = ft.labels;
   const header = model.classNames.map((c) => `p_${c}`);
