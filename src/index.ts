@@ -19,6 +19,15 @@ export {
   uniformEdges,
 } from "./calibration/bins.js";
 export { type BootstrapInterval, type BootstrapOptions, bootstrapInterval } from "./calibration/bootstrap.js";
+export {
+  type CalibratedMember,
+  type CrossFitCalibration,
+  type CrossFitOptions,
+  calibratedProba,
+  calibrationFromJson,
+  calibrationToJson,
+  crossFitCalibration,
+} from "./calibration/crossFit.js";
 export { type EvaluateOptions, type Evaluation, evaluatePredictions } from "./calibration/evaluate.js";
 export {
   classwiseCalibrationError,
@@ -29,6 +38,17 @@ export {
   sweepCalibrationError,
 } from "./calibration/metrics.js";
 export { type Predictions, readPredictions } from "./calibration/predictions.js";
+export {
+  BETA_VARIANTS,
+  BetaCalibration,
+  type BetaOptions,
+  type BetaVariant,
+} from "./calibration/recalibrators/beta.js";
+export {
+  DirichletCalibration,
+  type DirichletOptions,
+  MatrixScaling,
+} from "./calibration/recalibrators/dirichlet.js";
 export { HistogramBinning } from "./calibration/recalibrators/histogram.js";
 export { IsotonicCalibration } from "./calibration/recalibrators/isotonic.js";
 export { PlattScaling } from "./calibration/recalibrators/platt.js";
@@ -66,7 +86,7 @@ export {
 export { cholesky, lessonClusters, multivariateNormal } from "./data/gaussian.js";
 // Data: seeded randomness, the lesson's clusters, CSV, data sets, splits, standardization.
 export { createRng, deriveSeed, type Rng } from "./data/rng.js";
-export { type Split, type SplitFractions, stratifiedSplit, subset } from "./data/split.js";
+export { type Split, type SplitFractions, stratifiedKFold, stratifiedSplit, subset } from "./data/split.js";
 export { applyStandardizer, fitStandardizer, type Standardizer } from "./data/standardize.js";
 // Errors: every error a user can cause (exit code 2 for bad input, 1 for a failed run).
 export { InputError, RunError, SoftcalError, type SourceLocation } from "./errors.js";
