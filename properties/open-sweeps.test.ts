@@ -119,6 +119,17 @@ describe("your data and your grid", () => {
       expect(r.stderr).toBe(`softcal: ${message}\n`);
     }
     expect(fs.existsSync(o)).toBe(false);
+    // Found by the CLI fuzzer (FC_SEED=1642657070): a blank module argument names no file, and a
+    // file name with surrounding white space or a line break is quoted (one readable line).
+    for (const [arg, message] of [
+      [" ", 'expected an experiment module file (./my-experiment.mjs); got " "'],
+      [" ~]^", '" ~]^": expected an experiment module file (.mjs/.js); got no such file'],
+      ["a\nb.mjs", '"a\\nb.mjs": expected an experiment module file (.mjs/.js); got no such file'],
+    ]) {
+      const r = await cli("list", arg);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`softcal: ${message}\n`);
+    }
   });
 
   it("--config sweep.json: the same settings from a file; twice ⇒ byte-identical CSVs; flags win", async () => {

@@ -26,9 +26,16 @@ export interface SourceLocation {
   column?: number;
 }
 
-/** Formats a location as `file:line:column` (the parts that are known). */
+/**
+ * Formats a location as `file:line:column` (the parts that are known). A file name that is empty,
+ * starts or ends with white space, or holds a control character (a line break would split the
+ * one-line message) is shown as a JSON string: `" data.csv":3`.
+ */
 export function formatLocation(loc: SourceLocation): string {
-  let s = loc.file;
+  const f = loc.file;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
+  const plain = f !== "" && f === f.trim() && !/[\u0000-\u001f\u007f]/.test(f);
+  let s = plain ? f : JSON.stringify(f);
   if (loc.line !== undefined) s += `:${loc.line}`;
   if (loc.line !== undefined && loc.column !== undefined) s += `:${loc.column}`;
   return s;

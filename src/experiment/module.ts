@@ -36,6 +36,9 @@ export async function loadExperimentModule(
   spec: string,
   cwd = process.cwd(),
 ): Promise<{ experiment: Experiment; url: string }> {
+  // A blank argument names no file (and would resolve to the current folder).
+  if (spec.trim() === "")
+    throw new InputError(`expected an experiment module file (./my-experiment.mjs); got ${JSON.stringify(spec)}`);
   const file = path.resolve(cwd, spec);
   let st: fs.Stats;
   try {
