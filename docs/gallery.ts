@@ -1,5 +1,6 @@
 /**
- * `npm run gallery`: runs every experiment (default seeds) into a temporary folder and copies the
+ * `npm run gallery`: runs every experiment (default seeds; `all`, then `recalibration` on its demo
+ * outputs) into a temporary folder and copies the
  * README's figures to docs/gallery/ as PNG (scale 1, to keep the repository small). The images are
  * regenerated, never edited by hand; the same seeds give the same pictures.
  */
@@ -25,12 +26,16 @@ const FIGURES: [experiment: string, figure: string][] = [
   ["ovr-vs-softmax", "decision-regions-clusters-ovr"],
   ["ovr-vs-softmax", "decision-regions-clusters-softmax"],
   ["ovr-vs-softmax", "reliability-iris"],
+  ["recalibration", "ece-effect-by-method"],
+  ["recalibration", "nll-effect-by-method"],
 ];
 
 const out = mkdtempSync(join(tmpdir(), "softcal-gallery-"));
 try {
-  const code = await runCli(["run", "all", "--out", out]);
-  if (code !== 0) throw new Error(`softcal run all failed with exit code ${code}`);
+  for (const experiment of ["all", "recalibration"]) {
+    const code = await runCli(["run", experiment, "--out", out]);
+    if (code !== 0) throw new Error(`softcal run ${experiment} failed with exit code ${code}`);
+  }
   const dest = new URL("./gallery/", import.meta.url).pathname;
   mkdirSync(dest, { recursive: true });
   for (const [experiment, figure] of FIGURES) {
