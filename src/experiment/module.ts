@@ -38,7 +38,9 @@ export async function loadExperimentModule(
 ): Promise<{ experiment: Experiment; url: string }> {
   // A blank argument names no file (and would resolve to the current folder).
   if (spec.trim() === "")
-    throw new InputError(`expected an experiment module file (./my-experiment.mjs); got ${JSON.stringify(spec)}`);
+    throw new InputError(
+      `expected an experiment module file (./my-experiment.mjs); got ${JSON.stringify(spec)}`,
+    );
   const file = path.resolve(cwd, spec);
   let st: fs.Stats;
   try {
