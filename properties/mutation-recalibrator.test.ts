@@ -88,7 +88,16 @@ describe("JSON header and readers", () => {
   it("header, methods, notFitted", () => {
     expect(RECALIBRATOR_FORMAT).toBe("softcal-recalibrator");
     expect(RECALIBRATOR_VERSION).toBe(1);
-    expect(RECALIBRATION_METHODS).toEqual(["temperature", "vector", "histogram", "isotonic", "platt"]);
+    expect(RECALIBRATION_METHODS).toEqual([
+      "temperature",
+      "vector",
+      "matrix",
+      "dirichlet",
+      "histogram",
+      "isotonic",
+      "platt",
+      "beta",
+    ]);
     expect(recalibratorJson("vector", 4, { scale: [1], bias: [2] })).toEqual({
       format: "softcal-recalibrator",
       version: 1,

@@ -33,7 +33,16 @@ describe("createRecalibrator", () => {
     expect((createRecalibrator("platt", { targetSmoothing: false }) as PlattScaling).targetSmoothing).toBe(
       false,
     );
-    for (const m of ["temperature", "vector", "histogram", "isotonic", "platt"]) {
+    for (const m of [
+      "temperature",
+      "vector",
+      "matrix",
+      "dirichlet",
+      "histogram",
+      "isotonic",
+      "platt",
+      "beta",
+    ]) {
       expect(createRecalibrator(m).method).toBe(m);
     }
   });
