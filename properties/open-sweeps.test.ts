@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli } from "./_shared/cli.js";
+import { staticGraph } from "./_shared/staticGraph.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "softcal-open-"));
@@ -257,26 +258,8 @@ describe("your model's outputs: the recalibration experiment", () => {
 });
 
 describe("package entries load what they need", () => {
-  /** The modules a source file loads statically (transitively), and the packages among them. */
-  function staticGraph(entry: string): { files: string[]; packages: string[] } {
-    const files = new Set<string>();
-    const packages = new Set<string>();
-    const walk = (file: string) => {
-      if (files.has(file)) return;
-      files.add(file);
-      const src = fs.readFileSync(file, "utf8");
-      for (const m of src.matchAll(/^(?:import|export)(?!\s+type\b)[^;]*?\sfrom\s+"([^"]+)"/gms)) {
-        const spec = m[1];
-        if (spec.startsWith(".")) walk(path.resolve(path.dirname(file), spec.replace(/\.js$/, ".ts")));
-        else packages.add(spec.replace(/^(@[^/]+\/[^/]+|[^@/][^/]*).*$/, "$1"));
-      }
-    };
-    walk(entry);
-    return { files: [...files].map((f) => path.relative(repoRoot, f)), packages: [...packages] };
-  }
-
   it("softcal (the library) loads no CLI, no engine, no experiment, no plotting or CLI package", () => {
-    const g = staticGraph(path.join(repoRoot, "src", "index.ts"));
+    const g = staticGraph("src/index.ts");
     expect(
       g.files.filter(
         (f) => f.startsWith("src/cli/") || f.startsWith("src/experiment/") || f.startsWith("experiments/"),
@@ -296,7 +279,7 @@ describe("package entries load what they need", () => {
   });
 
   it("softcal/experiments loads no CLI and no experiment module; the built-in experiments import only public entries", () => {
-    const g = staticGraph(path.join(repoRoot, "src", "experiment", "index.ts"));
+    const g = staticGraph("src/experiment/index.ts");
     expect(g.files.filter((f) => f.startsWith("src/cli/") || f.startsWith("experiments/"))).toEqual([]);
     expect(g.packages).not.toContain("commander");
     for (const f of fs.readdirSync(path.join(repoRoot, "experiments"))) {

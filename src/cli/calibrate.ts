@@ -3,7 +3,6 @@
  * of predictions, report before/after NLL and ECE, and optionally apply it to another file.
  */
 import type { Command } from "commander";
-import { stringify } from "csv-stringify/sync";
 import { type Evaluation, evaluatePredictions } from "../calibration/evaluate.js";
 import { readPredictions } from "../calibration/predictions.js";
 import { RECALIBRATION_METHODS } from "../calibration/recalibrators/recalibrator.js";
@@ -12,10 +11,12 @@ import { TemperatureScaling } from "../calibration/recalibrators/temperature.js"
 import { VectorScaling } from "../calibration/recalibrators/vector.js";
 import { zeroProbabilityRows } from "../calibration/scores.js";
 import { validateChoice } from "../calibration/validate.js";
+import { csvRecords } from "../data/csvWrite.js";
 import { InputError } from "../errors.js";
 import type { Matrix } from "../linalg/matrix.js";
 import { checkBinsForData, checkHeaderColumns, parseBins } from "./bounds.js";
-import { type CliIo, checkOutputPath, formatNumber, writeOutput } from "./common.js";
+import { checkOutputPath, formatNumber, writeOutput } from "./common.js";
+import type { CliIo } from "./io.js";
 import {
   addRecalibratorOptions,
   type RecalibratorFlagValues,
@@ -123,7 +124,7 @@ function calibrateCommand(flags: CalibrateFlags, io: CliIo): void {
       if (t.y) r.push(val.classNames[t.y[i]]);
       rows.push(r);
     }
-    csv = stringify([header, ...rows], { record_delimiter: "unix" });
+    csv = csvRecords([header, ...rows]);
     if (t.y) {
       const b = evaluatePredictions(t.S, t.y, { bins, logits }, t.source);
       const a = evaluatePredictions(P, t.y, { bins });

@@ -17,7 +17,8 @@ import { gateJUnit } from "../tracking/junit.js";
 import { gateMarkdown } from "../tracking/markdown.js";
 import { type RunFolder, readRunFolder } from "../tracking/runFolder.js";
 import { oneLine } from "../tracking/textTable.js";
-import { type CliIo, checkOutputPath, ExitCode, writeOutput } from "./common.js";
+import { checkOutputPath, writeOutput } from "./common.js";
+import { type CliIo, ExitCode } from "./io.js";
 
 interface CheckFlags {
   max: string[];

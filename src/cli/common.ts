@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the command line: the I/O seam (so commands run in-process in tests), strict
+ * Shared pieces of the command line: strict
  * flag parsing, data loading (a CSV file or a built-in data set), and safe output files.
  */
 import { existsSync, statSync } from "node:fs";
@@ -7,23 +7,6 @@ import { builtinNames, loadBuiltin } from "../data/builtin.js";
 import { type Dataset, datasetFromCsvFile } from "../data/dataset.js";
 import { InputError } from "../errors.js";
 import { fsErrorReason, writeFileAtomic } from "../io/atomic.js";
-
-/** Where a command's output goes: data on stdout, logs and warnings on stderr. */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** stderr is a terminal (progress bars draw only then). */
-  stderrIsTTY: boolean;
-  env: Record<string, string | undefined>;
-}
-
-/** The process's own streams. */
-export const processIo: CliIo = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  stderrIsTTY: process.stderr.isTTY === true,
-  env: process.env,
-};
 
 /** A flag value as a finite number, or an InputError naming the flag. */
 export function parseNumberFlag(flag: string, value: string): number {
@@ -98,11 +81,4 @@ export function checkOutputPath(file: string | undefined, flag: string, force: b
 /** A number as the shortest string that parses back to the same double (CSV and JSON output). */
 export function formatNumber(x: number): string {
   return Object.is(x, -0) ? "-0" : String(x);
-}
-
-/** A non-zero exit whose reason was already printed: runCli returns its code and prints nothing. */
-export class ExitCode extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
 }

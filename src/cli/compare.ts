@@ -11,7 +11,7 @@ import { compareRuns, pointText, type RunComparison } from "../tracking/compare.
 import { cellInterval, cellNumber, cellP, comparisonMarkdown } from "../tracking/markdown.js";
 import { readRunFolder } from "../tracking/runFolder.js";
 import { oneLine, textTable } from "../tracking/textTable.js";
-import type { CliIo } from "./common.js";
+import type { CliIo } from "./io.js";
 
 /** A run's line in the comparison's heading. */
 function runLine(name: string, r: RunComparison["a"]): string {

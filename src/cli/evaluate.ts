@@ -12,7 +12,8 @@ import { createRng } from "../data/rng.js";
 import { InputError } from "../errors.js";
 import { takeRows } from "../linalg/matrix.js";
 import { boundedInteger, checkBinsForData, checkHeaderColumns, MAX_BOOTSTRAP, parseBins } from "./bounds.js";
-import { type CliIo, checkOutputPath, parseNumberFlag, writeOutput } from "./common.js";
+import { checkOutputPath, parseNumberFlag, writeOutput } from "./common.js";
+import type { CliIo } from "./io.js";
 
 interface EvaluateFlags {
   predictions: string;

@@ -4,12 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Command } from "commander";
-import {
-  type CrossFitCalibration,
-  calibratedProba,
-  calibrationToJson,
-  crossFitCalibration,
-} from "../calibration/crossFit.js";
+import type { CrossFitCalibration } from "../calibration/crossFit.js";
 import { expectedCalibrationError } from "../calibration/metrics.js";
 import { RECALIBRATION_METHODS } from "../calibration/recalibrators/recalibrator.js";
 import { accuracy, brier, nll } from "../calibration/scores.js";
@@ -30,7 +25,8 @@ import {
   maxThreads,
   parseBins,
 } from "./bounds.js";
-import { type CliIo, checkOutputPath, loadData, writeOutput } from "./common.js";
+import { checkOutputPath, loadData, writeOutput } from "./common.js";
+import type { CliIo } from "./io.js";
 import {
   addRecalibratorOptions,
   type RecalibratorFlagValues,
@@ -126,7 +122,7 @@ export function registerFit(program: Command, io: CliIo): void {
     .action((flags: FitFlags) => fitCommand(flags, io));
 }
 
-function fitCommand(flags: FitFlags, io: CliIo): void {
+async function fitCommand(flags: FitFlags, io: CliIo): Promise<void> {
   const optimizer = flags.optimizer as OptimizerName;
   const options = {
     model: flags.model as ModelKind,
@@ -147,6 +143,8 @@ function fitCommand(flags: FitFlags, io: CliIo): void {
         }),
   };
   const cal = calibrationFlags(flags);
+  // The recalibrators load only for --calibrate: a plain fit starts faster without them.
+  const crossFitModule = cal ? await import("../calibration/crossFit.js") : undefined;
   checkOutputPath(flags.save, "--save", flags.force === true);
   checkHeaderColumns(flags.data);
   const ds = loadData(flags.data, flags.label);
@@ -157,8 +155,8 @@ function fitCommand(flags: FitFlags, io: CliIo): void {
   const X = standardizer ? applyStandardizer(ds.X, standardizer) : ds.X;
   let calibration: CrossFitCalibration | undefined;
   let r: ReturnType<typeof fit>;
-  if (cal) {
-    const crossFit = crossFitCalibration(X, ds.y, ds.nClasses, { ...cal, fit: options });
+  if (cal && crossFitModule) {
+    const crossFit = crossFitModule.crossFitCalibration(X, ds.y, ds.nClasses, { ...cal, fit: options });
     r = crossFit.base;
     calibration = crossFit.calibration;
   } else {
@@ -167,7 +165,8 @@ function fitCommand(flags: FitFlags, io: CliIo): void {
   const fitMs = performance.now() - t0;
 
   // Training-set metrics of what `predict` will output (calibrated when --calibrate).
-  const P = calibration ? calibratedProba(r, calibration, X) : predictProba(r, X);
+  const P =
+    calibration && crossFitModule ? crossFitModule.calibratedProba(r, calibration, X) : predictProba(r, X);
   const logits = r.model === "softmax" && calibration === undefined;
   const scores = logits ? decisionFunction(r, X) : P;
   const train = {
@@ -197,7 +196,7 @@ function fitCommand(flags: FitFlags, io: CliIo): void {
     },
   };
   if (flags.save) {
-    const text = modelToJson(bundle, calibration && calibrationToJson(calibration, r));
+    const text = modelToJson(bundle, calibration && crossFitModule?.calibrationToJson(calibration, r));
     writeOutput(flags.save, text, "--save", flags.force === true);
   }
 

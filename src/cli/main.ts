@@ -6,19 +6,11 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Help } from "commander";
 import { SoftcalError } from "../errors.js";
 import { VERSION } from "../version.js";
-import { registerCalibrate } from "./calibrate.js";
-import { registerCheck } from "./check.js";
-import { type CliIo, ExitCode, processIo } from "./common.js";
-import { registerCompare } from "./compare.js";
-import { registerEvaluate } from "./evaluate.js";
-import { registerFit } from "./fit.js";
-import { registerPredict } from "./predict.js";
-import { registerReport } from "./report.js";
-import { type ExperimentRegistry, registerRun } from "./run.js";
-import { registerRuns } from "./runs.js";
+import { type CliIo, ExitCode, processIo } from "./io.js";
+import type { ExperimentRegistry } from "./run.js";
 
 /**
  * The built-in experiments (experiments/*.ts), injected into the CLI by this entry point: loaded
@@ -30,8 +22,146 @@ export const BUILTIN_EXPERIMENTS: ExperimentRegistry = {
   url: new URL(`../../experiments/index.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url),
 };
 
-/** Builds the command tree writing to `io`, with `experiments` as the experiments known by name. */
-export function buildProgram(io: CliIo, experiments: ExperimentRegistry = BUILTIN_EXPERIMENTS): Command {
+type Register = (program: Command, io: CliIo, experiments: ExperimentRegistry) => void;
+
+/**
+ * Every command, in help order, grouped by the module that defines it. A command's module (and
+ * everything it imports) is loaded only when that command runs or its help is shown: `softcal
+ * --help` lists the commands from the names, usage terms and summaries here. `properties/cli-startup.test.ts`
+ * checks these against the modules' own definitions.
+ */
+const COMMAND_MODULES: readonly {
+  commands: readonly { name: string; term: string; description: string }[];
+  load: () => Promise<Register>;
+}[] = [
+  {
+    commands: [
+      {
+        name: "fit",
+        term: "fit [options]",
+        description: "fit softmax (multinomial) or one-vs-rest logistic regression",
+      },
+    ],
+    load: async () => (await import("./fit.js")).registerFit,
+  },
+  {
+    commands: [
+      {
+        name: "predict",
+        term: "predict [options]",
+        description: "predict class probabilities with a saved model",
+      },
+    ],
+    load: async () => (await import("./predict.js")).registerPredict,
+  },
+  {
+    commands: [
+      {
+        name: "evaluate",
+        term: "evaluate [options]",
+        description:
+          "calibration metrics (accuracy, NLL, Brier, ECE, MCE, class-wise ECE) and reliability bins",
+      },
+    ],
+    load: async () => (await import("./evaluate.js")).registerEvaluate,
+  },
+  {
+    commands: [
+      {
+        name: "calibrate",
+        term: "calibrate [options]",
+        description: "fit a recalibrator on a calibration set; apply it to new predictions",
+      },
+    ],
+    load: async () => (await import("./calibrate.js")).registerCalibrate,
+  },
+  {
+    commands: [
+      {
+        name: "run",
+        term: "run [options] [experiment...]",
+        description: "run experiments: every grid point × seed, tracked in OUT/<experiment>/",
+      },
+      {
+        name: "merge",
+        term: "merge [options] <dir>",
+        description: "combine --shard outputs into the files one machine writes",
+      },
+      {
+        name: "list",
+        term: "list [options] [module...]",
+        description: "the experiments, their axes (what --set and --data replace) and grids",
+      },
+    ],
+    load: async () => (await import("./run.js")).registerRun,
+  },
+  {
+    commands: [
+      {
+        name: "report",
+        term: "report [options] [dir]",
+        description: "one self-contained HTML page over every run in DIR (figures and summary tables)",
+      },
+      {
+        name: "show",
+        term: "show [options] <run-dir>",
+        description: "open a run's figures in the browser (an offline HTML page; nothing is served)",
+      },
+    ],
+    load: async () => (await import("./report.js")).registerReport,
+  },
+  {
+    commands: [
+      {
+        name: "runs",
+        term: "runs [options] [dir...]",
+        description:
+          "every run folder under DIR…: experiment, status, when, softcal and commit, seeds, units, data, a headline metric",
+      },
+    ],
+    load: async () => (await import("./runs.js")).registerRuns,
+  },
+  {
+    commands: [
+      {
+        name: "compare",
+        term: "compare [options] <run-a> <run-b>",
+        description:
+          "compare two runs point by point: means, B − A with a 95% interval and a p-value (paired by seed where possible)",
+      },
+    ],
+    load: async () => (await import("./compare.js")).registerCompare,
+  },
+  {
+    commands: [
+      {
+        name: "check",
+        term: "check [options] <run>",
+        description:
+          "CI gate on a run's metrics: exit 1 if a rule is violated at a grid point (JUnit and Markdown reports)",
+      },
+    ],
+    load: async () => (await import("./check.js")).registerCheck,
+  },
+];
+
+/** The command `argv` invokes (`softcal help CMD` shows CMD's help), or undefined (top-level help, an unknown command). */
+function invokedCommand(argv: readonly string[]): string | undefined {
+  const words = argv.filter((a) => !a.startsWith("-"));
+  return words[0] === "help" ? words[1] : words[0];
+}
+
+/**
+ * Builds the command tree writing to `io`, with `experiments` as the experiments known by name.
+ * Only the module of the command `argv` invokes is loaded (every module when `argv` is not given);
+ * the other commands are listed by name and summary.
+ */
+export async function buildProgram(
+  io: CliIo,
+  experiments: ExperimentRegistry = BUILTIN_EXPERIMENTS,
+  argv?: readonly string[],
+): Promise<Command> {
+  const invoked = argv === undefined ? undefined : invokedCommand(argv);
   const program = new Command("softcal")
     .description("softmax regression and probability calibration you can trust")
     .version(VERSION)
@@ -42,15 +172,21 @@ export function buildProgram(io: CliIo, experiments: ExperimentRegistry = BUILTI
       writeErr: (s) => io.stderr(s),
       outputError: () => {}, // reported by runCli, one line
     });
-  registerFit(program, io);
-  registerPredict(program, io);
-  registerEvaluate(program, io);
-  registerCalibrate(program, io);
-  registerRun(program, io, experiments);
-  registerReport(program, io);
-  registerRuns(program, io);
-  registerCompare(program, io);
-  registerCheck(program, io);
+  const terms = new Map<string, string>();
+  for (const group of COMMAND_MODULES) {
+    for (const c of group.commands) terms.set(c.name, c.term);
+    if (argv === undefined || group.commands.some((c) => c.name === invoked)) {
+      (await group.load())(program, io, experiments);
+    } else {
+      for (const c of group.commands) program.command(c.name).description(c.description);
+    }
+  }
+  // Commands not loaded have no options or arguments yet: the top-level help shows their terms
+  // (the same as commander's own for the loaded commands: a test compares the two helps).
+  if (argv !== undefined) {
+    const help = new Help();
+    program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd.name()) ?? help.subcommandTerm(cmd) });
+  }
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} });
   return program;
 }
@@ -61,7 +197,7 @@ export async function runCli(
   io: CliIo = processIo,
   experiments: ExperimentRegistry = BUILTIN_EXPERIMENTS,
 ): Promise<number> {
-  const program = buildProgram(io, experiments);
+  const program = await buildProgram(io, experiments, argv);
   try {
     await program.parseAsync([...argv], { from: "user" });
     return 0;

@@ -7,8 +7,8 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from "node:fs";
 import type { Command } from "commander";
-import { stringify } from "csv-stringify/sync";
 import { calibratedProba, calibrationFromJson } from "../calibration/crossFit.js";
+import { csvField, csvRecords } from "../data/csvWrite.js";
 import { featuresFromCsvFile } from "../data/dataset.js";
 import { applyStandardizer } from "../data/standardize.js";
 import { firstInvalidUtf8 } from "../data/utf8.js";
@@ -16,7 +16,8 @@ import { InputError } from "../errors.js";
 import { fsErrorReason } from "../io/atomic.js";
 import { type ModelBundle, modelFromJson } from "../model/modelFile.js";
 import { predictProba } from "../model/predict.js";
-import { type CliIo, checkOutputPath, formatNumber, writeOutput } from "./common.js";
+import { checkOutputPath, formatNumber, writeOutput } from "./common.js";
+import type { CliIo } from "./io.js";
 
 interface PredictFlags {
   model: string;
@@ -146,14 +147,12 @@ function predictCommand(flags: PredictFlags, io: CliIo): void {
   const labels = ft.labels;
   const header = model.classNames.map((c) => `p_${c}`);
   if (labels) header.push(label);
-  // Each distinct label's CSV form, quoted as csv-stringify quotes a field (the `x,` is cut off).
-  const cells = labels?.values.map((v) =>
-    Buffer.from(stringify([["x", v]], { record_delimiter: "unix" }).slice(2, -1), "utf8"),
-  );
+  // Each distinct label's CSV form (quoted where needed).
+  const cells = labels?.values.map((v) => Buffer.from(csvField(v), "utf8"));
   // A row is K numbers (String(x) of a double is at most 25 characters) and a label cell.
   const longestRow = 26 * K + (cells ? Math.max(...cells.map((c) => c.length)) + 1 : 0) + 1;
   function* chunks(): Generator<Buffer> {
-    yield Buffer.from(stringify([header], { record_delimiter: "unix" }), "utf8");
+    yield Buffer.from(csvRecords([header]), "utf8");
     // One buffer, reused: each chunk is written before the next is formatted (no line strings
     // are kept, so the output costs this buffer, not garbage in proportion to the rows).
     const buf = Buffer.allocUnsafe(Math.max(OUTPUT_CHUNK_BYTES, 2 * longestRow));

@@ -16,8 +16,9 @@ import { openInBrowser } from "../plot/openInBrowser.js";
 import { compareRuns } from "../tracking/compare.js";
 import { readRunFolder } from "../tracking/runFolder.js";
 import { indexRuns } from "../tracking/runIndex.js";
-import { type CliIo, checkOutputPath, writeOutput } from "./common.js";
+import { checkOutputPath, writeOutput } from "./common.js";
 import { comparisonHtmlTables } from "./compare.js";
+import type { CliIo } from "./io.js";
 import { runsHtmlTable } from "./runs.js";
 
 export function registerReport(program: Command, io: CliIo): void {

@@ -11,7 +11,7 @@ import { runExperiments } from "../experiment/runner.js";
 import { parseShard } from "../experiment/shard.js";
 import type { Experiment } from "../experiment/types.js";
 import { boundedInteger, MAX_PARALLEL_MIN_MS, MAX_SEEDS, MAX_UNITS, maxThreads } from "./bounds.js";
-import { type CliIo, ExitCode } from "./common.js";
+import { type CliIo, ExitCode } from "./io.js";
 import { readSweepConfig, type SweepConfig } from "./sweepConfig.js";
 
 /**

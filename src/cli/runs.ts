@@ -11,7 +11,7 @@ import { pointText } from "../tracking/compare.js";
 import { cellNumber } from "../tracking/markdown.js";
 import { indexRuns, type RunIndexEntry } from "../tracking/runIndex.js";
 import { oneLine, textTable } from "../tracking/textTable.js";
-import type { CliIo } from "./common.js";
+import type { CliIo } from "./io.js";
 
 /** The columns of `runs --csv`, one row per run folder. */
 export const RUNS_CSV_COLUMNS = [

@@ -4,7 +4,7 @@
  * it finishes them and the aggregation only joins strings: formatting 270,000 reliability rows at
  * the end of a 1,000-seed sweep was ~0.9 s that no other thread could share.
  */
-import { stringify } from "csv-stringify/sync";
+import { csvRecords } from "../data/csvWrite.js";
 import { BIN_COLUMNS, RUN_COLUMNS, type RunConfig, type UnitRecord } from "./config.js";
 import type { ParamValue } from "./types.js";
 
@@ -18,11 +18,11 @@ export function formatCell(x: ParamValue | null | undefined): string {
 }
 
 /**
- * Rows as CSV text (csv-stringify: RFC 4180 quoting, "\n" after every record). Records are
+ * Rows as CSV text (RFC 4180 quoting, "\n" after every record: csvWrite.ts). Records are
  * formatted independently, so `csv(a) + csv(b) === csv([...a, ...b])` (a property test checks it).
  */
-export function csv(rows: string[][]): string {
-  return stringify(rows, { record_delimiter: "unix" });
+export function csv(rows: readonly (readonly string[])[]): string {
+  return csvRecords(rows);
 }
 
 /** One unit's rows of runs.csv and reliability.csv, as CSV text. */
