@@ -28,6 +28,7 @@ import {
 } from "../src/calibration/metrics.js";
 import { accuracy, brier, brierDecomposition, nll } from "../src/calibration/scores.js";
 import { validateLogits, validateProbabilities } from "../src/calibration/validate.js";
+import { createRng } from "../src/data/rng.js";
 import { InputError } from "../src/errors.js";
 import { fromRows, type Matrix, matrix } from "../src/linalg/matrix.js";
 import { expectClose } from "./_shared/expectClose.js";
@@ -432,6 +433,23 @@ describe("bootstrap intervals", () => {
       expect(a.level).toBe(0.95);
     }
   });
+
+  test.prop([fc.integer({ min: 1, max: 80 }), fc.integer({ min: 1, max: 60 }), fc.string()])(
+    "an Rng (its fill) gives the interval its next() stream gives, value for value",
+    (n, resamples, seed) => {
+      const x = correctness(n, `fill-${seed}`);
+      const seen: number[][] = [];
+      const metric = (idx: Int32Array) => {
+        seen.push(Array.from(idx));
+        return meanOf(x)(idx);
+      };
+      const viaFill = bootstrapInterval(metric, n, { resamples, rng: createRng(seed) });
+      const filledIndices = seen.splice(0);
+      const viaNext = bootstrapInterval(metric, n, { resamples, rng: createRng(seed).random });
+      expect(filledIndices).toEqual(seen);
+      expect(viaFill).toEqual(viaNext);
+    },
+  );
 
   it("intervals shrink as n grows (width ∝ 1/√n)", () => {
     const w = (n: number) => {

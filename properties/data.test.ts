@@ -46,6 +46,50 @@ describe("rng", () => {
     expect(s(a)).not.toEqual(s(b));
   });
 
+  const seedrandom = createRequire(import.meta.url)("seedrandom") as {
+    alea(seed: string): { double(): number };
+  };
+  test.prop([seedArb])(
+    "is seedrandom's Alea, double for double (Alea's double(): two outputs per value)",
+    (seed) => {
+      const ours = createRng(seed);
+      const theirs = seedrandom.alea(String(seed));
+      for (let i = 0; i < 2000; i++) {
+        const a = ours.next();
+        const b = theirs.double();
+        if (!Object.is(a, b)) expect.fail(`draw ${i}: ${a} vs seedrandom ${b}`);
+      }
+    },
+  );
+
+  test.prop([
+    seedArb,
+    fc.array(fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 70 })), { maxLength: 12 }),
+  ])(
+    "fill(out) gives the next out.length values of next(), and the stream continues after them",
+    (seed, plan) => {
+      // plan: −1 = one next(), k ≥ 0 = fill(k values); both generators must agree throughout.
+      const filled = createRng(seed);
+      const stepped = createRng(seed);
+      for (const k of plan) {
+        if (k < 0) {
+          expect(filled.next()).toBe(stepped.next());
+          continue;
+        }
+        const out = filled.fill(new Float64Array(k));
+        for (let i = 0; i < k; i++) {
+          const want = stepped.next();
+          if (!Object.is(out[i], want)) expect.fail(`fill value ${i} of ${k}: ${out[i]} vs next() ${want}`);
+        }
+      }
+      expect([filled.next(), filled.normal(), filled.int(1000)]).toEqual([
+        stepped.next(),
+        stepped.normal(),
+        stepped.int(1000),
+      ]);
+    },
+  );
+
   test.prop([seedArb, fc.integer({ min: 1, max: 2 ** 32 })])("next ∈ [0,1), int(n) ∈ 0..n-1", (seed, n) => {
     const r = createRng(seed);
     for (let i = 0; i < 50; i++) {

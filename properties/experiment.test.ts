@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { hash32 } from "../src/data/rng.js";
 import { InputError } from "../src/errors.js";
 import type { WriteFile } from "../src/experiment/aggregate.js";
-import { buildConfig } from "../src/experiment/config.js";
+import { buildConfig, parseUnit, type UnitRecord, unitText } from "../src/experiment/config.js";
 import { listRuns, mergeRuns } from "../src/experiment/merge.js";
 import { defaultProgress } from "../src/experiment/progress.js";
 import { type RunExperimentsOptions, runExperiments } from "../src/experiment/runner.js";
@@ -157,6 +157,50 @@ describe("CSV fragments", () => {
   const rows = fc.array(fc.array(cell, { minLength: 1, maxLength: 6 }), { maxLength: 8 });
   test.prop([fc.array(rows, { maxLength: 5 })])("csv(a) + csv(b) + … = csv(a ++ b ++ …)", (parts) => {
     expect(parts.map(csv).join("")).toBe(csv(parts.flat()));
+  });
+});
+
+describe("unit record text", () => {
+  // The documented encoding: JSON with each non-finite number written as {"$number": "NaN" | …}.
+  const documented = (r: unknown) =>
+    `${JSON.stringify(r, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? { $number: String(v) } : v))}\n`;
+  const value = fc.letrec((tie) => ({
+    leaf: fc.oneof(
+      fc.double(),
+      fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+      fc.string(),
+      fc.boolean(),
+      fc.constant(null),
+    ),
+    node: fc.oneof(
+      { depthSize: "small" },
+      tie("leaf"),
+      fc.array(tie("node"), { maxLength: 4 }),
+      fc.dictionary(
+        fc.string().filter((k) => k !== "__proto__"),
+        tie("node"),
+        { maxKeys: 4 },
+      ),
+    ),
+  })).node;
+  test.prop([value])("is the documented encoding, and parses back to the same values", (v) => {
+    const record = {
+      format: 1,
+      key: "p0-s0",
+      result: { metrics: { m: 1 }, extra: v },
+    } as unknown as UnitRecord;
+    const text = unitText(record);
+    expect(text).toBe(documented(record));
+    // −0 becomes 0 in JSON; everything else, non-finite numbers included, comes back.
+    const noNegZero = (x: unknown): unknown =>
+      Object.is(x, -0)
+        ? 0
+        : Array.isArray(x)
+          ? x.map(noNegZero)
+          : x !== null && typeof x === "object"
+            ? Object.fromEntries(Object.entries(x).map(([k, y]) => [k, noNegZero(y)]))
+            : x;
+    expect(parseUnit(text)).toEqual(noNegZero(record));
   });
 });
 

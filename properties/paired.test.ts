@@ -4,6 +4,7 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
+import { createRng } from "../src/data/rng.js";
 import {
   EXACT_SIGN_FLIP_MAX,
   pairedEffect,
@@ -75,6 +76,35 @@ describe("signFlipTest", () => {
       expect(Math.abs(p - exact)).toBeLessThanOrEqual(6 * sd + 1 / (R + 1) + 1e-12);
       expect(p).toBeGreaterThanOrEqual(1 / (R + 1));
       expect(signFlipTest(d, { exactUpTo: 0, resamples: R, seed })).toEqual(mc);
+    },
+  );
+
+  test.prop([
+    fc.array(fc.oneof(fc.integer({ min: -6, max: 6 }), fc.double({ min: -1, max: 1, noNaN: true })), {
+      minLength: 1,
+      maxLength: 100,
+    }),
+    fc.nat(),
+    fc.integer({ min: 1, max: 300 }),
+  ])(
+    "Monte Carlo draws its signs as documented: bit i mod 32 of ⌊u·2^32⌋, one draw per 32 pairs",
+    (d, seed, R) => {
+      // The documented rule, one call per draw and one branch per sign: the p-value must be this one
+      // exactly, so a faster implementation cannot change a recorded paired.csv.
+      const rng = createRng(seed);
+      const absSum = d.reduce((a, x) => a + Math.abs(x), 0);
+      const threshold = Math.abs(d.reduce((a, x) => a + x, 0)) - 1e-12 * absSum;
+      let extreme = 0;
+      for (let r = 0; r < R; r++) {
+        let s = 0;
+        let bits = 0;
+        for (let i = 0; i < d.length; i++) {
+          if (i % 32 === 0) bits = rng.int(2 ** 32);
+          s += (bits >>> (i % 32)) & 1 ? -d[i] : d[i];
+        }
+        if (Math.abs(s) >= threshold) extreme++;
+      }
+      expect(signFlipTest(d, { exactUpTo: 0, resamples: R, seed }).pValue).toBe((1 + extreme) / (1 + R));
     },
   );
 

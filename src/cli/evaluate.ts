@@ -125,7 +125,7 @@ async function evaluateCommand(flags: EvaluateFlags, io: CliIo): Promise<void> {
             pred.source,
           )[metric] as number,
         y.length,
-        { resamples, level, rng: rng.random },
+        { resamples, level, rng },
       );
       // Binned ECE (and MCE) are biased upward: resamples repeat rows, which fills bins more
       // unevenly, so the bootstrap distribution can sit wholly above the estimate.

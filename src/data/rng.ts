@@ -25,6 +25,12 @@ export interface Rng {
   normal(): number;
   /** Shuffles `array` in place (Fisher–Yates) and returns it. */
   shuffle<T extends { length: number; [i: number]: unknown }>(array: T): T;
+  /**
+   * Fills `out` with the stream's next `out.length` uniforms: the values `out.length` calls of
+   * `next()` would return, in order, and the stream continues after them. Cost O(out.length), ~10×
+   * less per value than `next()` (no call per value).
+   */
+  fill(out: Float64Array): Float64Array;
   /** The raw `() => number` stream (same as `next`), e.g. for simple-statistics' `sampleWithReplacement(x, n, rng)`. */
   readonly random: () => number;
   /** The seed this generator was made from (as given). */
@@ -32,6 +38,18 @@ export interface Rng {
 }
 
 const TWO_PI = 2 * Math.PI;
+/** Alea's multiplier and scale factors (Baagøe 2010). */
+const ALEA_A = 2091639;
+const TWO_NEG_32 = 2.3283064365386963e-10;
+const TWO_NEG_53 = 1.1102230246251565e-16;
+
+/** Alea's state: three 32-bit fractions and a carry. */
+interface AleaState {
+  c: number;
+  s0: number;
+  s1: number;
+  s2: number;
+}
 
 /**
  * Makes a seeded {@link Rng} over seedrandom's Alea generator.
@@ -60,8 +78,47 @@ export function createRng(seed: number | string): Rng {
     throw new TypeError(`createRng: seed must be a finite number or a string; got ${String(seed)}`);
   }
   seedrandomModule ??= require("seedrandom") as typeof SeedRandom;
-  const prng = seedrandomModule.alea(String(seed));
-  const next = (): number => prng.double();
+  // seedrandom seeds the generator (Baagøe's Mash hash of the seed string); the steps are taken
+  // here, on local variables, with exactly Alea's arithmetic — the same doubles as seedrandom's
+  // `alea(seed).double()` (a property test compares the two streams), at a fraction of the cost.
+  let { c, s0, s1, s2 } = (
+    seedrandomModule.alea(String(seed), { state: true }) as unknown as { state(): AleaState }
+  ).state();
+  /** One Alea step: a 32-bit output as a double in [0, 1). */
+  const step = (): number => {
+    const t = ALEA_A * s0 + c * TWO_NEG_32;
+    s0 = s1;
+    s1 = s2;
+    c = t | 0;
+    s2 = t - c;
+    return s2;
+  };
+  // Alea's double(): a + ⌊b·2^21⌋·2^-53 for two successive outputs a, b.
+  const next = (): number => step() + ((step() * 0x200000) | 0) * TWO_NEG_53;
+  const fill = (out: Float64Array): Float64Array => {
+    // The same recurrence unrolled on locals (kept in registers), written back at the end.
+    let a0 = s0;
+    let a1 = s1;
+    let a2 = s2;
+    let carry = c;
+    for (let i = 0; i < out.length; i++) {
+      let t = ALEA_A * a0 + carry * TWO_NEG_32;
+      carry = t | 0;
+      const hi = t - carry;
+      t = ALEA_A * a1 + carry * TWO_NEG_32;
+      carry = t | 0;
+      const lo = t - carry;
+      a0 = a2;
+      a1 = hi;
+      a2 = lo;
+      out[i] = hi + ((lo * 0x200000) | 0) * TWO_NEG_53;
+    }
+    s0 = a0;
+    s1 = a1;
+    s2 = a2;
+    c = carry;
+    return out;
+  };
   let spare = 0;
   let haveSpare = false;
   const int = (n: number): number => {
@@ -74,6 +131,7 @@ export function createRng(seed: number | string): Rng {
     seed,
     random: next,
     next,
+    fill,
     int,
     normal(): number {
       if (haveSpare) {

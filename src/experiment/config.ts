@@ -409,9 +409,23 @@ function decodeReviver(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** True if a non-finite number sits anywhere in `v` (what JSON.stringify would visit). */
+function hasNonFinite(v: unknown): boolean {
+  if (typeof v === "number") return !Number.isFinite(v);
+  if (v === null || typeof v !== "object") return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (hasNonFinite(x)) return true;
+    return false;
+  }
+  for (const k in v) if (Object.hasOwn(v, k) && hasNonFinite((v as Record<string, unknown>)[k])) return true;
+  return false;
+}
+
 /** Serializes a unit record as its file holds it (non-finite numbers encoded; see above). */
 export function unitText(record: UnitRecord): string {
-  return `${JSON.stringify(record, encodeReplacer)}\n`;
+  // The replacer costs a call per value; a record without a non-finite number (most) has nothing
+  // for it to change, so plain JSON.stringify gives the same text.
+  return `${hasNonFinite(record) ? JSON.stringify(record, encodeReplacer) : JSON.stringify(record)}\n`;
 }
 
 /**

@@ -68,14 +68,19 @@ export function signFlipTest(
     const p = threshold <= 0 ? 1 : exactTail(diffs, threshold) / 2 ** n;
     return { pValue: p, test: `exact sign-flip (2^${n} assignments)` };
   }
-  const rng = createRng(seed);
+  // Each resample's signs come from ⌈n/32⌉ draws ⌊u·2^32⌋ (rng.int(2^32)), bit i of the
+  // block's draw flipping d_i; all resamples' draws are made at once, in the same order.
+  const blocks = Math.ceil(n / 32);
+  const u = createRng(seed).fill(new Float64Array(resamples * blocks));
+  const d = Float64Array.from(diffs);
   let extreme = 0;
   for (let r = 0; r < resamples; r++) {
     let s = 0;
-    let bits = 0;
-    for (let i = 0; i < n; i++) {
-      if (i % 32 === 0) bits = rng.int(2 ** 32);
-      s += (bits >>> (i % 32)) & 1 ? -diffs[i] : diffs[i];
+    for (let b = 0; b < blocks; b++) {
+      const bits = Math.floor(u[r * blocks + b] * 2 ** 32);
+      const end = Math.min(32, n - 32 * b);
+      // d·(1 − 2·bit) is ±d exactly: the same sum as choosing −d or d, without a branch.
+      for (let j = 0; j < end; j++) s += d[32 * b + j] * (1 - 2 * ((bits >>> j) & 1));
     }
     if (Math.abs(s) >= threshold) extreme++;
   }

@@ -259,7 +259,7 @@ export function heldOutMetrics(
   }
   const ci = bootstrapInterval(resampledEce(P, y, bins), P.rows, {
     resamples: BOOTSTRAP_RESAMPLES,
-    rng: createRng(seed).random,
+    rng: createRng(seed),
   });
   let zeroRows = 0;
   if (!logits) for (let i = 0; i < P.rows; i++) if (P.data[i * P.cols + y[i]] === 0) zeroRows++;
