@@ -28,6 +28,7 @@ import { wasmSoftmaxObjective } from "../src/kernels/wasmObjective.js";
 import type { Matrix } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
 import { predictProba } from "../src/model/predict.js";
+import { wholeProcessRows } from "./wholeProcess.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "results", "bench");
@@ -750,6 +751,20 @@ async function main(): Promise<void> {
     if (want("jobs-cli")) jobsCliRow("jobs-cli");
     if (want("jobs-dist")) jobsCliRow("jobs-dist");
     if (want("memory")) memoryRow();
+    wholeProcessRows(
+      {
+        root: ROOT,
+        python: PYTHON,
+        haveSklearn: env.sklearn !== null,
+        reps: REPS,
+        quick: QUICK,
+        want,
+        stats,
+        record,
+        skipped,
+      },
+      join(DATA, "peer"),
+    );
   } finally {
     ref.close();
   }

@@ -230,6 +230,29 @@ describe("determinism", () => {
     expect(both(out)).toEqual(reference);
   });
 
+  it("figures drawn on several threads (--jobs 3: a render pool) are the bytes drawn on one, in figure order", async () => {
+    // Four figures, so that three are in flight at once; units run on this thread (no registry).
+    const many: Experiment = {
+      ...toy,
+      name: "toy-figures",
+      figures: (input) => {
+        const [f] = toy.figures!(input);
+        return ["a", "b", "c", "d"].map((n, i) => ({
+          name: `${f.name}-${n}`,
+          spec: { ...(f.spec as object), description: `figure ${i}` },
+        }));
+      },
+    };
+    const one = tmp();
+    const three = tmp();
+    await runExperiments({ ...base, experiments: [many], figures: true, out: one, jobs: 1 });
+    await runExperiments({ ...base, experiments: [many], figures: true, out: three, jobs: 3 });
+    const figs = (out: string) => snapshot(path.join(out, "toy-figures"));
+    const a = figs(one);
+    expect(Object.keys(a).filter((k) => k.endsWith(".png"))).toHaveLength(4);
+    expect(figs(three)).toEqual(a);
+  });
+
   it("a worker that dies mid-unit: that unit fails (FAILED, exit 1), a new worker takes the rest; resume completes", async () => {
     const out = tmp();
     process.env.TOY_MAIN_WAITS = path.join(out, "toy", "units");

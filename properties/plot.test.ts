@@ -25,6 +25,7 @@ import {
   sideBySideReliabilitySpec,
 } from "../src/plot/reliability.js";
 import { compileSpec, renderFigure, renderSvg, svgToImage, svgToPng } from "../src/plot/render.js";
+import { renderPool } from "../src/plot/renderPool.js";
 import { classOrder, decisionRegionsSpec, scatterSpec } from "../src/plot/scatter.js";
 import { PANEL_WIDTH, TABLEAU10, tint } from "../src/plot/theme.js";
 import type { Bin } from "../src/plot/types.js";
@@ -278,6 +279,47 @@ describe("PNG output", () => {
       const b = await renderFigure(structuredClone(spec), { scale: 1 });
       expect(a.svg === b.svg, name).toBe(true);
       expect(Buffer.from(a.png).equals(Buffer.from(b.png)), name).toBe(true);
+    }
+  });
+});
+
+describe("rendering on several threads (renderPool)", () => {
+  it("gives every figure the bytes renderFigure gives on this thread, requested all at once", async () => {
+    const specs = Object.entries(allSpecs());
+    const here: { svg: string; png: Uint8Array }[] = [];
+    for (const [, spec] of specs) here.push(await renderFigure(spec));
+    const pool = renderPool(3);
+    try {
+      // Twice over: the second round reuses warm workers, which must not change a byte either.
+      const all = await Promise.all([...specs, ...specs].map(([, spec]) => pool.render(spec)));
+      all.forEach((fig, i) => {
+        const [name] = specs[i % specs.length];
+        expect(fig.svg === here[i % specs.length].svg, name).toBe(true);
+        expect(Buffer.from(fig.png).equals(Buffer.from(here[i % specs.length].png)), name).toBe(true);
+      });
+      // The figures really were drawn on other threads too (a pool of 3: two workers).
+      expect(pool.workersStarted).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a spec that cannot render rejects its own promise only, on whichever thread drew it", async () => {
+    const pool = renderPool(2);
+    try {
+      const bad = {
+        mark: "point",
+        data: { values: [{ a: 1 }] },
+        encoding: { x: { field: "a", type: "nope" } },
+      };
+      const results = await Promise.allSettled(
+        [allSpecs().reliabilityEqualWidth, bad, bad, allSpecs().reliabilityEqualWidth].map((s) =>
+          pool.render(s as object),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
+    } finally {
+      await pool.close();
     }
   });
 });

@@ -3,9 +3,8 @@
  * from its unit records in unit order, so they are the same bytes however the units were run.
  */
 import * as path from "node:path";
-import type { TopLevelSpec } from "vega-lite";
 import { ensureDir, writeFileAtomic } from "../io/atomic.js";
-import { renderFigure } from "../plot/render.js";
+import { renderPool } from "../plot/renderPool.js";
 import type { RunConfig, UnitRecord } from "./config.js";
 import { pairedTable } from "./paired.js";
 import { describeMetric, describeNotes } from "./stats.js";
@@ -124,8 +123,14 @@ export interface AggregateOptions {
   experiment?: Experiment;
   /** Render figures (default true). */
   figures?: boolean;
-  /** Renderer; default: `renderFigure` from `src/plot/render.ts`, imported lazily. */
+  /** Renderer; default: `renderFigure` from `src/plot/render.ts`, on this thread. */
   render?: RenderFigure;
+  /**
+   * Figures requested from `render` at a time (default 1): a renderer on several threads
+   * (`renderPool`) draws that many side by side. A kill while writing figures loses at most the
+   * figures in flight (a resume draws them again).
+   */
+  renderConcurrency?: number;
   writeFile?: WriteFile;
   logger: Logger;
   /** Units' runs.csv and reliability.csv rows already formatted by the threads that ran them, by key. */
@@ -189,17 +194,32 @@ export async function writeAggregates(
   if (opts.figures === false || exp?.figures === undefined) return [];
   const figures: Figure[] = exp.figures({ points: config.grid, runs });
   if (figures.length === 0) return [];
-  const render = opts.render ?? ((spec: object) => renderFigure(spec as TopLevelSpec));
-  const figDir = path.join(dir, "figures");
-  ensureDir(figDir);
-  const written: string[] = [];
+  const render = opts.render ?? renderPool(1).render;
   for (const f of figures) {
     if (!FIGURE_NAME_RE.test(f.name)) {
       throw new RangeError(
         `experiment "${exp.name}": figure name must match ${FIGURE_NAME_RE}; got "${f.name}"`,
       );
     }
-    const { svg, png } = await render(f.spec);
+  }
+  // Up to renderConcurrency figures are drawn at a time (a renderPool draws them side by side);
+  // each is written as soon as it and those before it are drawn, in figure order.
+  const inFlight = Math.max(1, Math.floor(opts.renderConcurrency ?? 1));
+  const drawing: Promise<{ svg: string; png: Uint8Array }>[] = [];
+  const request = () => {
+    const f = figures[drawing.length];
+    if (f === undefined) return;
+    const p = render(f.spec);
+    p.catch(() => {}); // awaited below, in order; a later one failing first is not unhandled
+    drawing.push(p);
+  };
+  for (let k = 0; k < inFlight; k++) request();
+  const figDir = path.join(dir, "figures");
+  ensureDir(figDir);
+  const written: string[] = [];
+  for (let i = 0; i < figures.length; i++) {
+    const f = figures[i];
+    const { svg, png } = await drawing[i];
     const svgFile = path.join(figDir, `${f.name}.svg`);
     const pngFile = path.join(figDir, `${f.name}.png`);
     // The spec itself (data inline) is kept beside the images: `softcal show` and `report`
@@ -209,6 +229,7 @@ export async function writeAggregates(
     write(pngFile, png);
     write(specFile, `${JSON.stringify(f.spec)}\n`);
     written.push(svgFile, pngFile, specFile);
+    request();
   }
   return written;
 }

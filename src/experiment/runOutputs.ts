@@ -30,10 +30,9 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { TopLevelSpec } from "vega-lite";
 import { InputError } from "../errors.js";
 import { TEMP_FILE_PATTERN } from "../io/atomic.js";
-import { renderFigure } from "../plot/render.js";
+import { renderPool } from "../plot/renderPool.js";
 import { VERSION } from "../version.js";
 import type { RenderFigure, WriteFile } from "./aggregate.js";
 import { type UnitRecord, unitText } from "./config.js";
@@ -347,7 +346,7 @@ export class AggregatesRecorder {
 
   /** A renderer that takes a figure already on disk (matching the reusable record) instead of drawing it. */
   render(base: RenderFigure | undefined): RenderFigure {
-    const draw = base ?? ((spec: object) => renderFigure(spec as TopLevelSpec));
+    const draw = base ?? renderPool(1).render;
     const reuse = this.reuse;
     if (!reuse) return draw;
     return async (spec) => {

@@ -22,7 +22,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { InputError, RunError } from "../errors.js";
 import {
   checkReplaceable,
@@ -33,6 +33,8 @@ import {
   writeFileAtomic,
 } from "../io/atomic.js";
 import { acquireLock, isProcessAlive, type Lock, type LockInfo, readLock, tryLock } from "../io/lock.js";
+import { moduleWorker, siblingModule } from "../io/moduleWorker.js";
+import { renderPool } from "../plot/renderPool.js";
 import { type Logger, type RenderFigure, type WriteFile, writeAggregates } from "./aggregate.js";
 import { resolveRunInputs } from "./axes.js";
 import {
@@ -335,6 +337,9 @@ export async function runExperiments(opts: RunExperimentsOptions): Promise<RunEx
         : defaultProgress(logger, process.stderr.isTTY === true);
 
   const outcomes: ExperimentOutcome[] = [];
+  // Figures are drawn on as many threads as units ran on; the render workers live across the
+  // experiments of the run (started on the first figure that finds this thread busy).
+  const pool = opts.render === undefined ? renderPool(jobs) : undefined;
   try {
     for (const plan of plans) {
       if (abort.stopping) break;
@@ -349,11 +354,14 @@ export async function runExperiments(opts: RunExperimentsOptions): Promise<RunEx
           write,
           abort,
           progress: reporter.update,
+          render: opts.render ?? pool?.render,
+          renderConcurrency: pool ? jobs : 1,
         }),
       );
       reporter.stop();
     }
   } finally {
+    await pool?.close();
     reporter.stop();
     if (handleSignals) {
       process.off("SIGINT", onSignal);
@@ -511,6 +519,8 @@ interface RunOneOptions extends RunExperimentsOptions {
   write: WriteFile;
   abort: AbortState;
   progress: (e: ProgressEvent) => void;
+  /** Figures drawn at a time (the render pool's threads). */
+  renderConcurrency: number;
 }
 
 async function runOne(
@@ -643,10 +653,7 @@ async function runOne(
       await runUnits(exp, config, pending, {
         threads: o.registryUrl === undefined ? 1 : o.jobs,
         parallelMinMs:
-          o.parallelMinMs ??
-          (o.registryUrl !== undefined && workerUrlAndBootstrap(o.registryUrl).eval !== undefined
-            ? 1000
-            : 250),
+          o.parallelMinMs ?? (o.registryUrl !== undefined && workersNeedTsx(o.registryUrl) ? 1000 : 250),
         registryUrl: o.registryUrl,
         quick: o.quick,
         logger: o.logger,
@@ -758,6 +765,7 @@ async function runOne(
             writeFile: recorder.writeFile,
             unitCsv: csvParts,
             render: recorder.render(o.render),
+            renderConcurrency: o.renderConcurrency,
           });
           recorder.finish();
         }
@@ -950,23 +958,9 @@ async function runUnit(
   }
 }
 
-let tsxApiUrl: string | undefined;
-
-function workerUrlAndBootstrap(registryUrl: string): { url: URL; eval?: string } {
-  const own = new URL(import.meta.url);
-  const url = new URL(own.pathname.endsWith(".ts") ? "./worker.ts" : "./worker.js", own);
-  if (!url.pathname.endsWith(".ts") && !new URL(registryUrl).pathname.endsWith(".ts")) return { url };
-  // TypeScript sources: register tsx in the worker before importing it. (`execArgv: ["--import",
-  // "tsx"]` does not apply tsx to a worker's own module on Node 20, so bootstrap explicitly.)
-  if (tsxApiUrl === undefined) {
-    try {
-      tsxApiUrl = import.meta.resolve("tsx/esm/api");
-    } catch {
-      tsxApiUrl = "tsx/esm/api";
-    }
-  }
-  const code = `import(${JSON.stringify(tsxApiUrl)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-  return { url, eval: code };
+/** Unit workers load TypeScript (through tsx) when this engine or the experiments registry is TypeScript. */
+function workersNeedTsx(registryUrl: string): boolean {
+  return new URL(import.meta.url).pathname.endsWith(".ts") || new URL(registryUrl).pathname.endsWith(".ts");
 }
 
 /**
@@ -984,7 +978,8 @@ function startWorkers(
   o: RunUnitsOptions,
 ): Promise<void> {
   const registryUrl = o.registryUrl!;
-  const boot = workerUrlAndBootstrap(registryUrl);
+  const workerUrl = siblingModule(import.meta.url, "worker");
+  const typescript = workersNeedTsx(registryUrl);
   const workers = new Set<Worker>();
   let warned = false;
   return new Promise<void>((resolve) => {
@@ -1002,9 +997,7 @@ function startWorkers(
         queue: queue.buffer as SharedArrayBuffer,
         slot,
       };
-      const w = boot.eval
-        ? new Worker(boot.eval, { eval: true, workerData })
-        : new Worker(boot.url, { workerData });
+      const w = moduleWorker(workerUrl, { workerData, typescript });
       let fatal = false;
       /** The unit this worker was running, if any, ends as failed. */
       const lost = (message: string) => {

@@ -140,6 +140,12 @@ function resvgOptions(scale: number): ResvgRenderOptions {
   };
 }
 
+function checkScale(scale: number): void {
+  if (!(typeof scale === "number" && scale > 0 && Number.isFinite(scale))) {
+    throw new RangeError(`svgToPng: scale must be a finite number > 0; got ${String(scale)}`);
+  }
+}
+
 /**
  * Rasterizes an SVG with resvg to raw RGBA pixels and PNG bytes (the PNG of {@link svgToPng}).
  * Internal helper for tests that inspect pixels; not part of the public API.
@@ -148,9 +154,7 @@ export function svgToImage(
   svg: string,
   { scale = 2 }: PngOptions = {},
 ): { width: number; height: number; pixels: Uint8Array; png: Uint8Array } {
-  if (!(typeof scale === "number" && scale > 0 && Number.isFinite(scale))) {
-    throw new RangeError(`svgToPng: scale must be a finite number > 0; got ${String(scale)}`);
-  }
+  checkScale(scale);
   resvg ??= require("@resvg/resvg-js") as typeof ResvgModule;
   const image = new resvg.Resvg(svg, resvgOptions(scale)).render();
   return {
@@ -173,8 +177,11 @@ export function svgToImage(
  * @example
  * const png = svgToPng(await renderSvg(spec), { scale: 1 });
  */
-export function svgToPng(svg: string, options: PngOptions = {}): Uint8Array {
-  return svgToImage(svg, options).png;
+export function svgToPng(svg: string, { scale = 2 }: PngOptions = {}): Uint8Array {
+  checkScale(scale);
+  resvg ??= require("@resvg/resvg-js") as typeof ResvgModule;
+  // The PNG only: no copy of the raw pixels (a few MB per figure).
+  return new Uint8Array(new resvg.Resvg(svg, resvgOptions(scale)).render().asPng());
 }
 
 /**
