@@ -52,7 +52,7 @@ const ONLY = flag("--rows")?.split(",");
 
 // ----------------------------------------------------------------------------------------------
 // statistics and rows
-interface Stats {
+export interface Stats {
   median: number;
   min: number;
   max: number;
@@ -66,7 +66,7 @@ function stats(samples: number[]): Stats {
   return { median, min: s[0], max: s[s.length - 1], n: s.length, samples };
 }
 
-interface Row {
+export interface Row {
   id: string;
   name: string;
   unit: string;
