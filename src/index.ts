@@ -75,6 +75,7 @@ export {
 export { builtinNames, loadBuiltin } from "./data/builtin.js";
 export { type CsvTable, parseCsvTable, readCsvFile } from "./data/csv.js";
 export { type CsvColumns, readCsvColumns } from "./data/csvStream.js";
+export { csvField, csvRecords } from "./data/csvWrite.js";
 export {
   type Dataset,
   datasetFromCsvFile,
@@ -142,6 +143,7 @@ export { metricSweepSpec } from "./plot/metricSweep.js";
 // Plots: vega-lite specs, headless SVG/PNG rendering, offline HTML pages.
 export { reliabilityDiagramSpec, sideBySideReliabilitySpec } from "./plot/reliability.js";
 export { renderFigure, renderSvg, svgToPng } from "./plot/render.js";
+export { type RenderedFigure, type RenderPool, renderPool } from "./plot/renderPool.js";
 export { decisionRegionsSpec, scatterSpec } from "./plot/scatter.js";
 export type { BarRow, GridCell, LossRow, ReliabilityPanel, ScatterPoint, SweepRow } from "./plot/types.js";
 export { VERSION } from "./version.js";
