@@ -329,6 +329,24 @@ describe("wasm kernels", () => {
       },
     );
 
+    it("the bound counts the loss history reserved when the objective is made (found by FC_SEED=2105428915)", () => {
+      // 2373 rows × 2 features × 3 classes with a 1-iteration optimizer: the layout ends within
+      // the 301-double history reserve of a page boundary; the bound once left the reserve out
+      // (counting only maxIter + 1 doubles) and came out one page short.
+      const m = 2373;
+      const X = new Float64Array(m * 2);
+      const y = new Int32Array(m);
+      y[1] = 1;
+      y[2] = 2;
+      const f = wasmSoftmaxObjective({ X, y, nSamples: m, nFeatures: 2, nClasses: 3 }, 0.01);
+      f.minimize({ memory: 1, maxIter: 1 });
+      f.descend(0.1, 1);
+      const layout =
+        wasmObjectiveBytes(m, 2, 3, { threads: f.threads, memory: 1, maxIter: 1 }) - STATIC_DATA_BYTES;
+      expect(f.memoryBytes).toBe(131072);
+      expect(f.memoryBytes).toBeLessThanOrEqual(Math.ceil((heapBase() + layout) / 65536) * 65536);
+    });
+
     it("a problem beyond the wasm kernel's 2 GiB runs on the reference kernel, or is refused when wasm is asked for", () => {
       const X = fromRows([
         [0, 1],

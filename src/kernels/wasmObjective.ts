@@ -121,6 +121,9 @@ export function defaultThreads(
 
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
+/** Loss-history doubles reserved when an objective is made (300 iterations and the start). */
+const HISTORY_RESERVE = 301;
+
 /**
  * An upper bound on the bytes of wasm memory an objective over m×d data and K classes uses on
  * `threads` threads, with an L-BFGS of `memory` pairs and `maxIter` iterations (the layout of
@@ -143,7 +146,12 @@ export function wasmObjectiveBytes(
   const nChunks = Math.ceil(m / CHUNK_ROWS);
   const fixed = 256 + 2 * align(n * 8) + align(nChunks * (n + 1) * 8) + threads * align((n + 2 * K + 3) * 16);
   const data = align(nPairs * d * 16) + align(nPairs * 16);
-  const work = 2 * align(n * 8) + align((2 + 3 * n + 2 * M * n + 2 * M) * 8) + 8 * (maxIter + 1);
+  // Above the data: L-BFGS's work space and loss history, or the history reserved when the
+  // objective is made (HISTORY_RESERVE doubles), whichever reaches further.
+  const work = Math.max(
+    2 * align(n * 8) + align((2 + 3 * n + 2 * M * n + 2 * M) * 8) + 8 * (maxIter + 1),
+    8 * HISTORY_RESERVE,
+  );
   return STATIC_DATA_BYTES + fixed + data + work + 64 * 8;
 }
 
@@ -271,7 +279,7 @@ function wasmObjective(
   const yp = align(xp + nPairs * d * 16);
   const hist = align(yp + nPairs * 16);
   const pagesFor = (bytes: number) => Math.ceil(bytes / 65536);
-  const memory = arena?.memory ?? sharedMemory(pagesFor(hist + 8 * 301));
+  const memory = arena?.memory ?? sharedMemory(pagesFor(hist + 8 * HISTORY_RESERVE));
   const ex = arena?.ex ?? instantiate(memory, { hostEvaluate: (x, g) => hostEvaluate(x, g) });
   let f64 = new Float64Array(memory.buffer);
   const ensure = (bytes: number) => {
@@ -285,7 +293,7 @@ function wasmObjective(
     // A borrowed memory: clear what earlier objectives wrote, as a fresh memory would be.
     f64.fill(0, base / 8, Math.ceil(arena.used / 8));
     arena.host.evaluate = (x, g) => hostEvaluate(x, g);
-    ensure(hist + 8 * 301);
+    ensure(hist + 8 * HISTORY_RESERVE);
   }
 
   // Repack: pair p, feature j → (lane 0 = row 2p, lane 1 = row 2p+1); labels as f64, −1 = padding.
