@@ -555,10 +555,25 @@ describe("vector scaling: separable sets refuse, others reach a stationary point
       const v = new VectorScaling().fit(Z, y, { logits: true });
       expect(v.lastFit?.nllAfter).toBeLessThan(v.lastFit?.nllBefore as number);
       expect(v.lastFit?.separable).toBe(false);
-      // Stationary: the naive gradient is within lbfgs' floating-point optimum (1e-7) plus the
-      // naive sum's rounding; logits ≤ 3 and a bounded optimum keep both small.
+      // Stationary, to the floating-point floor. lbfgs stops at ‖∇‖∞ ≤ 1e-10 or where no decrease
+      // of J shows any more; then ‖g‖ is bounded by the math. Along −g the best decrease is
+      // ‖g‖₂²/(2H), H a bound on the Hessian; it went unseen only if it was below the difference
+      // of two computed J's, ≤ 2δ, δ the rounding of J = (1/n)Σ ℓ_i: each ℓ_i = max u + log Σe −
+      // u_y is computed to a few ε of |ℓ|max ≤ 3·max|u| + log K, and the sum adds ≤ n·ε of it, so
+      // δ ≤ (n + 4)·ε·(3·max|u| + log K). Hence ‖g‖₂ ≤ √(4·H·δ). Per row the softmax NLL's Hessian
+      // in u has norm ≤ 1/2 and ‖∂u/∂(a,b)‖² ≤ max(z² + 1), so H ≤ max(z² + 1)/2. A factor 4 under
+      // the root covers a backtracking search finding a quarter of the best decrease. (A bound of
+      // 1.01e-7 measured on a few seeds, not derived, failed at FC_SEED=95205443: 1.07e-7.)
       const { g } = vectorNll(Z, y, v.scale as number[], v.bias as number[]);
-      for (const gj of g) expect(Math.abs(gj)).toBeLessThanOrEqual(1.01e-7);
+      const a = v.scale as number[];
+      const b = v.bias as number[];
+      const maxU = Math.max(...Array.from(Z.data, (z, i) => Math.abs(a[i % Z.cols] * z + b[i % Z.cols])));
+      const H = Math.max(...Array.from(Z.data, (z) => z * z + 1)) / 2;
+      const delta = (Z.rows + 4) * Number.EPSILON * (3 * maxU + Math.log(Z.cols));
+      const floor = Math.max(1e-7, Math.sqrt(4 * 4 * H * delta));
+      for (const gj of g) expect(Math.abs(gj)).toBeLessThanOrEqual(floor);
+      // And the fit's own report is honest: "converged" only within its stated 1e-7.
+      if (v.lastFit?.converged) expect(v.lastFit.gradient).toBeLessThanOrEqual(1e-7);
     },
   );
 
