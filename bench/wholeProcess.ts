@@ -42,10 +42,16 @@ function timed(cmd: string, args: string[], cwd: string): number {
   return ms;
 }
 
-/** `reps` samples of a and b, alternating (a first on even repetitions), after one warm-up each. */
-function alternate(reps: number, a: () => number, b: () => number): [number[], number[]] {
-  a();
-  b(); // the OS file cache, Python's bytecode cache
+/**
+ * `reps` samples of a and b, alternating (a first on even repetitions), after one warm-up each
+ * (the OS file cache, Python's bytecode cache) unless `warm` is false (runs long enough not to
+ * need one: a warm-up would double a minutes-long row).
+ */
+function alternate(reps: number, a: () => number, b: () => number, warm = true): [number[], number[]] {
+  if (warm) {
+    a();
+    b();
+  }
   const sa: number[] = [];
   const sb: number[] = [];
   for (let r = 0; r < reps; r++) {
@@ -194,7 +200,7 @@ export function wholeProcessRows(h: Harness, dataDir: string): void {
           h.root,
         );
       // The peer takes minutes at 1,000 seeds: fewer samples there.
-      const [s, r] = alternate(seeds >= 1000 ? 1 : Math.min(reps, 3), softcal, peer);
+      const [s, r] = alternate(seeds >= 1000 ? 1 : Math.min(reps, 3), softcal, peer, seeds < 1000);
       recordPair(
         h,
         {

@@ -4,7 +4,7 @@
  */
 import * as path from "node:path";
 import { ensureDir, writeFileAtomic } from "../io/atomic.js";
-import { renderPool } from "../plot/renderPool.js";
+import { type RenderedFigure, renderPool } from "../plot/renderPool.js";
 import type { RunConfig, UnitRecord } from "./config.js";
 import { pairedTable } from "./paired.js";
 import { describeMetric, describeNotes } from "./stats.js";
@@ -12,7 +12,7 @@ import type { CompletedRun, Experiment, Figure } from "./types.js";
 import { csv, formatCell, tableHeaders, type UnitCsv, unitCsv } from "./unitCsv.js";
 
 /** Renders a vega-lite spec (the plot layer's `renderFigure`). */
-export type RenderFigure = (spec: object) => Promise<{ svg: string; png: Uint8Array }>;
+export type RenderFigure = (spec: object) => Promise<RenderedFigure>;
 
 /**
  * Writes a whole file (atomically by default; see `writeFileAtomic` for `durable`). Injected in
@@ -205,7 +205,7 @@ export async function writeAggregates(
   // Up to renderConcurrency figures are drawn at a time (a renderPool draws them side by side);
   // each is written as soon as it and those before it are drawn, in figure order.
   const inFlight = Math.max(1, Math.floor(opts.renderConcurrency ?? 1));
-  const drawing: Promise<{ svg: string; png: Uint8Array }>[] = [];
+  const drawing: Promise<RenderedFigure>[] = [];
   const request = () => {
     const f = figures[drawing.length];
     if (f === undefined) return;
