@@ -25,9 +25,10 @@ import {
 } from "../src/kernels/wasmObjective.js";
 import { fromRows } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
-import { gradientDescent, type OptimizerResult } from "../src/model/gradientDescent.js";
-import { lbfgs } from "../src/model/lbfgs.js";
 import { ovrObjective, softmaxObjective } from "../src/model/objective.js";
+import { gradientDescent } from "../src/optim/gradientDescent.js";
+import { lbfgs } from "../src/optim/lbfgs.js";
+import type { OptimizerResult } from "../src/optim/types.js";
 import { type Problem, problemArb, problemThetaArb } from "./_shared/arbitraries.js";
 import { centralDifferences } from "./_shared/centralDifferences.js";
 import { expectClose } from "./_shared/expectClose.js";

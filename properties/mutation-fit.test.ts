@@ -23,14 +23,15 @@ import {
   referenceObjective,
   validateFitOptions,
 } from "../src/model/fit.js";
-import { gradientDescent, type OptimizerResult } from "../src/model/gradientDescent.js";
-import { lbfgs } from "../src/model/lbfgs.js";
 import {
   type DifferentiableObjective,
   ovrObjective,
   softmaxObjective,
   type TrainingData,
 } from "../src/model/objective.js";
+import { gradientDescent } from "../src/optim/gradientDescent.js";
+import { lbfgs } from "../src/optim/lbfgs.js";
+import type { OptimizerResult } from "../src/optim/types.js";
 
 const mat = (rows: number, cols: number, v: number[]): Matrix => ({ rows, cols, data: Float64Array.from(v) });
 

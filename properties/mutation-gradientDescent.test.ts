@@ -1,5 +1,5 @@
 /**
- * Properties of src/model/gradientDescent.ts added to kill mutants that survived `npm run mutate`
+ * Properties of src/optim/gradientDescent.ts added to kill mutants that survived `npm run mutate`
  * (docs/mutation.md): on a separable quadratic J(θ) = ½ Σ c_j (θ_j − a_j)², every iterate, the loss
  * history (J before each update), the final J and max |∇J|, the defaults (α = 0.1, 300 updates,
  * Θ₀ = 0, theta0 copied), the stop on a non-finite J or gradient (at an update or at the last
@@ -7,8 +7,9 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { gradientDescent, maxAbs, risesAboveStart } from "../src/model/gradientDescent.js";
-import type { DifferentiableObjective } from "../src/model/objective.js";
+import { maxAbs } from "../src/linalg/vector.js";
+import { gradientDescent, risesAboveStart } from "../src/optim/gradientDescent.js";
+import type { DifferentiableObjective } from "../src/optim/types.js";
 import { gridValue } from "./_shared/arbitraries.js";
 
 /** J = ½ Σ c_j (θ_j − a_j)², ∇J_j = c_j (θ_j − a_j); counts evaluations. */

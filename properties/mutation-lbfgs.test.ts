@@ -1,5 +1,5 @@
 /**
- * Properties of src/model/lbfgs.ts added to kill mutants that survived `npm run mutate`
+ * Properties of src/optim/lbfgs.ts added to kill mutants that survived `npm run mutate`
  * (docs/mutation.md): every iterate, the loss history, the final J and max |∇J|, the iteration
  * count, the stop reason and the number of objective evaluations equal a restatement of the
  * documented algorithm — the two-loop recursion of Nocedal & Wright (2006) Alg. 7.4 with
@@ -13,8 +13,8 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { lbfgs } from "../src/model/lbfgs.js";
-import type { DifferentiableObjective } from "../src/model/objective.js";
+import { lbfgs } from "../src/optim/lbfgs.js";
+import type { DifferentiableObjective } from "../src/optim/types.js";
 
 type Obj = DifferentiableObjective & { calls: number };
 

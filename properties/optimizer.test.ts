@@ -6,9 +6,9 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import type { Matrix } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
-import { gradientDescent } from "../src/model/gradientDescent.js";
-import { lbfgs } from "../src/model/lbfgs.js";
 import { lipschitzBound, softmaxObjective } from "../src/model/objective.js";
+import { gradientDescent } from "../src/optim/gradientDescent.js";
+import { lbfgs } from "../src/optim/lbfgs.js";
 import { type Problem, problemArb } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 

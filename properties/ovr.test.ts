@@ -9,9 +9,9 @@ import { loadBuiltin } from "../src/data/builtin.js";
 import { applyStandardizer, fitStandardizer } from "../src/data/standardize.js";
 import { type Matrix, matrix } from "../src/linalg/matrix.js";
 import { fit, type LinearModel } from "../src/model/fit.js";
-import { lbfgs } from "../src/model/lbfgs.js";
 import { type DifferentiableObjective, ovrObjective } from "../src/model/objective.js";
 import { predictProba } from "../src/model/predict.js";
+import { lbfgs } from "../src/optim/lbfgs.js";
 import { type Problem, problemArb, problemThetaArb } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 

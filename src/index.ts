@@ -113,22 +113,23 @@ export {
   type ModelKind,
   type OptimizerName,
 } from "./model/fit.js";
-export {
-  type GradientDescentOptions,
-  gradientDescent,
-  type OptimizerResult,
-} from "./model/gradientDescent.js";
-export { type LbfgsOptions, lbfgs } from "./model/lbfgs.js";
 export { type ModelBundle, modelFromJson, modelToJson, type Standardization } from "./model/modelFile.js";
 // Models: objectives, optimizers, fitting, prediction, the saved model format.
 export {
-  type DifferentiableObjective,
   lipschitzBound,
   ovrObjective,
   softmaxObjective,
   type TrainingData,
 } from "./model/objective.js";
 export { argmaxRows, decisionFunction, predictLabels, predictProba } from "./model/predict.js";
+export { gradientDescent } from "./optim/gradientDescent.js";
+export { type LbfgsSearchOptions, type LineSearch, lbfgs } from "./optim/lbfgs.js";
+export type {
+  DifferentiableObjective,
+  GradientDescentOptions,
+  LbfgsOptions,
+  OptimizerResult,
+} from "./optim/types.js";
 export { barSpec } from "./plot/bar.js";
 export { writeFigureFile, writeFigureFiles } from "./plot/figureFile.js";
 export {

@@ -13,6 +13,9 @@
  * every thread count.
  */
 import { availableParallelism } from "node:os";
+import { maxAbs } from "../linalg/vector.js";
+import { gradientDescentResult, type LbfgsOutcome, lbfgsResult } from "../optim/results.js";
+import type { LbfgsOptions, OptimizerResult } from "../optim/types.js";
 import { type ChunkJob, runChunks } from "./threadPool.js";
 import {
   heapBase,
@@ -31,27 +34,6 @@ export interface KernelTrainingData {
   nFeatures: number;
   y: Int32Array;
   nClasses: number;
-}
-
-/** What an optimizer returns (gradient descent or L-BFGS, TypeScript or WebAssembly). */
-export interface OptimizerResult {
-  /** The final parameters Θ_T. */
-  theta: Float64Array;
-  /** J(Θ_T). */
-  objective: number;
-  /** J before each update (gradient descent) or at each iterate (L-BFGS), starting with J(Θ₀). */
-  lossHistory: number[];
-  /** Number of updates made. */
-  iterations: number;
-  /** max_j |∂J/∂Θ_j| at Θ_T. */
-  gradMaxAbs: number;
-  /** L-BFGS: the gradient tolerance was met. Gradient descent: always false (it has no tolerance). */
-  converged: boolean;
-  /** Why the optimizer stopped, in words. */
-  stopReason: string;
-  /** J and ∇J stayed finite. When false, `stopReason` says what went wrong. (`fit` also treats a
-   * final J above the start as divergence: see `risesAboveStart` in src/model/gradientDescent.ts.) */
-  finite: boolean;
 }
 
 /** A differentiable objective on the wasm kernel (the model layer's `DifferentiableObjective`). */
@@ -74,18 +56,6 @@ export interface WasmObjective {
    * history, stop rules and messages given the same objective values).
    */
   minimize(options?: LbfgsOptions): OptimizerResult;
-}
-
-/** L-BFGS options, for `lbfgs` (src/model/lbfgs.ts) and {@link WasmObjective.minimize} alike. */
-export interface LbfgsOptions {
-  /** Stop when max_j |∂J/∂θ_j| ≤ tol (default 1e-9). */
-  tol?: number;
-  /** Maximum number of iterations (default 1000). */
-  maxIter?: number;
-  /** Number of correction pairs kept (default 10). */
-  memory?: number;
-  /** Starting point (default zeros); copied. */
-  theta0?: Float64Array;
 }
 
 export interface WasmObjectiveOptions {
@@ -395,26 +365,10 @@ function wasmObjective(
     }
     const H = f64.subarray(hist / 8, hist / 8 + maxIter + 1);
     const th = f64.slice(theta / 8, theta / 8 + n);
-    const g = f64.subarray(grad / 8, grad / 8 + n);
-    const gmax = maxAbs(g);
-    const base = { theta: th, gradMaxAbs: gmax, converged: false };
-    if (t < maxIter) {
-      return {
-        ...base,
-        objective: H[t],
-        lossHistory: Array.from(H.subarray(0, t + 1)),
-        iterations: t,
-        stopReason: `the objective became non-finite at iteration ${t}`,
-        finite: false,
-      };
-    }
-    const J = H[maxIter];
-    const lossHistory = Array.from(H.subarray(0, maxIter));
-    const common = { ...base, objective: J, lossHistory, iterations: maxIter };
-    if (!Number.isFinite(J) || !Number.isFinite(gmax)) {
-      return { ...common, stopReason: "the objective became non-finite at the last iterate", finite: false };
-    }
-    return { ...common, stopReason: `completed ${maxIter} iterations`, finite: true };
+    const gmax = maxAbs(f64.subarray(grad / 8, grad / 8 + n));
+    // Diverged before update t: J(Θ_t) is the history's last entry; else all updates were made.
+    const history = Array.from(H.subarray(0, t < maxIter ? t + 1 : maxIter));
+    return gradientDescentResult(th, H[t], history, t, gmax, maxIter);
   };
 
   /** The same loop as the wasm `objectiveDescend`, with each evaluation spread over the threads. */
@@ -452,29 +406,16 @@ function wasmObjective(
     else f64.fill(0, x / 8, x / 8 + n);
     const nHist = ex.objectiveLbfgs(desc, n, x, g, tol, maxIter, M, work, hp, status);
     const [J, gmax, iterations, outcome] = f64.subarray(status / 8, status / 8 + 4);
-    const result = {
-      theta: f64.slice(x / 8, x / 8 + n),
-      objective: J,
-      lossHistory: Array.from(f64.subarray(hp / 8, hp / 8 + nHist)),
+    return lbfgsResult(
+      f64.slice(x / 8, x / 8 + n),
+      J,
+      Array.from(f64.subarray(hp / 8, hp / 8 + nHist)),
       iterations,
-      gradMaxAbs: gmax,
-    };
-    const converged = gmax <= tol;
-    if (outcome === 3) {
-      return {
-        ...result,
-        converged: false,
-        stopReason: "the objective is not finite at the starting point",
-        finite: false,
-      };
-    }
-    const stopReason =
-      outcome === 1
-        ? `line search found no acceptable step at gradient max-abs ${gmax} (the objective is at its rounding floor)`
-        : converged
-          ? `gradient max-abs ${gmax} ≤ tol ${tol}`
-          : `reached ${maxIter} iterations (gradient max-abs ${gmax})`;
-    return { ...result, converged: outcome === 0 || converged, stopReason, finite: true };
+      gmax,
+      WASM_OUTCOMES[outcome],
+      tol,
+      maxIter,
+    );
   };
 
   return {
@@ -489,12 +430,5 @@ function wasmObjective(
   };
 }
 
-/** max_j |g_j| (NaN if any is NaN), as the model layer's `maxAbs`. */
-function maxAbs(g: Float64Array): number {
-  let mx = 0;
-  for (let j = 0; j < g.length; j++) {
-    const a = Math.abs(g[j]);
-    if (a > mx || Number.isNaN(a)) mx = a;
-  }
-  return mx;
-}
+/** The wasm L-BFGS's outcome codes (written at status[3]; see `objectiveLbfgs` in assembly/softcal.ts). */
+const WASM_OUTCOMES: readonly LbfgsOutcome[] = ["converged", "no-step", "iteration-limit", "not-finite"];

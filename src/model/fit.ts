@@ -1,13 +1,14 @@
 /**
  * Fitting softmax (multinomial) or one-vs-rest logistic regression: the validated API over the
- * objectives (objective.ts) and optimizers (gradientDescent.ts, lbfgs.ts).
+ * objectives (objective.ts) and the optimizers (src/optim/: gradient descent, L-BFGS).
  */
 import { InputError, RunError } from "../errors.js";
 import { MAX_WASM_BYTES, wasmUnavailableReason } from "../kernels/wasmModule.js";
 import { wasmObjectiveBytes, withWasmObjective } from "../kernels/wasmObjective.js";
 import type { Matrix } from "../linalg/matrix.js";
-import { gradientDescent, type OptimizerResult, risesAboveStart } from "./gradientDescent.js";
-import { type LbfgsOptions, lbfgs } from "./lbfgs.js";
+import { gradientDescent, risesAboveStart } from "../optim/gradientDescent.js";
+import { lbfgs } from "../optim/lbfgs.js";
+import type { LbfgsOptions, OptimizerResult } from "../optim/types.js";
 import {
   type DifferentiableObjective,
   ovrObjective,
@@ -89,7 +90,7 @@ export function referenceObjective(
   return model === "softmax" ? softmaxObjective(data, l2) : ovrObjective(data, l2);
 }
 
-/** L-BFGS: inside wasm when the objective offers it (`minimize`, same iterates), else lbfgs.ts. */
+/** L-BFGS: inside wasm when the objective offers it (`minimize`, same iterates), else src/optim/lbfgs.ts. */
 function runLbfgs(f: DifferentiableObjective, options: LbfgsOptions): OptimizerResult {
   return f.minimize ? f.minimize(options) : lbfgs(f, options);
 }

@@ -16,19 +16,9 @@
  * then return +∞ — never NaN — so optimizers see "too far" and back off or report divergence.
  */
 
-import type { LbfgsOptions, OptimizerResult } from "../kernels/wasmObjective.js";
+import type { DifferentiableObjective } from "../optim/types.js";
 
-/** A smooth objective over a flat parameter vector, evaluated with (optionally) its gradient. */
-export interface DifferentiableObjective {
-  /** Number of parameters (K·(d+1)). */
-  readonly size: number;
-  /** J(θ); when `grad` is given it is overwritten with ∇J(θ). Returns +∞ (never NaN) on overflow. */
-  evaluate(theta: Float64Array, grad: Float64Array | null): number;
-  /** Optional: gradient descent run by the objective itself (the wasm kernel), same iterates as `gradientDescent`. */
-  descend?(alpha: number, maxIter: number, theta0?: Float64Array): OptimizerResult;
-  /** Optional: L-BFGS run by the objective itself (the wasm kernel), same iterates as `lbfgs`. */
-  minimize?(options?: LbfgsOptions): OptimizerResult;
-}
+export type { DifferentiableObjective };
 
 /** The data an objective is built on: X m×d row-major (no bias column), labels in 0..K−1. */
 export interface TrainingData {

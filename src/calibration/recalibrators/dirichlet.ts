@@ -51,7 +51,7 @@
  * reason and the option that fixes it. The LP can leave the question undecided (null: large K, see
  * there); the fit then runs, as vector scaling's does.
  *
- * Solver. From the identity, L-BFGS (../_internals/lbfgs.ts) to ‖∇J‖∞ ≤ 1e-5·s (≤ 100 iterations),
+ * Solver. From the identity, L-BFGS (src/optim/lbfgs.ts, backtracking) to ‖∇J‖∞ ≤ 1e-5·s (≤ 100 iterations),
  * then Newton's method with the exact Hessian: when K(K+1) ≤ {@link NEWTON_MAX_PARAMETERS}
  * (K ≤ 16) the step solves H d = −∇J by Cholesky (when a pivot is ≤ 1e-13 of H's largest diagonal
  * entry, e.g. along directions the features do not reach, H + δI with δ = 1e-12, 1e-10, … of it);
@@ -75,7 +75,8 @@ import type * as Yalps from "yalps";
 import { InputError, RunError } from "../../errors.js";
 import type { Matrix } from "../../linalg/matrix.js";
 import { logSoftmaxRowsKernel, softmaxRowsKernel } from "../../linalg/softmax.js";
-import { lbfgs } from "../_internals/lbfgs.js";
+import { maxAbs } from "../../linalg/vector.js";
+import { lbfgs } from "../../optim/lbfgs.js";
 import type { ScoreOptions } from "../scores.js";
 import type { Where } from "../validate.js";
 import {
@@ -373,15 +374,9 @@ function choleskySolveNegative(L: Float64Array, P: number, g: Float64Array, d: F
   }
 }
 
-function normInf(v: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s = Math.max(s, Math.abs(v[i]));
-  return s;
-}
-
 /** The gradient scale s of the stopping rule (see the file's doc). */
 function gradientScale(p: Problem, v: Float64Array): number {
-  return p.featureScale + (2 * p.cl + 2 * p.cm + p.l2) * (1 + normInf(v));
+  return p.featureScale + (2 * p.cl + 2 * p.cm + p.l2) * (1 + maxAbs(v));
 }
 
 /**
@@ -490,7 +485,7 @@ function conjugateGradientStep(
   let gNorm = 0;
   for (let t = 0; t < P; t++) gNorm += g[t] * g[t];
   gNorm = Math.sqrt(gNorm);
-  const goal = Math.min(0.5, Math.sqrt(normInf(g) / scale)) * gNorm;
+  const goal = Math.min(0.5, Math.sqrt(maxAbs(g) / scale)) * gNorm;
   let rz = 0;
   for (let t = 0; t < P; t++) {
     z[t] = M[t] > 0 ? r[t] / M[t] : r[t];
@@ -520,7 +515,7 @@ function conjugateGradientStep(
     for (let t = 0; t < P; t++) dir[t] = z[t] + beta * dir[t];
   }
   // No step at all (no positive curvature along the first direction): steepest descent.
-  if (normInf(d) === 0) for (let t = 0; t < P; t++) d[t] = -g[t];
+  if (maxAbs(d) === 0) for (let t = 0; t < P; t++) d[t] = -g[t];
 }
 
 /** Newton's step by the exact Hessian: H d = −g by Cholesky, H + δI when H is (near) singular. */
@@ -553,11 +548,14 @@ function solve(p: Problem): Solution {
   const P = p.K * p.D;
   const fg = (x: Float64Array, g: Float64Array): number => objective(p, x, g);
   const v0 = identityParameters(p.K);
-  const warm = lbfgs(fg, v0, { maxIter: 100, gtol: 1e-5 * gradientScale(p, v0) });
-  let v = warm.x;
+  const warm = lbfgs(
+    { size: P, evaluate: (x, g) => objective(p, x, g) },
+    { theta0: v0, maxIter: 100, tol: 1e-5 * gradientScale(p, v0), lineSearch: "backtracking" },
+  );
+  let v = warm.theta;
   let g = new Float64Array(P);
   let f = fg(v, g);
-  let gInf = normInf(g);
+  let gInf = maxAbs(g);
   const d = new Float64Array(P);
   const vn = new Float64Array(P);
   const gn = new Float64Array(P);
@@ -580,7 +578,7 @@ function solve(p: Problem): Solution {
       fn = fg(vn, gn);
       const armijo = fn <= f + 1e-4 * t * slope;
       // A change of J below its own rounding: take the step when it lowers the gradient.
-      const tie = Math.abs(fn - f) <= 8 * Number.EPSILON * Math.abs(f) && normInf(gn) < gInf;
+      const tie = Math.abs(fn - f) <= 8 * Number.EPSILON * Math.abs(f) && maxAbs(gn) < gInf;
       if (armijo || tie) {
         accepted = true;
         break;
@@ -593,7 +591,7 @@ function solve(p: Problem): Solution {
     v = Float64Array.from(vn);
     g = Float64Array.from(gn);
     f = fn;
-    gInf = normInf(g);
+    gInf = maxAbs(g);
   }
   if (steps === 100) converged = gInf <= 1e-12 * gradientScale(p, v);
   return { v, iterations: warm.iterations, newtonSteps: steps, converged };
@@ -1042,11 +1040,11 @@ export function fitLinearCalibration(
       `${atOf(where)}: ${TITLE[method]} needs a calibration set no unpenalized direction separates; got ${DIRECTION_WORDS[free].what} that lowers no label's margin over another class in any row (and raises ${sep.raised} of ${sep.pairs}), so NLL keeps decreasing along it — ${DIRECTION_WORDS[free].fix}`,
     );
   }
-  let maxAbs = 0;
+  let largest = 0;
   const meanSquare = new Float64Array(D);
   for (let i = 0, o = 0; i < n; i++, o += K) {
     for (let j = 0; j < K; j++) {
-      maxAbs = Math.max(maxAbs, Math.abs(data[o + j]));
+      largest = Math.max(largest, Math.abs(data[o + j]));
       meanSquare[j] += (data[o + j] * data[o + j]) / n;
     }
   }
@@ -1067,7 +1065,7 @@ export function fitLinearCalibration(
     cm: pen.odirMu / K,
     l2: pen.l2,
     gauge,
-    featureScale: 1 + maxAbs,
+    featureScale: 1 + largest,
   };
   const before = { nll: 0 };
   objective(p, identityParameters(K), null, before);
@@ -1095,7 +1093,7 @@ export function fitLinearCalibration(
       nllBefore: before.nll,
       nllAfter: after.nll,
       objective: J,
-      gradient: normInf(g),
+      gradient: maxAbs(g),
       gradientTolerance: 1e-12 * gradientScale(p, v),
       iterations,
       newtonSteps,

@@ -25,7 +25,7 @@
 import { InputError, RunError } from "../../errors.js";
 import type { Matrix } from "../../linalg/matrix.js";
 import { softmaxRowsKernel } from "../../linalg/softmax.js";
-import { lbfgs } from "../_internals/lbfgs.js";
+import { lbfgs } from "../../optim/lbfgs.js";
 import type { ScoreOptions } from "../scores.js";
 import type { Where } from "../validate.js";
 import {
@@ -182,16 +182,20 @@ export class VectorScaling implements Recalibrator {
     x0.fill(1, 0, K);
     const g0 = new Float64Array(2 * K);
     const nllBefore = fg(x0, g0);
-    const r = lbfgs(fg, x0, { maxIter: 1000, gtol: 1e-10 });
-    this.scale = Array.from(r.x.subarray(0, K));
-    this.bias = Array.from(r.x.subarray(K));
+    const r = lbfgs(
+      { size: 2 * K, evaluate: (x, g) => fg(x, g!) },
+      { theta0: x0, maxIter: 1000, tol: 1e-10, lineSearch: "backtracking" },
+    );
+    const x = r.theta;
+    this.scale = Array.from(x.subarray(0, K));
+    this.bias = Array.from(x.subarray(K));
     let penalty = 0;
-    for (let k = 0; k < K; k++) penalty += (r.x[k] - 1) ** 2 + r.x[K + k] ** 2;
+    for (let k = 0; k < K; k++) penalty += (x[k] - 1) ** 2 + x[K + k] ** 2;
     this.lastFit = {
       nllBefore,
-      nllAfter: lambda > 0 ? r.f - (lambda / 2) * penalty : r.f,
-      objective: r.f,
-      gradient: r.gradInf,
+      nllAfter: lambda > 0 ? r.objective - (lambda / 2) * penalty : r.objective,
+      objective: r.objective,
+      gradient: r.gradMaxAbs,
       iterations: r.iterations,
       converged: r.converged,
       l2: lambda,
