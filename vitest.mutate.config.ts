@@ -24,6 +24,7 @@ process.env.FC_NUM_RUNS = FC_NUM_RUNS;
 
 const core = [
   "properties/mutation-*.test.ts",
+  "properties/root1d.test.ts",
   "properties/softmax.test.ts",
   "properties/objective.test.ts",
   "properties/calibration.test.ts",

@@ -13,8 +13,8 @@
  * so the fit ends `converged: true` with a large slope (e.g. a ≈ 27 after 28 steps on a set with
  * margin ~1) — check `a` (or use the default smoothing), not `converged`, for separation.
  *
- * Solver: Newton's method with backtracking (Lin, Lin & Weng 2007, "A note on Platt's
- * probabilistic outputs for support vector machines", Machine Learning 68), started at a = 0,
+ * Solver: Newton's method with backtracking (src/optim/newton2.ts; Lin, Lin & Weng 2007, "A note
+ * on Platt's probabilistic outputs for support vector machines", Machine Learning 68), started at a = 0,
  * b = log((N₊ + 1)/(N₋ + 1)), stopped when the mean gradient's max-norm is ≤ 1e-12 or after 100
  * iterations. F is convex, every step decreases it.
  *
@@ -23,6 +23,7 @@
  */
 import { InputError } from "../../errors.js";
 import type { Matrix } from "../../linalg/matrix.js";
+import { type Derivatives2, dampedNewton2 } from "../../optim/newton2.js";
 import type { ScoreOptions } from "../scores.js";
 import type { Where } from "../validate.js";
 import {
@@ -108,12 +109,8 @@ export class PlattScaling implements Recalibrator {
       }
       return s / n;
     };
-    let a = 0;
-    let b = Math.log((nPos + 1) / (nNeg + 1));
-    let fv = obj(a, b);
-    let iterations = 0;
-    let converged = false;
-    for (; iterations < 100; iterations++) {
+    /** Mean gradient and Hessian of F/n at (a, b); the Hessian's sums start at 1e-12 (kept invertible). */
+    const derivatives = (a: number, b: number): Derivatives2 => {
       let ga = 0;
       let gb = 0;
       let haa = 1e-12;
@@ -129,34 +126,14 @@ export class PlattScaling implements Recalibrator {
         hab += w * f[i];
         hbb += w;
       }
-      ga /= n;
-      gb /= n;
-      if (Math.max(Math.abs(ga), Math.abs(gb)) <= 1e-12) {
-        converged = true;
-        break;
-      }
-      haa /= n;
-      hab /= n;
-      hbb /= n;
-      const det = haa * hbb - hab * hab;
-      const da = -(hbb * ga - hab * gb) / det;
-      const db = -(-hab * ga + haa * gb) / det;
-      const slope = ga * da + gb * db;
-      let t = 1;
-      let accepted = false;
-      while (t >= 1e-10) {
-        const nf = obj(a + t * da, b + t * db);
-        if (nf <= fv + 1e-4 * t * slope) {
-          a += t * da;
-          b += t * db;
-          fv = nf;
-          accepted = true;
-          break;
-        }
-        t /= 2;
-      }
-      if (!accepted) break;
-    }
+      return { ga: ga / n, gb: gb / n, haa: haa / n, hab: hab / n, hbb: hbb / n };
+    };
+    const b0 = Math.log((nPos + 1) / (nNeg + 1));
+    const { a, b, iterations, converged } = dampedNewton2(obj, derivatives, 0, b0, obj(0, b0), {
+      gtol: 1e-12,
+      maxIter: 100,
+      minStep: 1e-10,
+    });
     this.a = a;
     this.b = b;
     this.lastFit = { iterations, converged };

@@ -10,7 +10,7 @@
  * - NLL′(∞) = (1/n) Σ_i (max_k z_ik − z_{i,y_i}) ≥ 0, and = 0 exactly when every label attains its
  *   row's maximum logit: separable data, NLL keeps decreasing as T → 0 ⇒ RunError.
  * - Otherwise the root β* of NLL′ is unique; it is found by Halley's method on β (NLL‴, the mean
- *   third central moment, costs no extra exp), falling back to Newton's step and then to bisection
+ *   third central moment, costs no extra exp; src/optim/root1d.ts), falling back to Newton's step and then to bisection
  *   (geometric, or ÷4/×4 while a side of the bracket [lo, hi] is open) whenever a step leaves the
  *   bracket, until |dNLL/dlog T| = |β·NLL′(β)| ≤ 1e-11 or the bracket collapses to
  *   a few ulps. Each iteration is one O(nK) pass with n·K exps, on the WebAssembly SIMD kernel
@@ -34,6 +34,7 @@ import {
 } from "../../kernels/wasmTemperature.js";
 import type { Matrix } from "../../linalg/matrix.js";
 import { softmaxRowsKernel } from "../../linalg/softmax.js";
+import { increasingRoot } from "../../optim/root1d.js";
 import type { ScoreOptions } from "../scores.js";
 import type { Where } from "../validate.js";
 import {
@@ -241,97 +242,6 @@ export function temperaturePasses(
 }
 
 /**
- * A first estimate of β* from a subsample: safeguarded Halley steps from β₀ until |β·NLL′| ≤ 1e-4
- * (the subsample's own sampling error is ~1/√1024 relative, far larger), at most 8 passes; NaN
- * when the steps leave (0, ∞) or stop being finite (e.g. a separable subsample).
- */
-function subsampleEstimate(pass: (beta: number) => NllDerivatives, beta0: number): number {
-  let beta = beta0;
-  for (let i = 0; i < 8; i++) {
-    const c = pass(beta);
-    if (Math.abs(beta * c.g) <= 1e-4) return beta;
-    const den = 2 * c.h * c.h - c.g * c.t;
-    const next = den > 0 ? beta - (2 * c.g * c.h) / den : beta - c.g / c.h;
-    if (!(next > 0 && next < Infinity)) return Number.NaN;
-    beta = next;
-  }
-  return Number.NaN;
-}
-
-/** The result of {@link solveBeta}. */
-export interface BetaRoot {
-  /** The last β evaluated (the root estimate). */
-  beta: number;
-  /** The pass at that β. */
-  last: NllDerivatives;
-  /** Steps taken (evaluations after the start). */
-  iterations: number;
-  /** Whether a stopping rule was met (false: the 200-step cap). */
-  converged: boolean;
-}
-
-/**
- * Kernel: the safeguarded 1-D root finder of {@link temperatureScale}, for an increasing
- * g = NLL′(β) on β > 0 given by `at(β)` (with h = NLL″ ≥ 0 and t = NLL‴), started at β₀ with
- * `d0 = at(β₀)`. It keeps a bracket [lo, hi] ⊂ [0, ∞] of the root (lo = 0, hi = ∞ at first; β
- * becomes lo when g(β) < 0, else hi) and, per step:
- * - stops (converged) when |β·g| ≤ 1e-11 or hi < ∞ and hi − lo ≤ 4ε·hi (ε = 2⁻⁵²);
- * - takes Halley's step β − 2gh / (2h² − g·t) when 2h² − g·t > 0, else Newton's β − g/h; if that
- *   is not strictly inside (lo, hi), Newton's; if that is not either, 4·lo while hi = ∞, hi/4
- *   while lo = 0, else √(lo·hi) (geometric bisection);
- * - on the first step only, when `subsample` is given: replaces the step by {@link subsampleEstimate}
- *   from it, if that lies strictly inside (lo, hi);
- * - stops (converged) when the step equals β, else evaluates `at` there;
- * - gives up after 200 steps (converged false) with the last β.
- * Cost: one `at` per step (plus ≤ 8 subsample passes on the first). Exported for tests only.
- * @example solveBeta((b) => ({ f: 0, g: b - 2, h: 1, t: 0 }), null, 1, { f: 0, g: -1, h: 1, t: 0 })
- *   // { beta: 2, last: { f: 0, g: 0, h: 1, t: 0 }, iterations: 1, converged: true }
- */
-export function solveBeta(
-  at: (beta: number) => NllDerivatives,
-  subsample: ((beta: number) => NllDerivatives) | null,
-  beta0: number,
-  d0: NllDerivatives,
-): BetaRoot {
-  let beta = beta0;
-  let cur = d0;
-  let lo = 0;
-  let hi = Infinity;
-  let iterations = 0;
-  let converged = false;
-  for (; iterations < 200; iterations++) {
-    if (cur.g < 0) lo = beta;
-    else hi = beta;
-    if (Math.abs(beta * cur.g) <= 1e-11 || (hi < Infinity && hi - lo <= 4 * Number.EPSILON * hi)) {
-      converged = true;
-      break;
-    }
-    // Halley's step (cubic convergence; NLL‴ comes at no extra exp), else Newton's, else bisection.
-    const den = 2 * cur.h * cur.h - cur.g * cur.t;
-    let next = den > 0 ? beta - (2 * cur.g * cur.h) / den : beta - cur.g / cur.h;
-    if (!(next > lo && next < hi)) next = beta - cur.g / cur.h;
-    if (!(next > lo && next < hi)) {
-      if (hi === Infinity) next = 4 * lo;
-      else if (lo === 0) next = hi / 4;
-      else next = Math.sqrt(lo * hi);
-    }
-    // First step only, on large sets: refine it on a ~1024-row subsample (≈ 1/16 of a pass per
-    // step at 10k rows), which lands within the sampling error of β* — one full pass saved or more.
-    if (iterations === 0 && subsample !== null) {
-      const estimate = subsampleEstimate(subsample, next);
-      if (estimate > lo && estimate < hi) next = estimate;
-    }
-    if (next === beta) {
-      converged = true;
-      break;
-    }
-    beta = next;
-    cur = at(beta);
-  }
-  return { beta, last: cur, iterations, converged };
-}
-
-/**
  * Fits the temperature T* = argmin_{T>0} NLL(softmax(Z/T)) on a calibration set.
  * S: n×K logits (`{ logits: true }`) or probabilities (then Z = log p); n×1 = binary (0, z).
  * @throws InputError on bad input (see validatePredictions) or a single-class calibration set.
@@ -372,7 +282,7 @@ export function temperatureScale(
     );
   }
   const before = passes.at(1);
-  const { beta, last, iterations, converged } = solveBeta(passes.at, passes.subsample, 1, before);
+  const { x: beta, last, iterations, converged } = increasingRoot(passes.at, passes.subsample, 1, before);
   if (c === 1) {
     return {
       temperature: 1 / beta,

@@ -1,6 +1,6 @@
 /**
- * Properties of `solveBeta` (src/calibration/recalibrators/temperature.ts), the safeguarded 1-D
- * root finder behind temperature scaling, driven by constructed derivative callbacks instead of
+ * Properties of `increasingRoot` (src/optim/root1d.ts), the safeguarded 1-D root finder behind
+ * temperature scaling (called `solveBeta` below, in the β = 1/T of its one caller), driven by constructed derivative callbacks instead of
  * calibration sets. Real NLL′ curves never leave Halley's step (docs/mutation.md: a search over
  * 20 000 random sets found no other step than Halley's and ÷4), so the fallbacks — Newton when
  * Halley leaves the bracket, ×4 / ÷4 / geometric bisection, the bracket-collapse stop, the
@@ -11,7 +11,14 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { type NllDerivatives, solveBeta } from "../src/calibration/recalibrators/temperature.js";
+import type { NllDerivatives } from "../src/calibration/recalibrators/temperature.js";
+import { increasingRoot } from "../src/optim/root1d.js";
+
+/** increasingRoot in temperature scaling's terms: the root is β. */
+function solveBeta(at: Pass, rough: Pass | null, beta0: number, d0: NllDerivatives) {
+  const { x: beta, last, iterations, converged } = increasingRoot(at, rough, beta0, d0);
+  return { beta, last, iterations, converged };
+}
 
 type Pass = (beta: number) => NllDerivatives;
 
