@@ -7,7 +7,7 @@
  * src/model/lbfgs.ts) — so a whole fit runs inside wasm.
  *
  * Everything works on raw pointers into one (shared) linear memory that the JavaScript side lays
- * out (src/kernels/wasmObjective.ts); nothing here allocates, so several instances (one per worker
+ * out (src/kernels/objectiveWasm.ts); nothing here allocates, so several instances (one per worker
  * thread) can run on the same memory.
  *
  * Data layout — rows interleaved in pairs so one f64x2 vector holds the same quantity for two

@@ -24,7 +24,7 @@ import { Worker } from "node:worker_threads";
 import { stringify } from "csv-stringify/sync";
 import { temperatureScale } from "../src/calibration/recalibrators/temperature.js";
 import { createRng } from "../src/data/rng.js";
-import { wasmSoftmaxObjective } from "../src/kernels/wasmObjective.js";
+import { wasmSoftmaxObjective } from "../src/kernels/objectiveWasm.js";
 import type { Matrix } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
 import { predictProba } from "../src/model/predict.js";

@@ -30,8 +30,8 @@ import { vectorScalingSeparation } from "../src/calibration/recalibrators/separa
 import { TemperatureScaling } from "../src/calibration/recalibrators/temperature.js";
 import { VectorScaling } from "../src/calibration/recalibrators/vector.js";
 import { InputError, RunError } from "../src/errors.js";
+import { logSoftmax, softmax } from "../src/kernels/softmax.js";
 import { fromRows, type Matrix, toRows } from "../src/linalg/matrix.js";
-import { logSoftmax, softmax } from "../src/linalg/softmax.js";
 import { softcalMatchers } from "../src/testing/index.js";
 import { gridRows, gridValue } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";

@@ -1,6 +1,6 @@
 /**
  * Properties of temperature scaling's WebAssembly pass (assembly/softcal.ts `temperaturePrepare` /
- * `temperatureMoments`, src/kernels/wasmTemperature.ts) against the plain-TypeScript kernel
+ * `temperatureMoments`, src/kernels/temperatureWasm.ts) against the plain-TypeScript kernel
  * (`nllDerivatives`, the reference and fallback): NLL(β) and its first three derivatives, the
  * slopes at β → 0⁺ and β → ∞, the strided subsample, the label-with-probability-0 error, and
  * bit-identical sums for any number of threads.
@@ -20,15 +20,11 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import {
-  nllDerivatives,
-  type TemperaturePasses,
-  temperaturePasses,
-} from "../src/calibration/recalibrators/temperature.js";
 import { createRng } from "../src/data/rng.js";
 import { RunError } from "../src/errors.js";
+import { nllDerivatives, type TemperaturePasses, temperaturePasses } from "../src/kernels/temperature.js";
+import { TEMPERATURE_CHUNK_ROWS, wasmTemperaturePrepare } from "../src/kernels/temperatureWasm.js";
 import { wasmUnavailableReason } from "../src/kernels/wasmModule.js";
-import { TEMPERATURE_CHUNK_ROWS, wasmTemperaturePrepare } from "../src/kernels/wasmTemperature.js";
 import type { Matrix } from "../src/linalg/matrix.js";
 import { expectClose } from "./_shared/expectClose.js";
 

@@ -8,6 +8,14 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {
+  type KernelTrainingData,
+  type WasmObjective,
+  wasmObjectiveBytes,
+  wasmOvrObjective,
+  wasmSoftmaxObjective,
+  withWasmObjective,
+} from "../src/kernels/objectiveWasm.js";
+import {
   heapBase,
   instantiate,
   MAX_WASM_BYTES,
@@ -15,14 +23,6 @@ import {
   sharedMemory,
   wasmUnavailableReason,
 } from "../src/kernels/wasmModule.js";
-import {
-  type KernelTrainingData,
-  type WasmObjective,
-  wasmObjectiveBytes,
-  wasmOvrObjective,
-  wasmSoftmaxObjective,
-  withWasmObjective,
-} from "../src/kernels/wasmObjective.js";
 import { fromRows } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
 import { ovrObjective, softmaxObjective } from "../src/model/objective.js";

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { InputError, RunError } from "../src/errors.js";
-import { wasmOvrObjective, wasmSoftmaxObjective } from "../src/kernels/wasmObjective.js";
+import { wasmOvrObjective, wasmSoftmaxObjective } from "../src/kernels/objectiveWasm.js";
 import type { Matrix } from "../src/linalg/matrix.js";
 import {
   DEFAULTS,

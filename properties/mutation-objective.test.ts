@@ -6,13 +6,8 @@
  */
 import { test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import {
-  lipschitzBound,
-  ovrObjective,
-  sigmoid,
-  softmaxObjective,
-  type TrainingData,
-} from "../src/model/objective.js";
+import { sigmoid } from "../src/kernels/sigmoid.js";
+import { lipschitzBound, ovrObjective, softmaxObjective, type TrainingData } from "../src/model/objective.js";
 import { type Problem, problemThetaArb } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 

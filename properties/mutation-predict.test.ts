@@ -7,15 +7,10 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { RunError } from "../src/errors.js";
+import { logitsKernel } from "../src/kernels/logits.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
 import type { LinearModel } from "../src/model/fit.js";
-import {
-  argmaxRows,
-  decisionFunction,
-  logitsKernel,
-  predictLabels,
-  predictProba,
-} from "../src/model/predict.js";
+import { argmaxRows, decisionFunction, predictLabels, predictProba } from "../src/model/predict.js";
 import { gridValue } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 

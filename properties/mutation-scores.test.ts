@@ -7,14 +7,8 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import {
-  accuracy,
-  argmaxKernel,
-  brier,
-  brierDecomposition,
-  nll,
-  toProbabilities,
-} from "../src/calibration/scores.js";
+import { accuracy, brier, brierDecomposition, nll, toProbabilities } from "../src/calibration/scores.js";
+import { argmaxKernel } from "../src/kernels/argmax.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
 import { expectClose } from "./_shared/expectClose.js";
 import { softmaxRow } from "./_shared/naive.js";

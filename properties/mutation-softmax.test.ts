@@ -1,19 +1,19 @@
 /**
- * Properties of src/linalg/softmax.ts added to kill mutants that survived `npm run mutate`
+ * Properties of src/kernels/softmax.ts added to kill mutants that survived `npm run mutate`
  * (docs/mutation.md): log-softmax and log-sum-exp against a naive reference, row independence of
  * the kernels inside a larger buffer (rows of very different scales), the n×K block bound, and
  * the exact validation errors.
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { fromRows, type Matrix } from "../src/linalg/matrix.js";
 import {
   logSoftmax,
   logSoftmaxRowsKernel,
   logSumExpKernel,
   softmax,
   softmaxRowsKernel,
-} from "../src/linalg/softmax.js";
+} from "../src/kernels/softmax.js";
+import { fromRows, type Matrix } from "../src/linalg/matrix.js";
 import { expectClose } from "./_shared/expectClose.js";
 
 /** Logits in [−30, 30]: exp never overflows, so the unshifted (naive) formulas are a valid reference. */

@@ -9,12 +9,11 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {
   applyTemperature,
-  nllDerivatives,
   TemperatureScaling,
-  temperaturePasses,
   temperatureScale,
 } from "../src/calibration/recalibrators/temperature.js";
 import { InputError, RunError } from "../src/errors.js";
+import { nllDerivatives, temperaturePasses } from "../src/kernels/temperature.js";
 import { wasmUnavailableReason } from "../src/kernels/wasmModule.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
 import { gridRows, gridValue } from "./_shared/arbitraries.js";

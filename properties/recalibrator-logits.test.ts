@@ -7,8 +7,8 @@ import { fc, test } from "@fast-check/vitest";
 import { expect, it } from "vitest";
 import { createRecalibrator } from "../src/calibration/recalibrators/registry.js";
 import { nll } from "../src/calibration/scores.js";
+import { softmax } from "../src/kernels/softmax.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
-import { softmax } from "../src/linalg/softmax.js";
 
 const logitRows = (K: number) =>
   fc.array(fc.array(fc.double({ min: -30, max: 30, noNaN: true }), { minLength: K, maxLength: K }), {

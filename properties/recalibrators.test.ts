@@ -30,8 +30,8 @@ import { accuracy, nll } from "../src/calibration/scores.js";
 import { InputError, RunError } from "../src/errors.js";
 import { deriveRunSeed, unitContext } from "../src/experiment/seeds.js";
 import { baseModel, unitData } from "../src/experiment/toolkit.js";
+import { softmax } from "../src/kernels/softmax.js";
 import { fromRows, type Matrix } from "../src/linalg/matrix.js";
-import { softmax } from "../src/linalg/softmax.js";
 import { decisionFunction } from "../src/model/predict.js";
 import { expectClose } from "./_shared/expectClose.js";
 

@@ -11,7 +11,7 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import type { NllDerivatives } from "../src/calibration/recalibrators/temperature.js";
+import type { NllDerivatives } from "../src/kernels/temperature.js";
 import { increasingRoot } from "../src/optim/root1d.js";
 
 /** increasingRoot in temperature scaling's terms: the root is β. */

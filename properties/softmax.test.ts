@@ -1,7 +1,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
+import { logSoftmax, softmax, softmaxRowsKernel } from "../src/kernels/softmax.js";
 import { fromRows } from "../src/linalg/matrix.js";
-import { logSoftmax, softmax, softmaxRowsKernel } from "../src/linalg/softmax.js";
 
 describe("softmax edge cases (pinned)", () => {
   it("overflow [100,100] → [0.5,0.5]; huge gap [-1000,1000] → [0,1]", () => {

@@ -14,7 +14,7 @@ import { fc, test } from "@fast-check/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classwiseCalibrationError, expectedCalibrationError } from "../src/calibration/metrics.js";
 import { createRng } from "../src/data/rng.js";
-import { softmax } from "../src/linalg/softmax.js";
+import { softmax } from "../src/kernels/softmax.js";
 import { fit } from "../src/model/fit.js";
 import { ovrObjective, softmaxObjective, type TrainingData } from "../src/model/objective.js";
 import { predictProba } from "../src/model/predict.js";

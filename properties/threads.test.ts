@@ -10,7 +10,7 @@ import {
   defaultThreads,
   wasmOvrObjective,
   wasmSoftmaxObjective,
-} from "../src/kernels/wasmObjective.js";
+} from "../src/kernels/objectiveWasm.js";
 import { thetaArb } from "./_shared/arbitraries.js";
 
 /** A deterministic problem spanning several chunks, with an odd row count (a padded last pair). */

@@ -92,7 +92,6 @@ export { applyStandardizer, fitStandardizer, type Standardizer } from "./data/st
 // Errors: every error a user can cause (exit code 2 for bad input, 1 for a failed run).
 export { InputError, RunError, SoftcalError, type SourceLocation } from "./errors.js";
 export { writeFileAtomic } from "./io/atomic.js";
-export { wasmUnavailableReason } from "./kernels/wasmModule.js";
 // The WebAssembly SIMD kernels (the default for softmax fits; bit-identical for any thread count).
 export {
   CHUNK_ROWS,
@@ -101,10 +100,11 @@ export {
   type WasmObjectiveOptions,
   wasmOvrObjective,
   wasmSoftmaxObjective,
-} from "./kernels/wasmObjective.js";
+} from "./kernels/objectiveWasm.js";
+export { logSoftmax, softmax } from "./kernels/softmax.js";
+export { wasmUnavailableReason } from "./kernels/wasmModule.js";
 // Linear algebra: the matrix type and stable softmax.
 export { fromRows, type Matrix, matrix, takeRows, toRows } from "./linalg/matrix.js";
-export { logSoftmax, softmax } from "./linalg/softmax.js";
 export {
   type FitOptions,
   type FitResult,

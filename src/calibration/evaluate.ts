@@ -2,6 +2,8 @@
  * `evaluatePredictions`: every calibration number of a prediction file in one pass, in the shape
  * of `softcal evaluate --json` (DESIGN.md).
  */
+
+import { argmaxKernel } from "../kernels/argmax.js";
 import type { Matrix } from "../linalg/matrix.js";
 import {
   type Bin,
@@ -12,7 +14,7 @@ import {
   topLabelView,
 } from "./bins.js";
 import { eceFromBins, mceFromBins } from "./metrics.js";
-import { argmaxKernel, brierKernel, nllKernel, toProbabilities } from "./scores.js";
+import { brierKernel, nllKernel, toProbabilities } from "./scores.js";
 import { validatePredictions, type Where } from "./validate.js";
 
 /** Options of {@link evaluatePredictions}. */

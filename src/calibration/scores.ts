@@ -5,8 +5,9 @@
  * Inputs: scores S (n×K probabilities, or logits with `{ logits: true }`; a single column is binary:
  * probabilities [1 − p, p], logits (0, z)) and labels y ∈ 0..K−1.
  */
+import { argmaxKernel } from "../kernels/argmax.js";
+import { logSumExpKernel, softmaxRowsKernel } from "../kernels/softmax.js";
 import type { Matrix } from "../linalg/matrix.js";
-import { logSumExpKernel, softmaxRowsKernel } from "../linalg/softmax.js";
 import { type BinOptions, binStatistics, classView, resolveBinOptions } from "./bins.js";
 import { validatePredictions, type Where } from "./validate.js";
 
@@ -14,19 +15,6 @@ import { validatePredictions, type Where } from "./validate.js";
 export interface ScoreOptions {
   /** The scores are logits (default false: probabilities). */
   logits?: boolean;
-}
-
-/** Kernel: argmax of row o..o+K (ties → lowest index). */
-export function argmaxKernel(d: Float64Array, o: number, K: number): number {
-  let best = 0;
-  let mx = d[o];
-  for (let k = 1; k < K; k++) {
-    if (d[o + k] > mx) {
-      mx = d[o + k];
-      best = k;
-    }
-  }
-  return best;
 }
 
 /** Kernel: probabilities of a full n×K score block (softmax of logits, or the block itself). */

@@ -3,8 +3,8 @@
  * objectives (objective.ts) and the optimizers (src/optim/: gradient descent, L-BFGS).
  */
 import { InputError, RunError } from "../errors.js";
+import { wasmObjectiveBytes, withWasmObjective } from "../kernels/objectiveWasm.js";
 import { MAX_WASM_BYTES, wasmUnavailableReason } from "../kernels/wasmModule.js";
-import { wasmObjectiveBytes, withWasmObjective } from "../kernels/wasmObjective.js";
 import type { Matrix } from "../linalg/matrix.js";
 import { gradientDescent, risesAboveStart } from "../optim/gradientDescent.js";
 import { lbfgs } from "../optim/lbfgs.js";

@@ -1,6 +1,8 @@
 /**
  * The training objectives as differentiable functions of a flat parameter vector Θ (K×(d+1),
- * row-major, bias first), with their plain-TypeScript kernels (the reference path).
+ * row-major, bias first): the `DifferentiableObjective`s the optimizers (src/optim/) minimize, over
+ * the kernels that compute J and ∇J (src/kernels/objective.ts, the TypeScript reference, and
+ * src/kernels/objectiveWasm.ts, WebAssembly SIMD).
  *
  * Softmax (multinomial) regression, DESIGN.md's contract:
  *   J(Θ) = (1/m) Σ_i [logΣ_k exp(z_ik) − z_{i,y_i}] + (λ/2) Σ_k Σ_{j≥1} Θ_kj²,  z_i = Θ x̃_i, x̃_i = [1, x_i]
@@ -16,6 +18,7 @@
  * then return +∞ — never NaN — so optimizers see "too far" and back off or report divergence.
  */
 
+import { ovrObjectiveKernel, softmaxObjectiveKernel } from "../kernels/objective.js";
 import type { DifferentiableObjective } from "../optim/types.js";
 
 export type { DifferentiableObjective };
@@ -27,121 +30,6 @@ export interface TrainingData {
   nFeatures: number;
   y: Int32Array;
   nClasses: number;
-}
-
-/**
- * Kernel: softmax regression objective J(Θ) and, when `grad` is non-null, ∇J into `grad`.
- * `z` is scratch of length ≥ K. No validation. O(m·K·d).
- */
-export function softmaxObjectiveKernel(
-  X: Float64Array,
-  m: number,
-  d: number,
-  y: Int32Array,
-  K: number,
-  theta: Float64Array,
-  l2: number,
-  grad: Float64Array | null,
-  z: Float64Array,
-): number {
-  const w = d + 1;
-  if (grad) grad.fill(0);
-  let loss = 0;
-  for (let i = 0, xo = 0; i < m; i++, xo += d) {
-    let mx = Number.NEGATIVE_INFINITY;
-    for (let k = 0, to = 0; k < K; k++, to += w) {
-      let s = theta[to];
-      for (let j = 0; j < d; j++) s += theta[to + 1 + j] * X[xo + j];
-      z[k] = s;
-      if (s > mx) mx = s;
-    }
-    const yi = y[i];
-    const zy = z[yi];
-    let sum = 0;
-    for (let k = 0; k < K; k++) {
-      const e = Math.exp(z[k] - mx);
-      z[k] = e;
-      sum += e;
-    }
-    // −log p_y = log Σ_k exp(z_k − max) − (z_y − max): from the logit, never log(exp(...)).
-    loss += Math.log(sum) - (zy - mx);
-    if (grad) {
-      const inv = 1 / sum;
-      for (let k = 0, to = 0; k < K; k++, to += w) {
-        const r = z[k] * inv - (k === yi ? 1 : 0);
-        grad[to] += r;
-        for (let j = 0; j < d; j++) grad[to + 1 + j] += r * X[xo + j];
-      }
-    }
-  }
-  return finishObjective(loss, m, d, K, theta, l2, grad);
-}
-
-/**
- * Kernel: one-vs-rest objective Σ_k J_k(θ_k) and, when `grad` is non-null, its gradient.
- * No validation. O(m·K·d).
- */
-export function ovrObjectiveKernel(
-  X: Float64Array,
-  m: number,
-  d: number,
-  y: Int32Array,
-  K: number,
-  theta: Float64Array,
-  l2: number,
-  grad: Float64Array | null,
-): number {
-  const w = d + 1;
-  if (grad) grad.fill(0);
-  let loss = 0;
-  for (let i = 0, xo = 0; i < m; i++, xo += d) {
-    const yi = y[i];
-    for (let k = 0, to = 0; k < K; k++, to += w) {
-      let s = theta[to];
-      for (let j = 0; j < d; j++) s += theta[to + 1 + j] * X[xo + j];
-      const t = k === yi ? 1 : 0;
-      loss += Math.max(s, 0) + Math.log1p(Math.exp(-Math.abs(s))) - t * s;
-      if (grad) {
-        const r = sigmoid(s) - t;
-        grad[to] += r;
-        for (let j = 0; j < d; j++) grad[to + 1 + j] += r * X[xo + j];
-      }
-    }
-  }
-  return finishObjective(loss, m, d, K, theta, l2, grad);
-}
-
-/** σ(z) = 1/(1 + e^{−z}), evaluated without overflow for either sign. */
-export function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
-}
-
-/** Divides the summed loss and gradient by m and adds the (λ/2)‖W‖² penalty (bias column excluded). */
-function finishObjective(
-  loss: number,
-  m: number,
-  d: number,
-  K: number,
-  theta: Float64Array,
-  l2: number,
-  grad: Float64Array | null,
-): number {
-  const w = d + 1;
-  const invM = 1 / m;
-  let penalty = 0;
-  for (let k = 0, to = 0; k < K; k++, to += w) {
-    for (let j = 1; j < w; j++) penalty += theta[to + j] * theta[to + j];
-  }
-  if (grad) {
-    for (let k = 0, to = 0; k < K; k++, to += w) {
-      grad[to] *= invM;
-      for (let j = 1; j < w; j++) grad[to + j] = grad[to + j] * invM + l2 * theta[to + j];
-    }
-  }
-  const J = loss * invM + 0.5 * l2 * penalty;
-  return Number.isNaN(J) ? Number.POSITIVE_INFINITY : J;
 }
 
 /** The softmax regression objective on `data` with L2 strength `l2` (reference TS kernel). */
@@ -158,9 +46,10 @@ export function softmaxObjective(data: TrainingData, l2: number): Differentiable
 /** The one-vs-rest objective (sum of K binary logistic objectives) on `data` (reference TS kernel). */
 export function ovrObjective(data: TrainingData, l2: number): DifferentiableObjective {
   const { X, nSamples, nFeatures, y, nClasses } = data;
+  const z = new Float64Array(nClasses);
   return {
     size: nClasses * (nFeatures + 1),
-    evaluate: (theta, grad) => ovrObjectiveKernel(X, nSamples, nFeatures, y, nClasses, theta, l2, grad),
+    evaluate: (theta, grad) => ovrObjectiveKernel(X, nSamples, nFeatures, y, nClasses, theta, l2, grad, z),
   };
 }
 

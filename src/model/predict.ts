@@ -4,8 +4,10 @@
  * normalization), computed as softmax(log σ(θ_k·x̃)) so it stays finite for any finite logits.
  */
 import { RunError } from "../errors.js";
+import { argmaxKernel } from "../kernels/argmax.js";
+import { logitsKernel } from "../kernels/logits.js";
+import { softmaxRowsKernel } from "../kernels/softmax.js";
 import type { Matrix } from "../linalg/matrix.js";
-import { softmaxRowsKernel } from "../linalg/softmax.js";
 import type { LinearModel } from "./fit.js";
 
 function checkShape(model: LinearModel, X: Matrix, name: string): void {
@@ -13,25 +15,6 @@ function checkShape(model: LinearModel, X: Matrix, name: string): void {
     throw new RangeError(
       `${name}: X must have the model's ${model.nFeatures} feature columns, that is (n, ${model.nFeatures}); got (${X.rows}, ${X.cols})`,
     );
-  }
-}
-
-/** Kernel: logits Z = X̃ Θᵀ (n×K) for n rows of d features. O(n·K·d). */
-export function logitsKernel(
-  X: Float64Array,
-  n: number,
-  d: number,
-  theta: Float64Array,
-  K: number,
-  out: Float64Array,
-): void {
-  const w = d + 1;
-  for (let i = 0, xo = 0, o = 0; i < n; i++, xo += d, o += K) {
-    for (let k = 0, to = 0; k < K; k++, to += w) {
-      let s = theta[to];
-      for (let j = 0; j < d; j++) s += theta[to + 1 + j] * X[xo + j];
-      out[o + k] = s;
-    }
   }
 }
 
@@ -74,11 +57,7 @@ export function predictProba(model: LinearModel, X: Matrix): Matrix {
 export function argmaxRows(P: Matrix): Int32Array {
   const out = new Int32Array(P.rows);
   const K = P.cols;
-  for (let i = 0, o = 0; i < P.rows; i++, o += K) {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (P.data[o + k] > P.data[o + best]) best = k;
-    out[i] = best;
-  }
+  for (let i = 0, o = 0; i < P.rows; i++, o += K) out[i] = argmaxKernel(P.data, o, K);
   return out;
 }
 

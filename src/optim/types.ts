@@ -1,6 +1,6 @@
 /**
  * The optimizers' vocabulary, one shape for every optimizer in softcal — the TypeScript ones in
- * this folder and the WebAssembly ones run inside a kernel (src/kernels/wasmObjective.ts).
+ * this folder and the WebAssembly ones run inside a kernel (src/kernels/objectiveWasm.ts).
  */
 
 /** A smooth objective over a flat parameter vector, evaluated with (optionally) its gradient. */

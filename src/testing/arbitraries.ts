@@ -9,8 +9,8 @@
  * Reference: fast-check (N. Dubien), "Arbitraries" — https://fast-check.dev/docs/core-blocks/arbitraries/.
  */
 import fc from "fast-check";
+import { softmaxRowsKernel } from "../kernels/softmax.js";
 import type { Matrix } from "../linalg/matrix.js";
-import { softmaxRowsKernel } from "../linalg/softmax.js";
 
 /** The shape of a generated n×K matrix (rows = samples, columns = classes). */
 export interface MatrixShapeOptions {

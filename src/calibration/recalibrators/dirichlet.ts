@@ -73,8 +73,8 @@
 import { createRequire } from "node:module";
 import type * as Yalps from "yalps";
 import { InputError, RunError } from "../../errors.js";
+import { logSoftmaxRowsKernel, softmaxRowsKernel } from "../../kernels/softmax.js";
 import type { Matrix } from "../../linalg/matrix.js";
-import { logSoftmaxRowsKernel, softmaxRowsKernel } from "../../linalg/softmax.js";
 import { maxAbs } from "../../linalg/vector.js";
 import { lbfgs } from "../../optim/lbfgs.js";
 import type { ScoreOptions } from "../scores.js";

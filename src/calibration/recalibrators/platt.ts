@@ -22,6 +22,7 @@
  * f = log p₁ − log p₀ (which must be finite at fit time: p ∈ {0, 1} ⇒ InputError, pass logits).
  */
 import { InputError } from "../../errors.js";
+import { sigmoid, softplus } from "../../kernels/sigmoid.js";
 import type { Matrix } from "../../linalg/matrix.js";
 import { type Derivatives2, dampedNewton2 } from "../../optim/newton2.js";
 import type { ScoreOptions } from "../scores.js";
@@ -40,14 +41,6 @@ import {
 export interface PlattOptions {
   /** Platt's target smoothing (default true). */
   targetSmoothing?: boolean;
-}
-
-function softplus(u: number): number {
-  return Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
-}
-
-function sigmoid(u: number): number {
-  return u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
 }
 
 /** Kernel: the score f of each row of a full n×2 block (logits or probabilities). */

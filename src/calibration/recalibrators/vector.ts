@@ -23,8 +23,8 @@
  * times a scale w_k is undefined for w_k ≤ 0): pass logits instead.
  */
 import { InputError, RunError } from "../../errors.js";
+import { softmaxRowsKernel } from "../../kernels/softmax.js";
 import type { Matrix } from "../../linalg/matrix.js";
-import { softmaxRowsKernel } from "../../linalg/softmax.js";
 import { lbfgs } from "../../optim/lbfgs.js";
 import type { ScoreOptions } from "../scores.js";
 import type { Where } from "../validate.js";

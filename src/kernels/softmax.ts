@@ -10,7 +10,7 @@
  * Kernels do no validation. An infinite logit (an overflowed Θ·x̃, say) gets softmax's limit: the
  * +∞ entries share the mass (see infiniteRow); a NaN in a row makes that whole row NaN.
  */
-import type { Matrix } from "./matrix.js";
+import type { Matrix } from "../linalg/matrix.js";
 
 /** Kernel: `out[i,:] = softmax(z[i,:])` for an n×K block; `out` may alias `z`. O(nK). */
 export function softmaxRowsKernel(z: Float64Array, n: number, K: number, out: Float64Array): void {

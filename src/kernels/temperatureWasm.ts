@@ -23,7 +23,7 @@ import {
   type WasmMemory,
 } from "./wasmModule.js";
 
-/** The four row sums of {@link TemperaturePasses.at}. */
+/** The four row sums of {@link WasmTemperaturePasses.at}. */
 export interface MomentSums {
   /** Σ_i log Σ_k exp(β s_ik). */
   logZ: number;
@@ -36,7 +36,7 @@ export interface MomentSums {
 }
 
 /** Logits prepared once in wasm memory (see {@link wasmTemperaturePrepare}). */
-export interface TemperaturePasses {
+export interface WasmTemperaturePasses {
   /** The first row whose label has logit −∞ (probability 0), or −1; when ≥ 0 nothing else is set. */
   badRow: number;
   /** Σ_i (mean_k s_ik over finite entries − s_{i,y_i}): n·NLL′(0⁺), bit-identical to a row-order loop. */
@@ -125,7 +125,7 @@ export function wasmTemperaturePrepare(
   n: number,
   K: number,
   options: TemperatureKernelOptions = {},
-): TemperaturePasses {
+): WasmTemperaturePasses {
   const nPairs = Math.ceil(n / 2);
   const oddLast = n % 2;
   const chunkRows = TEMPERATURE_CHUNK_ROWS;
