@@ -1,5 +1,5 @@
 /**
- * Properties of temperature scaling's WebAssembly pass (assembly/softcal.ts `temperaturePrepare` /
+ * Properties of temperature scaling's WebAssembly pass (assembly/temperature.ts `temperaturePrepare` /
  * `temperatureMoments`, src/kernels/temperatureWasm.ts) against the plain-TypeScript kernel
  * (`nllDerivatives`, the reference and fallback): NLL(β) and its first three derivatives, the
  * slopes at β → 0⁺ and β → ∞, the strided subsample, the label-with-probability-0 error, and

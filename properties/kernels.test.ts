@@ -1,5 +1,5 @@
 /**
- * Properties of the WebAssembly SIMD kernels (src/kernels, assembly/softcal.ts) against the
+ * Properties of the WebAssembly SIMD kernels (src/kernels, assembly/) against the
  * plain-TypeScript reference path (src/model/objective.ts, gradientDescent.ts), which they must
  * reproduce: vectorized exp vs Math.exp, J and ∇J vs the reference kernel, gradient vs finite
  * differences, the lesson's gradient descent (iterates, history, divergence rules), and `fit`

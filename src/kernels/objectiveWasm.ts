@@ -1,6 +1,6 @@
 /**
- * The training objectives on the WebAssembly SIMD kernel (assembly/softcal.ts), with the same
- * contracts as the plain-TypeScript reference kernels (src/model/objective.ts):
+ * The training objectives on the WebAssembly SIMD kernel (assembly/objective.ts, descent.ts,
+ * lbfgs.ts), with the same contracts as the plain-TypeScript reference kernels (objective.ts):
  *   softmax: J(Θ) = (1/m) Σ_i [log Σ_k exp(z_ik) − z_{i,y_i}] + (λ/2) Σ_k Σ_{j≥1} Θ_kj²,
  *            ∇J = (P − Y)ᵀ X̃ / m + λ·[0 | W];
  *   one-vs-rest: Σ_k of the binary objectives (1/m) Σ_i [softplus(z_ik) − t_ik z_ik] + (λ/2)‖w_k‖²;
@@ -284,49 +284,14 @@ function wasmObjective(
   new Float64Array(memory.buffer, desc + 64, 2).set([l2, invM]);
   const job: ChunkJob | null =
     threads > 1
-      ? {
-          memory,
-          module,
-          ctl,
-          xp,
-          yp,
-          nPairs,
-          oddLast,
-          d,
-          K,
-          theta,
-          partials,
-          model,
-          nChunks,
-          scratch,
-          scratchStride,
-          nThreads: threads,
-        }
+      ? { memory, module, ctl, desc, theta, nChunks, scratch, scratchStride, nThreads: threads }
       : null;
 
   /** J and ∇J at the Θ already in memory (∇J left at `grad`). */
   const evalInMemory = (wantGrad: boolean): number => {
-    if (job === null) {
-      return ex.objectiveEvaluate(
-        xp,
-        yp,
-        nPairs,
-        oddLast,
-        d,
-        K,
-        theta,
-        l2,
-        invM,
-        partials,
-        scratch,
-        grad,
-        model,
-      );
-    }
-    runChunks(job, (c0, c1) =>
-      ex.objectiveChunks(xp, yp, nPairs, oddLast, d, K, theta, c0, c1, partials, scratch, model),
-    );
-    return ex.objectiveReduce(nChunks, d, K, theta, l2, invM, partials, wantGrad ? grad : 0);
+    if (job === null) return ex.objectiveEvaluate(desc, theta, grad);
+    runChunks(job, (c0, c1) => ex.objectiveChunks(desc, theta, c0, c1, scratch));
+    return ex.objectiveReduce(desc, theta, wantGrad ? grad : 0);
   };
 
   const evaluate = (th: Float64Array, g: Float64Array | null): number => {
@@ -340,29 +305,10 @@ function wasmObjective(
     ensure(hist + 8 * (maxIter + 1));
     if (theta0) f64.set(theta0, theta / 8);
     else f64.fill(0, theta / 8, theta / 8 + n);
-    let t: number;
-    if (job === null) {
-      t = ex.objectiveDescend(
-        xp,
-        yp,
-        nPairs,
-        oddLast,
-        d,
-        K,
-        theta,
-        l2,
-        invM,
-        partials,
-        scratch,
-        grad,
-        alpha,
-        maxIter,
-        hist,
-        model,
-      );
-    } else {
-      t = descendThreaded(alpha, maxIter);
-    }
+    const t =
+      job === null
+        ? ex.objectiveDescend(desc, theta, grad, alpha, maxIter, hist)
+        : descendThreaded(alpha, maxIter);
     const H = f64.subarray(hist / 8, hist / 8 + maxIter + 1);
     const th = f64.slice(theta / 8, theta / 8 + n);
     const gmax = maxAbs(f64.subarray(grad / 8, grad / 8 + n));
@@ -430,5 +376,5 @@ function wasmObjective(
   };
 }
 
-/** The wasm L-BFGS's outcome codes (written at status[3]; see `objectiveLbfgs` in assembly/softcal.ts). */
+/** The wasm L-BFGS's outcome codes (written at status[3]; see `objectiveLbfgs` in assembly/lbfgs.ts). */
 const WASM_OUTCOMES: readonly LbfgsOutcome[] = ["converged", "no-step", "iteration-limit", "not-finite"];

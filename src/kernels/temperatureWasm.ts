@@ -1,5 +1,5 @@
 /**
- * Temperature scaling's passes on the WebAssembly SIMD kernel (assembly/softcal.ts,
+ * Temperature scaling's passes on the WebAssembly SIMD kernel (assembly/temperature.ts,
  * `temperaturePrepare`, `temperatureChunks`, `temperatureMoments`). For logits z (n×K) with labels
  * y, shifted logits s_ik = z_ik − max_k z_ik ≤ 0 and β > 0, with w_ik = exp(β s_ik),
  * z_i = Σ_k w_ik and E_i the mean under softmax(β s_i), one pass gives
@@ -169,15 +169,8 @@ export function wasmTemperaturePrepare(
         memory,
         module: softcalModule(),
         ctl,
-        xp: 0,
-        yp: 0,
-        nPairs: 0,
-        oddLast: 0,
-        d: 0,
-        K: 0,
+        desc: 0,
         theta: 0,
-        partials: 0,
-        model: 0,
         nChunks,
         scratch: 0,
         scratchStride: 0,
@@ -196,19 +189,15 @@ export function wasmTemperaturePrepare(
     nPairs,
     threads,
     at(beta: number): MomentSums {
-      if (bound === null) {
-        ex.temperatureChunks(sp, nPairs, oddLast, K, beta, 0, nChunks, partials);
-      } else {
-        dBeta[0] = beta;
-        runClaimedChunks(bound, (c) =>
-          ex.temperatureChunks(sp, nPairs, oddLast, K, beta, c, c + 1, partials),
-        );
-      }
-      ex.temperatureReduce(nChunks, partials, out);
+      dBeta[0] = beta;
+      if (bound === null) ex.temperatureChunks(desc, 0, nChunks);
+      else runClaimedChunks(bound, (c) => ex.temperatureChunks(desc, c, c + 1));
+      ex.temperatureReduce(desc, out);
       return sums();
     },
     subsample(beta: number, stride: number): MomentSums {
-      ex.temperatureMoments(sp, nPairs, oddLast, K, beta, out, stride);
+      dBeta[0] = beta;
+      ex.temperatureMoments(desc, out, stride);
       return sums();
     },
   };

@@ -25,17 +25,9 @@ export interface ChunkJob {
   module: WasmModule;
   /** Control block: 4 int32 (state = serial << 2 | command, done count, unused, chunk claim counter of temperature jobs). */
   ctl: number;
-  /** Arguments of `objectiveChunks` other than the chunk range and scratch. */
-  xp: number;
-  yp: number;
-  nPairs: number;
-  oddLast: number;
-  d: number;
-  K: number;
+  /** The objective's descriptor (assembly/descriptor.ts) and Θ: `objectiveChunks`'s arguments besides the chunk range and scratch. */
+  desc: number;
   theta: number;
-  partials: number;
-  /** 0 softmax, 1 one-vs-rest. */
-  model: number;
   nChunks: number;
   /** Scratch of thread t at scratch + t·scratchStride. */
   scratch: number;
@@ -44,8 +36,8 @@ export interface ChunkJob {
   /**
    * Set for temperature scaling's moments pass instead of the objective: the byte offset of its
    * descriptor — i32 [sp, nPairs, oddLast, K, nChunks, partials] then f64 β at +32 — read again at
-   * every run, so one job serves every fit (`nChunks` here must be kept equal to the
-   * descriptor's).
+   * every run (by the wasm calls, β included), so one job serves every fit (`nChunks` here must be
+   * kept equal to the descriptor's).
    */
   temperatureDesc?: number;
 }
@@ -55,14 +47,13 @@ const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 parentPort.on("message", (m) => {
   const host = { hostEvaluate: () => { throw new Error("hostEvaluate in a worker"); } };
-  const ex = new WebAssembly.Instance(m.job.module, { env: { memory: m.job.memory }, softcal: host }).exports;
+  const ex = new WebAssembly.Instance(m.job.module, { env: { memory: m.job.memory }, host }).exports;
   const j = m.job;
   const ctl = new Int32Array(j.memory.buffer, j.ctl, 4);
   const c0 = Math.floor((j.nChunks * m.id) / j.nThreads);
   const c1 = Math.floor((j.nChunks * (m.id + 1)) / j.nThreads);
   const scratch = j.scratch + m.id * j.scratchStride;
   const td = j.temperatureDesc === undefined ? null : new Int32Array(j.memory.buffer, j.temperatureDesc, 6);
-  const tb = j.temperatureDesc === undefined ? null : new Float64Array(j.memory.buffer, j.temperatureDesc + 32, 1);
   let seen = m.state;
   for (;;) {
     Atomics.wait(ctl, 0, seen);
@@ -74,13 +65,13 @@ parentPort.on("message", (m) => {
       // Claim chunks one at a time (ctl[3]); ctl[1] counts finished chunks. The descriptor and β
       // are read after each claim: they are written before the claim counter is reset.
       for (let c = Atomics.add(ctl, 3, 1); c < td[4]; c = Atomics.add(ctl, 3, 1)) {
-        ex.temperatureChunks(td[0], td[1], td[2], td[3], tb[0], c, c + 1, td[5]);
+        ex.temperatureChunks(j.temperatureDesc, c, c + 1);
         Atomics.add(ctl, 1, 1);
         Atomics.notify(ctl, 1);
       }
       continue;
     }
-    ex.objectiveChunks(j.xp, j.yp, j.nPairs, j.oddLast, j.d, j.K, j.theta, c0, c1, j.partials, scratch, j.model);
+    ex.objectiveChunks(j.desc, j.theta, c0, c1, scratch);
     Atomics.add(ctl, 1, 1);
     Atomics.notify(ctl, 1);
   }

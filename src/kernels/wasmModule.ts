@@ -32,85 +32,17 @@ export interface SoftcalWasmExports {
   chunkPairs(): number;
   heapBase(): number;
   expNegArray(src: number, dst: number, n: number): void;
-  objectiveChunks(
-    xp: number,
-    yp: number,
-    nPairs: number,
-    oddLast: number,
-    d: number,
-    K: number,
-    theta: number,
-    c0: number,
-    c1: number,
-    partials: number,
-    scratch: number,
-    model: number,
-  ): void;
-  objectiveReduce(
-    nChunks: number,
-    d: number,
-    K: number,
-    theta: number,
-    l2: number,
-    invM: number,
-    partials: number,
-    grad: number,
-  ): number;
-  objectiveEvaluate(
-    xp: number,
-    yp: number,
-    nPairs: number,
-    oddLast: number,
-    d: number,
-    K: number,
-    theta: number,
-    l2: number,
-    invM: number,
-    partials: number,
-    scratch: number,
-    grad: number,
-    model: number,
-  ): number;
-  allFinite(v: number, n: number): number;
-  temperaturePrepare(src: number, lab: number, n: number, K: number, sp: number, out: number): number;
-  temperatureChunkPairs(): number;
-  temperatureChunks(
-    sp: number,
-    nPairs: number,
-    oddLast: number,
-    K: number,
-    beta: number,
-    c0: number,
-    c1: number,
-    partials: number,
-  ): void;
-  temperatureReduce(nChunks: number, partials: number, out: number): void;
-  temperatureMoments(
-    sp: number,
-    nPairs: number,
-    oddLast: number,
-    K: number,
-    beta: number,
-    out: number,
-    stride: number,
-  ): void;
+  /** The objective's calls take its descriptor `desc` (layout: assembly/descriptor.ts). */
+  objectiveChunks(desc: number, theta: number, c0: number, c1: number, scratch: number): void;
+  objectiveReduce(desc: number, theta: number, grad: number): number;
+  objectiveEvaluate(desc: number, theta: number, grad: number): number;
   objectiveDescend(
-    xp: number,
-    yp: number,
-    nPairs: number,
-    oddLast: number,
-    d: number,
-    K: number,
+    desc: number,
     theta: number,
-    l2: number,
-    invM: number,
-    partials: number,
-    scratch: number,
     grad: number,
     alpha: number,
     iters: number,
     hist: number,
-    model: number,
   ): number;
   objectiveLbfgs(
     desc: number,
@@ -124,6 +56,13 @@ export interface SoftcalWasmExports {
     hist: number,
     status: number,
   ): number;
+  allFinite(v: number, n: number): number;
+  temperaturePrepare(src: number, lab: number, n: number, K: number, sp: number, out: number): number;
+  temperatureChunkPairs(): number;
+  /** The moments pass's calls take its descriptor `tdesc`, β included (layout: assembly/temperature.ts). */
+  temperatureChunks(tdesc: number, c0: number, c1: number): void;
+  temperatureReduce(tdesc: number, out: number): void;
+  temperatureMoments(tdesc: number, out: number, stride: number): void;
 }
 
 /** Host functions the module imports: J and ∇J at x (∇J written at g) over several threads. */
@@ -183,7 +122,7 @@ export function softcalModule(): WasmModule {
 /** A fresh instance of the module on `memory`. */
 const NO_HOST: SoftcalHost = {
   hostEvaluate: () => {
-    throw new Error("softcal: hostEvaluate called on an instance without threads");
+    throw new Error("hostEvaluate called on an instance without threads");
   },
 };
 
@@ -197,6 +136,6 @@ export function heapBase(): number {
 }
 
 export function instantiate(memory: WasmMemory, host: SoftcalHost = NO_HOST): SoftcalWasmExports {
-  const instance = new WA.Instance(softcalModule(), { env: { memory }, softcal: host });
+  const instance = new WA.Instance(softcalModule(), { env: { memory }, host });
   return instance.exports as unknown as SoftcalWasmExports;
 }

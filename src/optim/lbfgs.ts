@@ -1,7 +1,7 @@
 /**
  * Limited-memory BFGS (Nocedal 1980; Liu & Nocedal 1989; Nocedal & Wright 2006, Alg. 7.4): the
  * one L-BFGS of softcal, for the model fits (src/model/fit.ts; its wasm port in
- * assembly/softcal.ts takes the same steps) and the calibration maps (vector, matrix and Dirichlet
+ * assembly/lbfgs.ts takes the same steps) and the calibration maps (vector, matrix and Dirichlet
  * scaling). Two-loop recursion over at most `memory` pairs (s, y); a new pair is kept only when
  * sᵀy > 1e-300, so the direction stays one of descent (else the memory is cleared and −g taken).
  * Stops when max_j |∂J/∂θ_j| ≤ tol, when no step is acceptable, or after maxIter iterations.
