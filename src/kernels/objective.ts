@@ -14,10 +14,45 @@ import { rowLogits } from "./logits.js";
 import { sigmoid, softplus } from "./sigmoid.js";
 
 /**
- * Kernel: softmax regression objective J(Θ) and, when `grad` is non-null, ∇J into `grad`.
- * `z` is scratch of length ≥ K. No validation. O(m·K·d).
+ * One row's part of an objective: adds the row's loss (from its K logits z and label y) to `loss`
+ * and returns the sum, leaving in z the residuals ∂loss/∂z_k (the gradient is Σ_i r_ik x̃_i).
  */
-export function softmaxObjectiveKernel(
+type RowLoss = (z: Float64Array, K: number, y: number, loss: number) => number;
+
+/** Softmax: −log p_y = log Σ_k exp(z_k − max) − (z_y − max), from the logit, never log(exp(...)); r_k = p_k − 1[k = y]. */
+const softmaxRow: RowLoss = (z, K, y, loss) => {
+  let mx = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < K; k++) if (z[k] > mx) mx = z[k];
+  const zy = z[y];
+  let sum = 0;
+  for (let k = 0; k < K; k++) {
+    const e = Math.exp(z[k] - mx);
+    z[k] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let k = 0; k < K; k++) z[k] = z[k] * inv - (k === y ? 1 : 0);
+  return loss + (Math.log(sum) - (zy - mx));
+};
+
+/** One-vs-rest: Σ_k softplus(z_k) − t_k z_k, t_k = 1[k = y], added class by class; r_k = σ(z_k) − t_k. */
+const ovrRow: RowLoss = (z, K, y, loss) => {
+  let total = loss;
+  for (let k = 0; k < K; k++) {
+    const s = z[k];
+    const t = k === y ? 1 : 0;
+    total += softplus(s) - t * s;
+    z[k] = sigmoid(s) - t;
+  }
+  return total;
+};
+
+/**
+ * The objectives' common loop: per row the logits (rowLogits), the row's loss and residuals r_k,
+ * and ∇J += r_k·x̃_i; then the mean and the penalty (finishObjective). `z`: scratch of length ≥ K.
+ */
+function linearObjective(
+  row: RowLoss,
   X: Float64Array,
   m: number,
   d: number,
@@ -33,28 +68,34 @@ export function softmaxObjectiveKernel(
   let loss = 0;
   for (let i = 0, xo = 0; i < m; i++, xo += d) {
     rowLogits(theta, K, d, X, xo, z, 0);
-    let mx = Number.NEGATIVE_INFINITY;
-    for (let k = 0; k < K; k++) if (z[k] > mx) mx = z[k];
-    const yi = y[i];
-    const zy = z[yi];
-    let sum = 0;
-    for (let k = 0; k < K; k++) {
-      const e = Math.exp(z[k] - mx);
-      z[k] = e;
-      sum += e;
-    }
-    // −log p_y = log Σ_k exp(z_k − max) − (z_y − max): from the logit, never log(exp(...)).
-    loss += Math.log(sum) - (zy - mx);
+    loss = row(z, K, y[i], loss);
     if (grad) {
-      const inv = 1 / sum;
       for (let k = 0, to = 0; k < K; k++, to += w) {
-        const r = z[k] * inv - (k === yi ? 1 : 0);
+        const r = z[k];
         grad[to] += r;
         for (let j = 0; j < d; j++) grad[to + 1 + j] += r * X[xo + j];
       }
     }
   }
   return finishObjective(loss, m, d, K, theta, l2, grad);
+}
+
+/**
+ * Kernel: softmax regression objective J(Θ) and, when `grad` is non-null, ∇J into `grad`.
+ * `z` is scratch of length ≥ K. No validation. O(m·K·d).
+ */
+export function softmaxObjectiveKernel(
+  X: Float64Array,
+  m: number,
+  d: number,
+  y: Int32Array,
+  K: number,
+  theta: Float64Array,
+  l2: number,
+  grad: Float64Array | null,
+  z: Float64Array,
+): number {
+  return linearObjective(softmaxRow, X, m, d, y, K, theta, l2, grad, z);
 }
 
 /**
@@ -72,24 +113,7 @@ export function ovrObjectiveKernel(
   grad: Float64Array | null,
   z: Float64Array,
 ): number {
-  const w = d + 1;
-  if (grad) grad.fill(0);
-  let loss = 0;
-  for (let i = 0, xo = 0; i < m; i++, xo += d) {
-    const yi = y[i];
-    rowLogits(theta, K, d, X, xo, z, 0);
-    for (let k = 0, to = 0; k < K; k++, to += w) {
-      const s = z[k];
-      const t = k === yi ? 1 : 0;
-      loss += softplus(s) - t * s;
-      if (grad) {
-        const r = sigmoid(s) - t;
-        grad[to] += r;
-        for (let j = 0; j < d; j++) grad[to + 1 + j] += r * X[xo + j];
-      }
-    }
-  }
-  return finishObjective(loss, m, d, K, theta, l2, grad);
+  return linearObjective(ovrRow, X, m, d, y, K, theta, l2, grad, z);
 }
 
 /** Divides the summed loss and gradient by m and adds the (λ/2)‖W‖² penalty (bias column excluded). */

@@ -68,6 +68,28 @@ export function logSumExpKernel(z: Float64Array, o: number, K: number): number {
   return mx + Math.log(s);
 }
 
+/**
+ * Kernel: the softmax NLL of one row of K logits u (u[0..K)) with label y, −log softmax(u)_y, and
+ * its gradient in u: on return u[k] holds softmax(u)_k − 1[k = y]. When the label holds the row's
+ * maximum, −log q_y = log1p(Σ_{k≠y} e^{u_k − u_y}) (log1p keeps a confident row's tiny NLL accurate,
+ * where mx − u_y + log Σ would round it away); else mx − u_y + log Σ_k e^{u_k − mx}. For the
+ * calibration maps' objectives (vector, matrix and Dirichlet scaling). O(K).
+ */
+export function softmaxNllRowKernel(u: Float64Array, K: number, y: number): number {
+  let mx = -Infinity;
+  for (let k = 0; k < K; k++) if (u[k] > mx) mx = u[k];
+  const uy = u[y];
+  let rest = 0;
+  for (let k = 0; k < K; k++) {
+    u[k] = Math.exp(u[k] - mx);
+    if (k !== y) rest += u[k];
+  }
+  const s = rest + u[y];
+  const nll = uy === mx ? Math.log1p(rest) : mx - uy + Math.log(s);
+  for (let k = 0; k < K; k++) u[k] = u[k] / s - (k === y ? 1 : 0);
+  return nll;
+}
+
 function checkFinite(name: string, z: Matrix): void {
   const d = z.data;
   for (let i = 0; i < d.length; i++) {

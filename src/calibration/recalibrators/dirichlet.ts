@@ -70,13 +70,12 @@
  * Cost: the separability LP; O(nK²) per L-BFGS iteration or Hessian-vector product; per dense
  * Newton step O(n·K⁴/2 + K⁶/3) (10k rows × 10 classes: the whole fit, LP included, takes ~3 s).
  */
-import { createRequire } from "node:module";
-import type * as Yalps from "yalps";
 import { InputError, RunError } from "../../errors.js";
-import { logSoftmaxRowsKernel, softmaxRowsKernel } from "../../kernels/softmax.js";
+import { logSoftmaxRowsKernel, softmaxNllRowKernel, softmaxRowsKernel } from "../../kernels/softmax.js";
 import type { Matrix } from "../../linalg/matrix.js";
 import { maxAbs } from "../../linalg/vector.js";
 import { lbfgs } from "../../optim/lbfgs.js";
+import { marginRows, separatingLp } from "../../optim/separabilityLp.js";
 import type { ScoreOptions } from "../scores.js";
 import type { Where } from "../validate.js";
 import {
@@ -202,27 +201,15 @@ function objective(p: Problem, v: Float64Array, g: Float64Array | null, out?: { 
   if (g) g.fill(0);
   let f = 0;
   for (let i = 0, o = 0; i < n; i++, o += K) {
-    let mx = -Infinity;
     for (let k = 0; k < K; k++) {
       let s = 0;
       for (let j = 0, w = k * D; j < K; j++) s += v[w + j] * X[o + j];
       u[k] = s + v[k * D + K];
-      if (u[k] > mx) mx = u[k];
     }
-    const yi = y[i];
-    const uy = u[yi];
-    let rest = 0;
-    for (let k = 0; k < K; k++) {
-      u[k] = Math.exp(u[k] - mx);
-      if (k !== yi) rest += u[k];
-    }
-    const s = rest + u[yi];
-    // −log q_y = log(1 + Σ_{k≠y} e^{u_k − u_y}) when the label holds the maximum (log1p keeps a
-    // confident row's tiny NLL accurate), else mx − u_y + log Σ e^{u_k − mx} (as vector scaling).
-    f += uy === mx ? Math.log1p(rest) : mx - uy + Math.log(s);
+    f += softmaxNllRowKernel(u, K, y[i]);
     if (g) {
       for (let k = 0; k < K; k++) {
-        const r = u[k] / s - (k === yi ? 1 : 0);
+        const r = u[k];
         const w = k * D;
         for (let j = 0; j < K; j++) g[w + j] += r * X[o + j];
         g[w + K] += r;
@@ -621,14 +608,6 @@ export interface LinearSeparation {
   lpRows: number;
 }
 
-// The LP solver loads on the first separability test, not when softcal is imported.
-const require = createRequire(import.meta.url);
-let yalps: typeof Yalps | undefined;
-function lp(): typeof Yalps {
-  yalps ??= require("yalps") as typeof Yalps;
-  return yalps;
-}
-
 /** The LP's unknowns: class l's coefficient on feature column a (a = K: the intercept) → index. */
 interface Layout {
   K: number;
@@ -747,46 +726,21 @@ function separatingDirection(
     const cells = (rows.length * (K - 1) + 2) * (2 * m + 1);
     const maxPivots = Math.min(8192, Math.floor(budget.left / cells));
     if (maxPivots < 16) return "cycled";
-    const coefs: [number | "sum", number][][] = Array.from({ length: m }, () => []);
-    const objective = new Float64Array(m);
-    let p = 0;
-    for (const i of reverse ? [...rows].reverse() : rows) {
-      for (let k = 0; k < K; k++) {
-        if (k === y[i]) continue;
-        marginTerms(S, lay, i, y[i], k, (t, v) => {
-          coefs[t].push([p, v]);
-          objective[t] += v;
-        });
-        p++;
+    const margins = marginRows(m, (add, next) => {
+      for (const i of reverse ? [...rows].reverse() : rows) {
+        for (let k = 0; k < K; k++) {
+          if (k === y[i]) continue;
+          marginTerms(S, lay, i, y[i], k, add);
+          next();
+        }
       }
-    }
-    const constraints: [number | "sum", { min?: number; max?: number }][] = [];
-    // Distinct perturbations ε_r ∈ [ε, 2ε) from a fixed sequence (deterministic).
-    for (let r = 0; r < p; r++)
-      constraints.push([r, { min: eps === 0 ? 0 : -eps * (1 + ((r * 7919) % 997) / 997) }]);
-    constraints.push(["sum", { max: p }]);
-    const variables: [string, [number | "sum", number][]][] = [];
-    for (let t = 0; t < m; t++) {
-      const plus: [number | "sum", number][] = [...coefs[t], ["sum", objective[t]]];
-      variables.push([`+${t}`, plus]);
-      variables.push([`-${t}`, plus.map(([r, v]) => [r, -v] as [number | "sum", number])]);
-    }
-    const sol = lp().solve<string, number | "sum">(
-      { direction: "maximize", objective: "sum", constraints, variables },
-      { includeZeroVariables: true, maxPivots },
-    );
-    if (sol.status === "cycled") {
+    });
+    const d = separatingLp(margins, eps, "linearSeparation", maxPivots);
+    if (d === "cycled") {
       budget.left -= maxPivots * cells;
       continue;
     }
-    if (sol.status !== "optimal") {
-      throw new Error(
-        `linearSeparation: the separability LP ended "${sol.status}" (a bug: please report it)`,
-      );
-    }
-    if (!(sol.result > p / 2)) return null;
-    const d = new Float64Array(m);
-    for (const [key, value] of sol.variables) d[Number(key.slice(1))] += key[0] === "+" ? value : -value;
+    if (d === null) return null;
     // The shifts no margin sees are free in the LP and can come back huge; they would inflate the
     // margins' terms (and so the tolerance) without changing a margin: project them out.
     for (const a of lay.shared) {

@@ -1,6 +1,6 @@
 /**
  * Whether vector scaling's calibration NLL has a finite minimizer: an exact test by linear
- * programming (yalps, a dense two-phase simplex).
+ * programming (src/optim/separabilityLp.ts: yalps, a dense two-phase simplex).
  *
  * Vector scaling maps logits z to softmax(a ∘ z + b). Its mean NLL is
  *   L(θ) = (1/n) Σ_i log(1 + Σ_{k≠y_i} exp(−m_ik(θ))),  m_ik(θ) = a_{y_i} z_{i,y_i} + b_{y_i} − a_k z_ik − b_k,
@@ -32,17 +32,8 @@
  * its logits' size): the simplex's own feasibility tolerance (1e-8) and its rounding of the solution
  * (to 1e-8) are below that, so "separable" means separable up to a relative 1e-7.
  */
-import { createRequire } from "node:module";
-import type * as Yalps from "yalps";
 import type { Matrix } from "../../linalg/matrix.js";
-
-// The LP solver loads on the first separability test, not when softcal is imported.
-const require = createRequire(import.meta.url);
-let yalps: typeof Yalps | undefined;
-function lp(): typeof Yalps {
-  yalps ??= require("yalps") as typeof Yalps;
-  return yalps;
-}
+import { marginRows, separatingLp } from "../../optim/separabilityLp.js";
 
 /** The most tableau cells (LP rows × columns, 8 bytes each: 32 MiB) one separability LP may use. */
 export const SEPARATION_LP_CELLS = 1 << 22;
@@ -134,52 +125,23 @@ function separatingDirectionOnce(
   rows: readonly number[],
   eps: number,
 ): Float64Array | null | "cycled" {
-  // Column j of d: a_k (j = k) or b_k (j = K + k); coefficients of d_j in each margin row.
-  const coefs: [number, number][][] = Array.from({ length: 2 * K }, () => []);
-  const objective = new Float64Array(2 * K);
-  let p = 0;
-  for (const i of rows) {
-    const yi = y[i];
-    const o = i * K;
-    for (let k = 0; k < K; k++) {
-      if (k === yi) continue;
-      coefs[yi].push([p, S[o + yi]]);
-      coefs[K + yi].push([p, 1]);
-      coefs[k].push([p, -S[o + k]]);
-      coefs[K + k].push([p, -1]);
-      objective[yi] += S[o + yi];
-      objective[K + yi] += 1;
-      objective[k] -= S[o + k];
-      objective[K + k] -= 1;
-      p++;
+  // Unknown j of d: a_k (j = k) or b_k (j = K + k); one margin row per (row i, class k ≠ y_i).
+  const margins = marginRows(2 * K, (add, next) => {
+    for (const i of rows) {
+      const yi = y[i];
+      const o = i * K;
+      for (let k = 0; k < K; k++) {
+        if (k === yi) continue;
+        add(yi, S[o + yi]);
+        add(K + yi, 1);
+        add(k, -S[o + k]);
+        add(K + k, -1);
+        next();
+      }
     }
-  }
-  const constraints: [number | "sum", { min?: number; max?: number }][] = [];
-  // Distinct perturbations ε_r ∈ [ε, 2ε) from a fixed sequence (deterministic).
-  for (let r = 0; r < p; r++)
-    constraints.push([r, { min: eps === 0 ? 0 : -eps * (1 + ((r * 7919) % 997) / 997) }]);
-  constraints.push(["sum", { max: p }]);
-  // d_j = plus_j − minus_j with plus, minus ≥ 0 (the solver's variables are non-negative).
-  const variables: [string, [number | "sum", number][]][] = [];
-  for (let j = 0; j < 2 * K; j++) {
-    const plus: [number | "sum", number][] = [...coefs[j], ["sum", objective[j]]];
-    variables.push([`+${j}`, plus]);
-    variables.push([`-${j}`, plus.map(([r, v]) => [r, -v] as [number | "sum", number])]);
-  }
-  const sol = lp().solve<string, number | "sum">(
-    { direction: "maximize", objective: "sum", constraints, variables },
-    { includeZeroVariables: true },
-  );
-  if (sol.status === "cycled") return "cycled";
-  if (sol.status !== "optimal") {
-    throw new Error(`vector scaling: the separability LP ended "${sol.status}" (a bug: please report it)`);
-  }
-  if (!(sol.result > p / 2)) return null;
-  const d = new Float64Array(2 * K);
-  for (const [key, value] of sol.variables) {
-    const j = Number(key.slice(1));
-    d[j] += key[0] === "+" ? value : -value;
-  }
+  });
+  const d = separatingLp(margins, eps, "vector scaling");
+  if (d === null || d === "cycled") return d;
   // A common shift of every b_k changes no margin, but a large one (the LP is free to return it)
   // would inflate the tolerance, which scales with the margin's terms: remove it before the check.
   let shift = 0;

@@ -23,7 +23,7 @@
  * times a scale w_k is undefined for w_k ≤ 0): pass logits instead.
  */
 import { InputError, RunError } from "../../errors.js";
-import { softmaxRowsKernel } from "../../kernels/softmax.js";
+import { softmaxNllRowKernel, softmaxRowsKernel } from "../../kernels/softmax.js";
 import type { Matrix } from "../../linalg/matrix.js";
 import { lbfgs } from "../../optim/lbfgs.js";
 import type { ScoreOptions } from "../scores.js";
@@ -140,27 +140,11 @@ export class VectorScaling implements Recalibrator {
       g.fill(0);
       let f = 0;
       for (let i = 0, o = 0; i < n; i++, o += K) {
-        let mx = -Infinity;
+        for (let k = 0; k < K; k++) u[k] = x[k] * zd[o + k] + x[K + k];
+        f += softmaxNllRowKernel(u, K, y[i]);
         for (let k = 0; k < K; k++) {
-          u[k] = x[k] * zd[o + k] + x[K + k];
-          if (u[k] > mx) mx = u[k];
-        }
-        const yi = y[i];
-        const uy = u[yi];
-        let rest = 0;
-        for (let k = 0; k < K; k++) {
-          u[k] = Math.exp(u[k] - mx);
-          if (k !== yi) rest += u[k];
-        }
-        // −log q_y = log(1 + Σ_{k≠y} e^{u_k − u_y}) when the label holds the maximum: log1p keeps
-        // the tiny NLL of a confident row accurate (mx − u_y would cancel), so the line search
-        // still sees decreases near a separable set's fit; else mx − u_y + log Σ e^{u_k − mx}.
-        const s = rest + u[yi];
-        f += uy === mx ? Math.log1p(rest) : mx - uy + Math.log(s);
-        for (let k = 0; k < K; k++) {
-          const r = u[k] / s - (k === yi ? 1 : 0);
-          g[k] += r * zd[o + k];
-          g[K + k] += r;
+          g[k] += u[k] * zd[o + k];
+          g[K + k] += u[k];
         }
       }
       for (let j = 0; j < 2 * K; j++) g[j] /= n;
