@@ -1,6 +1,6 @@
 /**
  * Properties of the WebAssembly SIMD kernels (src/kernels, assembly/) against the
- * plain-TypeScript reference path (src/model/objective.ts, gradientDescent.ts), which they must
+ * plain-TypeScript reference path (src/kernels/objective.ts, src/optim/gradientDescent.ts), which they must
  * reproduce: vectorized exp vs Math.exp, J and ∇J vs the reference kernel, gradient vs finite
  * differences, the lesson's gradient descent (iterates, history, divergence rules), and `fit`
  * choosing the kernel.
@@ -8,7 +8,6 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {
-  type KernelTrainingData,
   type WasmObjective,
   wasmObjectiveBytes,
   wasmOvrObjective,
@@ -25,7 +24,7 @@ import {
 } from "../src/kernels/wasmModule.js";
 import { fromRows } from "../src/linalg/matrix.js";
 import { fit } from "../src/model/fit.js";
-import { ovrObjective, softmaxObjective } from "../src/model/objective.js";
+import { ovrObjective, softmaxObjective, type TrainingData } from "../src/model/objective.js";
 import { gradientDescent } from "../src/optim/gradientDescent.js";
 import { lbfgs } from "../src/optim/lbfgs.js";
 import type { OptimizerResult } from "../src/optim/types.js";
@@ -33,7 +32,7 @@ import { type Problem, problemArb, problemThetaArb } from "./_shared/arbitraries
 import { centralDifferences } from "./_shared/centralDifferences.js";
 import { expectClose } from "./_shared/expectClose.js";
 
-const data = (p: Problem): KernelTrainingData => ({
+const data = (p: Problem): TrainingData => ({
   X: p.X,
   nSamples: p.m,
   nFeatures: p.d,

@@ -6,6 +6,7 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
+import { InputError } from "../src/errors.js";
 import {
   logSoftmax,
   logSoftmaxRowsKernel,
@@ -166,24 +167,32 @@ describe("validation", () => {
     );
 
   test.prop([bad])(
-    "a non-finite logit is a RangeError naming the function, value, row and column",
+    "a non-finite logit is an InputError naming the function, row, column and value",
     ({ n, K, value, at }) => {
       const data = new Float64Array(n * K).fill(0.5);
       data[at] = value;
       // Make every later entry non-finite too: the message must name the first one.
       for (let i = at + 1; i < data.length; i++) data[i] = Number.NaN;
       const z: Matrix = { rows: n, cols: K, data };
-      const where = `got ${value} at row ${Math.floor(at / K)}, column ${at % K}`;
-      expect(() => softmax(z)).toThrow(new RangeError(`softmax: logits must be finite; ${where}`));
-      expect(() => logSoftmax(z)).toThrow(new RangeError(`logSoftmax: logits must be finite; ${where}`));
+      const what = `row ${Math.floor(at / K)}, column ${at % K}: expected a finite logit; got ${value}`;
+      for (const [f, name] of [
+        [softmax, "softmax"],
+        [logSoftmax, "logSoftmax"],
+      ] as const) {
+        expect(() => f(z)).toThrow(new InputError(`${name}: ${what}`));
+        expect(() => f(z)).toThrow(InputError);
+      }
     },
   );
 
-  it("zero columns is a RangeError", () => {
+  it("zero columns is an InputError", () => {
     const z: Matrix = { rows: 2, cols: 0, data: new Float64Array(0) };
-    expect(() => softmax(z)).toThrow(new RangeError("softmax: logits must have at least 1 column; got 0"));
-    expect(() => logSoftmax(z)).toThrow(
-      new RangeError("logSoftmax: logits must have at least 1 column; got 0"),
+    expect(() => softmax(z)).toThrow(
+      new InputError("softmax: expected logits with at least 1 column; got 0"),
     );
+    expect(() => logSoftmax(z)).toThrow(
+      new InputError("logSoftmax: expected logits with at least 1 column; got 0"),
+    );
+    expect(() => softmax(z)).toThrow(InputError);
   });
 });

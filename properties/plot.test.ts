@@ -12,6 +12,7 @@ import { fc, test } from "@fast-check/vitest";
 import { Resvg } from "@resvg/resvg-js";
 import type { TopLevelSpec } from "vega-lite";
 import { afterAll, describe, expect, it } from "vitest";
+import type { ReliabilityBin as Bin } from "../src/calibration/bins.js";
 import { InputError } from "../src/errors.js";
 import { barSpec } from "../src/plot/bar.js";
 import { writeFigureFile, writeFigureFiles } from "../src/plot/figureFile.js";
@@ -28,7 +29,6 @@ import { compileSpec, renderFigure, renderSvg, svgToImage, svgToPng } from "../s
 import { renderPool } from "../src/plot/renderPool.js";
 import { classOrder, decisionRegionsSpec, scatterSpec } from "../src/plot/scatter.js";
 import { PANEL_WIDTH, TABLEAU10, tint } from "../src/plot/theme.js";
-import type { Bin } from "../src/plot/types.js";
 import { expectClose } from "./_shared/expectClose.js";
 import {
   clusters,

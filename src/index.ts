@@ -7,7 +7,7 @@
  * figure is rendered.
  */
 
-// Calibration: bins, metrics, scores, evaluation, bootstrap intervals, recalibrators.
+// Calibration: bins, metrics, scores and losses, evaluation, bootstrap intervals, recalibrators.
 export {
   type Bin,
   type BinOptions,
@@ -15,6 +15,7 @@ export {
   type BinStrategy,
   binaryReliabilityBins,
   classwiseReliabilityBins,
+  type ReliabilityBin,
   reliabilityBins,
   uniformEdges,
 } from "./calibration/bins.js";
@@ -64,7 +65,15 @@ export {
   temperatureScale,
 } from "./calibration/recalibrators/temperature.js";
 export { VectorScaling } from "./calibration/recalibrators/vector.js";
-export { accuracy, brier, brierDecomposition, nll, zeroProbabilityRows } from "./calibration/scores.js";
+export {
+  accuracy,
+  brier,
+  brierDecomposition,
+  brierLoss,
+  logLoss,
+  nll,
+  zeroProbabilityRows,
+} from "./calibration/scores.js";
 export {
   type MatrixSource,
   validateLabels,
@@ -72,6 +81,7 @@ export {
   validateProbabilities,
   type Where,
 } from "./calibration/validate.js";
+// Data: built-in data sets, CSV, the lesson's clusters, seeded randomness, splits, standardization.
 export { builtinNames, loadBuiltin } from "./data/builtin.js";
 export { type CsvTable, parseCsvTable, readCsvFile } from "./data/csv.js";
 export { type CsvColumns, readCsvColumns } from "./data/csvStream.js";
@@ -85,14 +95,15 @@ export {
   requireTwoClasses,
 } from "./data/dataset.js";
 export { cholesky, lessonClusters, multivariateNormal } from "./data/gaussian.js";
-// Data: seeded randomness, the lesson's clusters, CSV, data sets, splits, standardization.
 export { createRng, deriveSeed, type Rng } from "./data/rng.js";
 export { type Split, type SplitFractions, stratifiedKFold, stratifiedSplit, subset } from "./data/split.js";
 export { applyStandardizer, fitStandardizer, type Standardizer } from "./data/standardize.js";
 // Errors: every error a user can cause (exit code 2 for bad input, 1 for a failed run).
 export { InputError, RunError, SoftcalError, type SourceLocation } from "./errors.js";
+// Files: atomic writes.
 export { writeFileAtomic } from "./io/atomic.js";
-// The WebAssembly SIMD kernels (the default for softmax fits; bit-identical for any thread count).
+// Kernels: the WebAssembly SIMD objectives (the default for softmax fits; bit-identical for any
+// thread count), stable softmax and log-softmax.
 export {
   CHUNK_ROWS,
   defaultThreads,
@@ -103,8 +114,9 @@ export {
 } from "./kernels/objectiveWasm.js";
 export { logSoftmax, softmax } from "./kernels/softmax.js";
 export { wasmUnavailableReason } from "./kernels/wasmModule.js";
-// Linear algebra: the matrix type and stable softmax.
+// Linear algebra: the matrix type.
 export { fromRows, type Matrix, matrix, takeRows, toRows } from "./linalg/matrix.js";
+// Models: fitting, objectives, prediction, the saved model format.
 export {
   type FitOptions,
   type FitResult,
@@ -114,7 +126,6 @@ export {
   type OptimizerName,
 } from "./model/fit.js";
 export { type ModelBundle, modelFromJson, modelToJson, type Standardization } from "./model/modelFile.js";
-// Models: objectives, optimizers, fitting, prediction, the saved model format.
 export {
   lipschitzBound,
   ovrObjective,
@@ -122,6 +133,7 @@ export {
   type TrainingData,
 } from "./model/objective.js";
 export { argmaxRows, decisionFunction, predictLabels, predictProba } from "./model/predict.js";
+// Optimizers: gradient descent, L-BFGS and their types.
 export { gradientDescent } from "./optim/gradientDescent.js";
 export { type LbfgsSearchOptions, type LineSearch, lbfgs } from "./optim/lbfgs.js";
 export type {
@@ -130,6 +142,7 @@ export type {
   LbfgsOptions,
   OptimizerResult,
 } from "./optim/types.js";
+// Plots: vega-lite specs, headless SVG/PNG rendering, offline HTML pages.
 export { barSpec } from "./plot/bar.js";
 export { writeFigureFile, writeFigureFiles } from "./plot/figureFile.js";
 export {
@@ -141,7 +154,6 @@ export {
 } from "./plot/html.js";
 export { lossCurveSpec } from "./plot/lossCurve.js";
 export { metricSweepSpec } from "./plot/metricSweep.js";
-// Plots: vega-lite specs, headless SVG/PNG rendering, offline HTML pages.
 export { reliabilityDiagramSpec, sideBySideReliabilitySpec } from "./plot/reliability.js";
 export { renderFigure, renderSvg, svgToPng } from "./plot/render.js";
 export { type RenderedFigure, type RenderPool, renderPool } from "./plot/renderPool.js";

@@ -2,7 +2,8 @@
  * Small fixed data for the plot tests (plot.test.ts and report.browser.test.ts): one example of
  * every figure kind, deterministic (a fixed LCG, no Math.random), shaped like the lesson's data.
  */
-import type { Bin, GridCell, LossRow, ScatterPoint, SweepRow } from "../../src/plot/types.js";
+import type { ReliabilityBin as Bin } from "../../src/calibration/bins.js";
+import type { GridCell, LossRow, ScatterPoint, SweepRow } from "../../src/plot/types.js";
 
 /** A Park–Miller LCG in [0, 1): fixed sequence for a given seed. */
 export function lcg(seed: number): () => number {

@@ -50,6 +50,12 @@ export interface Bin {
   gap: number | null;
 }
 
+/**
+ * A reliability bin as figures draw it and run records store it: a {@link Bin} without its derived
+ * `gap` (an empty bin has `count` 0 and `meanPredicted` = `observed` = null; it is never drawn).
+ */
+export type ReliabilityBin = Pick<Bin, "lower" | "upper" | "count" | "meanPredicted" | "observed">;
+
 export type BinStrategy = "uniform" | "quantile";
 export type BinRule = "softcal" | "sklearn";
 export const BIN_STRATEGIES: readonly BinStrategy[] = ["uniform", "quantile"];

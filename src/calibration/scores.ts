@@ -55,6 +55,16 @@ export function nll(S: Matrix, y: ArrayLike<number>, opts: ScoreOptions = {}, wh
   return nllKernel(F, y, K, opts.logits ?? false);
 }
 
+/** {@link nll} under the name that says it is a loss (scikit-learn's `log_loss`); messages say `logLoss`. */
+export function logLoss(
+  S: Matrix,
+  y: ArrayLike<number>,
+  opts: ScoreOptions = {},
+  where: Where = "logLoss",
+): number {
+  return nll(S, y, opts, where);
+}
+
 /**
  * How many rows give their label probability exactly 0 — each makes the mean NLL +Infinity.
  * Histogram binning and isotonic regression can output exact zeros (an empty or all-negative bin,
@@ -101,6 +111,16 @@ export function brier(
 ): number {
   const { S: F, K } = validatePredictions(S, y, opts, where);
   return brierKernel(toProbabilities(F, opts.logits ?? false), y, K);
+}
+
+/** {@link brier} under the name that says it is a loss (summed over classes, as `brier`); messages say `brierLoss`. */
+export function brierLoss(
+  S: Matrix,
+  y: ArrayLike<number>,
+  opts: ScoreOptions = {},
+  where: Where = "brierLoss",
+): number {
+  return brier(S, y, opts, where);
 }
 
 /** Kernel: Brier score of a full probability block. */

@@ -7,7 +7,7 @@
  * the same bytes whichever way the work was split.
  */
 
-import type { Bin as CalibrationBin } from "../calibration/bins.js";
+import type { ReliabilityBin } from "../calibration/bins.js";
 import type { Dataset } from "../data/dataset.js";
 import type { Axis, AxisValues } from "./axes.js";
 import type { DataFile } from "./dataFiles.js";
@@ -20,8 +20,8 @@ export type ParamValue = string | number | boolean;
 /** One point of an experiment's grid: parameter name → value. */
 export type GridPoint = Record<string, ParamValue>;
 
-/** One reliability-diagram bin, as the calibration layer reports it (null = empty bin; `gap` optional). */
-export type Bin = Pick<CalibrationBin, "lower" | "upper" | "count" | "meanPredicted" | "observed">;
+/** One reliability-diagram bin (the calibration layer's {@link ReliabilityBin}; the experiments' name for it). */
+export type { ReliabilityBin as Bin };
 
 /**
  * What a unit is given besides its grid point.
@@ -58,7 +58,7 @@ export interface RunResult {
   /** One row of runs.csv (column order = `Experiment.metrics`); null = not defined for this run. */
   metrics: Record<string, number | null>;
   /** Rows of reliability.csv, one bin list per view (e.g. "test", "test-recalibrated"). */
-  reliability?: { view: string; bins: Bin[] }[];
+  reliability?: { view: string; bins: ReliabilityBin[] }[];
   /** JSON-serializable per-run data for figures (loss curves, decision grids). */
   extras?: Record<string, unknown>;
   /**

@@ -13,6 +13,15 @@
 import { rowLogits } from "./logits.js";
 import { sigmoid, softplus } from "./sigmoid.js";
 
+/** The data an objective is built on: X m×d row-major (no bias column), labels in 0..K−1. */
+export interface TrainingData {
+  X: Float64Array;
+  nSamples: number;
+  nFeatures: number;
+  y: Int32Array;
+  nClasses: number;
+}
+
 /**
  * One row's part of an objective: adds the row's loss (from its K logits z and label y) to `loss`
  * and returns the sum, leaving in z the residuals ∂loss/∂z_k (the gradient is Σ_i r_ik x̃_i).

@@ -16,6 +16,7 @@ import { availableParallelism } from "node:os";
 import { maxAbs } from "../linalg/vector.js";
 import { gradientDescentResult, type LbfgsOutcome, lbfgsResult } from "../optim/results.js";
 import type { LbfgsOptions, OptimizerResult } from "../optim/types.js";
+import type { TrainingData } from "./objective.js";
 import { type ChunkJob, runChunks } from "./threadPool.js";
 import {
   heapBase,
@@ -26,15 +27,6 @@ import {
   softcalModule,
   type WasmMemory,
 } from "./wasmModule.js";
-
-/** Training data as the model layer passes it: X m×d row-major (no bias column), y in 0..K−1. */
-export interface KernelTrainingData {
-  X: Float64Array;
-  nSamples: number;
-  nFeatures: number;
-  y: Int32Array;
-  nClasses: number;
-}
 
 /** A differentiable objective on the wasm kernel (the model layer's `DifferentiableObjective`). */
 export interface WasmObjective {
@@ -134,7 +126,7 @@ export function wasmObjectiveBytes(
  *   y: Int32Array.from([0, 1]), nClasses: 2 }, 0).evaluate(new Float64Array(4), null) // 0.6931471805599453
  */
 export function wasmSoftmaxObjective(
-  data: KernelTrainingData,
+  data: TrainingData,
   l2: number,
   options: WasmObjectiveOptions = {},
 ): WasmObjective {
@@ -148,7 +140,7 @@ export function wasmSoftmaxObjective(
  *   y: Int32Array.from([0, 1]), nClasses: 2 }, 0).evaluate(new Float64Array(4), null) // 1.3862943611198906
  */
 export function wasmOvrObjective(
-  data: KernelTrainingData,
+  data: TrainingData,
   l2: number,
   options: WasmObjectiveOptions = {},
 ): WasmObjective {
@@ -188,7 +180,7 @@ const ARENA_KEEP_BYTES = 16 * 1024 * 1024;
  */
 export function withWasmObjective<T>(
   model: "softmax" | "ovr",
-  data: KernelTrainingData,
+  data: TrainingData,
   l2: number,
   options: WasmObjectiveOptions,
   body: (f: WasmObjective) => T,
@@ -220,7 +212,7 @@ export function withWasmObjective<T>(
 
 function wasmObjective(
   model: 0 | 1,
-  data: KernelTrainingData,
+  data: TrainingData,
   l2: number,
   options: WasmObjectiveOptions,
   arena?: Arena,

@@ -10,6 +10,7 @@
  * Kernels do no validation. An infinite logit (an overflowed Θ·x̃, say) gets softmax's limit: the
  * +∞ entries share the mass (see infiniteRow); a NaN in a row makes that whole row NaN.
  */
+import { InputError } from "../errors.js";
 import type { Matrix } from "../linalg/matrix.js";
 
 /** Kernel: `out[i,:] = softmax(z[i,:])` for an n×K block; `out` may alias `z`. O(nK). */
@@ -90,13 +91,15 @@ export function softmaxNllRowKernel(u: Float64Array, K: number, y: number): numb
   return nll;
 }
 
-function checkFinite(name: string, z: Matrix): void {
+/** Bad logits are bad input, as in the calibration layer's validators (same kind, same grammar). */
+function checkLogits(name: string, z: Matrix): void {
+  if (z.cols < 1) throw new InputError(`${name}: expected logits with at least 1 column; got ${z.cols}`);
   const d = z.data;
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i])) {
       const r = Math.floor(i / z.cols);
-      throw new RangeError(
-        `${name}: logits must be finite; got ${d[i]} at row ${r}, column ${i - r * z.cols}`,
+      throw new InputError(
+        `${name}: row ${r}, column ${i - r * z.cols}: expected a finite logit; got ${d[i]}`,
       );
     }
   }
@@ -104,12 +107,11 @@ function checkFinite(name: string, z: Matrix): void {
 
 /**
  * Row-wise softmax of an n×K logit matrix (a new matrix).
- * @throws RangeError if K < 1 or any logit is not finite.
+ * @throws InputError if K < 1 or any logit is not finite, e.g. `softmax: row 0, column 1: expected a finite logit; got NaN`.
  * @example softmax(fromRows([[100, 100]])) // rows: [[0.5, 0.5]]
  */
 export function softmax(z: Matrix): Matrix {
-  if (z.cols < 1) throw new RangeError(`softmax: logits must have at least 1 column; got ${z.cols}`);
-  checkFinite("softmax", z);
+  checkLogits("softmax", z);
   const out = new Float64Array(z.data.length);
   softmaxRowsKernel(z.data, z.rows, z.cols, out);
   return { rows: z.rows, cols: z.cols, data: out };
@@ -117,12 +119,11 @@ export function softmax(z: Matrix): Matrix {
 
 /**
  * Row-wise log-softmax of an n×K logit matrix (a new matrix); never `log(softmax + ε)`.
- * @throws RangeError if K < 1 or any logit is not finite.
+ * @throws InputError if K < 1 or any logit is not finite (as {@link softmax}).
  * @example logSoftmax(fromRows([[0, 0]])) // rows: [[-0.6931471805599453, -0.6931471805599453]]
  */
 export function logSoftmax(z: Matrix): Matrix {
-  if (z.cols < 1) throw new RangeError(`logSoftmax: logits must have at least 1 column; got ${z.cols}`);
-  checkFinite("logSoftmax", z);
+  checkLogits("logSoftmax", z);
   const out = new Float64Array(z.data.length);
   logSoftmaxRowsKernel(z.data, z.rows, z.cols, out);
   return { rows: z.rows, cols: z.cols, data: out };

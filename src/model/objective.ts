@@ -18,19 +18,10 @@
  * then return +∞ — never NaN — so optimizers see "too far" and back off or report divergence.
  */
 
-import { ovrObjectiveKernel, softmaxObjectiveKernel } from "../kernels/objective.js";
+import { ovrObjectiveKernel, softmaxObjectiveKernel, type TrainingData } from "../kernels/objective.js";
 import type { DifferentiableObjective } from "../optim/types.js";
 
-export type { DifferentiableObjective };
-
-/** The data an objective is built on: X m×d row-major (no bias column), labels in 0..K−1. */
-export interface TrainingData {
-  X: Float64Array;
-  nSamples: number;
-  nFeatures: number;
-  y: Int32Array;
-  nClasses: number;
-}
+export type { DifferentiableObjective, TrainingData };
 
 /** The softmax regression objective on `data` with L2 strength `l2` (reference TS kernel). */
 export function softmaxObjective(data: TrainingData, l2: number): DifferentiableObjective {

@@ -9,6 +9,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import type { NonNormalizedSpec } from "vega-lite/types_unstable/spec/index.js";
+import type { ReliabilityBin } from "../calibration/bins.js";
 import {
   ACCURACY_COLOR,
   CONFIG,
@@ -19,7 +20,7 @@ import {
   requireFinite,
   SCHEMA,
 } from "./theme.js";
-import type { Bin, ReliabilityPanel } from "./types.js";
+import type { ReliabilityPanel } from "./types.js";
 
 /**
  * Narrowest drawn bin, in confidence units. An equal-mass bin whose confidences are all equal has
@@ -62,7 +63,7 @@ export function formatEce(ece: number): string {
 }
 
 /** Validates bins and keeps the non-empty ones, with their drawn edges. */
-function drawnBins(fn: string, bins: readonly Bin[]): DrawnBin[] {
+function drawnBins(fn: string, bins: readonly ReliabilityBin[]): DrawnBin[] {
   if (!Array.isArray(bins) || bins.length === 0) {
     throw new RangeError(`${fn}: expected at least one bin; got ${Array.isArray(bins) ? 0 : typeof bins}`);
   }
@@ -120,7 +121,7 @@ const unitScale = () => ({ domain: [0, 1], nice: false, zero: true });
 function panel(
   fn: string,
   prefix: string,
-  bins: readonly Bin[],
+  bins: readonly ReliabilityBin[],
   title: string,
   ece: number,
   subtitle?: string,
@@ -264,7 +265,10 @@ function panel(
  *   { title: "Softmax, test set", ece: 0.05 },
  * ); // title "Softmax, test set — ECE = 0.0500"; one accuracy rectangle over [0.5, 1]
  */
-export function reliabilityDiagramSpec(bins: readonly Bin[], options: ReliabilityOptions): TopLevelSpec {
+export function reliabilityDiagramSpec(
+  bins: readonly ReliabilityBin[],
+  options: ReliabilityOptions,
+): TopLevelSpec {
   const p = panel("reliabilityDiagramSpec", "", bins, options.title, options.ece, options.subtitle);
   return { $schema: SCHEMA, config: CONFIG, ...p } as TopLevelSpec;
 }

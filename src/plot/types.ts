@@ -1,21 +1,13 @@
 /**
  * Plain-data shapes the plot layer draws (bins come from the calibration layer below it).
  */
-import type { Bin as CalibrationBin } from "../calibration/bins.js";
-
-/**
- * One reliability bin as the plot layer draws it — the calibration layer's bin without its
- * derived `gap`: confidences in `[lower, upper]`, `count` samples, their mean confidence
- * `meanPredicted` and their accuracy `observed`. An empty bin has `count` 0 and
- * `meanPredicted` = `observed` = null; it is never drawn.
- */
-export type Bin = Pick<CalibrationBin, "lower" | "upper" | "count" | "meanPredicted" | "observed">;
+import type { ReliabilityBin } from "../calibration/bins.js";
 
 /** One panel of a side-by-side reliability figure. */
 export interface ReliabilityPanel {
   /** Panel title, e.g. "before temperature scaling". */
   title: string;
-  bins: Bin[];
+  bins: ReliabilityBin[];
   /** Expected calibration error of these bins (shown in the panel title). */
   ece: number;
 }
