@@ -23,10 +23,27 @@ process.env.FC_SEED = FC_SEED;
 process.env.FC_NUM_RUNS = FC_NUM_RUNS;
 
 const core = [
-  "properties/mutation-*.test.ts",
-  "properties/root1d.test.ts",
+  // The subjects' property files that hold the mutation-driven contract tests (docs/mutation.md).
+  "properties/matrix.test.ts",
   "properties/softmax.test.ts",
   "properties/objective.test.ts",
+  "properties/gradientDescent.test.ts",
+  "properties/lbfgs.test.ts",
+  "properties/root1d.test.ts",
+  "properties/fit.test.ts",
+  "properties/predict.test.ts",
+  "properties/modelFile.test.ts",
+  "properties/bins.test.ts",
+  "properties/bootstrap.test.ts",
+  "properties/evaluate.test.ts",
+  "properties/scores.test.ts",
+  "properties/validate.test.ts",
+  "properties/histogram.test.ts",
+  "properties/isotonic.test.ts",
+  "properties/platt.test.ts",
+  "properties/registry.test.ts",
+  "properties/temperature.test.ts",
+  "properties/vector.test.ts",
   "properties/calibration.test.ts",
   "properties/calibration-reference.test.ts",
   "properties/recalibrators.test.ts",
@@ -37,7 +54,6 @@ const all = [
   "properties/optimizer.test.ts",
   "properties/ovr.test.ts",
   "properties/kernels.test.ts",
-  "properties/modelFile.test.ts",
   "properties/temperature-model.test.ts",
   // Not properties/sklearn.test.ts (digits under instrumentation exceeds 60 s per test) nor
   // properties/parity.test.ts (spawns python per run).

@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/bins.ts and src/calibration/metrics.ts added to kill mutants that
- * survived `npm run mutate` (docs/mutation.md): every bin list equals a naive re-statement of the
+ * Contract tests of src/calibration/bins.ts and src/calibration/metrics.ts: each case kills a mutant that survived
+ * `npm run mutate` (docs/mutation.md maps them): every bin list equals a naive re-statement of the
  * documented rules (uniform softcal/sklearn edges, equal-mass cuts moved off runs of ties, empty
  * bins), bit for bit since sums run in sample order; the metrics equal their formulas over those
  * bins; option errors are exact.

@@ -1,6 +1,6 @@
 /**
- * Properties of src/optim/gradientDescent.ts added to kill mutants that survived `npm run mutate`
- * (docs/mutation.md): on a separable quadratic J(θ) = ½ Σ c_j (θ_j − a_j)², every iterate, the loss
+ * Contract tests of src/optim/gradientDescent.ts: each case kills a mutant that survived
+ * `npm run mutate` (docs/mutation.md maps them): on a separable quadratic J(θ) = ½ Σ c_j (θ_j − a_j)², every iterate, the loss
  * history (J before each update), the final J and max |∇J|, the defaults (α = 0.1, 300 updates,
  * Θ₀ = 0, theta0 copied), the stop on a non-finite J or gradient (at an update or at the last
  * iterate) with its exact reason, and the divergence rule's threshold.

@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/validate.ts added to kill mutants that survived `npm run mutate`
- * (docs/mutation.md): every check's exact one-line message (plain label and file source, with the
+ * Contract tests of src/calibration/validate.ts: each case kills a mutant that survived
+ * `npm run mutate` (docs/mutation.md maps them): every check's exact one-line message (plain label and file source, with the
  * defaults of `firstLine`, `columns` and `names`), the first bad row and column named, the
  * boundaries of each accepted range ([0, 1], |Σp − 1| ≤ 1e-6, labels 0..K−1, bins ≥ 1), the order
  * of the checks in validatePredictions and the binary expansions bit for bit.

@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/recalibrators/registry.ts added to kill mutants that survived
- * `npm run mutate` (docs/mutation.md): createRecalibrator's class per method and option defaults,
+ * Contract tests of src/calibration/recalibrators/registry.ts: each case kills a mutant that
+ * survived `npm run mutate` (docs/mutation.md maps them): createRecalibrator's class per method and option defaults,
  * recalibratorFromJSON's dispatch (object or JSON text) and every exact message, with the default
  * and a given `where`.
  */

@@ -1,6 +1,6 @@
 /**
- * Properties of src/model/predict.ts added to kill mutants that survived `npm run mutate`
- * (docs/mutation.md): logits, probabilities (softmax and one-vs-rest normalization) and labels
+ * Contract tests of src/model/predict.ts: each case kills a mutant that survived
+ * `npm run mutate` (docs/mutation.md maps them): logits, probabilities (softmax and one-vs-rest normalization) and labels
  * against naive formulas, only the n×K block written, ties → lowest index, the shape check's and
  * the ∞ − ∞ error's exact messages, and OvR finite where every logit is very negative.
  */

@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/recalibrators/histogram.ts added to kill mutants that survived
- * `npm run mutate` (docs/mutation.md): the fitted bin frequencies against the documented formula
+ * Contract tests of src/calibration/recalibrators/histogram.ts: each case kills a mutant that
+ * survived `npm run mutate` (docs/mutation.md maps them): the fitted bin frequencies against the documented formula
  * (bin b = [b/B, (b+1)/B), last closed; value = positives / count, null when empty), transform
  * (a value per bin, identity for an empty bin, binary [1 − q, q], multiclass renormalized with
  * all-zero rows uniform), the one-vs-rest helpers, JSON and the exact messages.

@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/recalibrators/isotonic.ts added to kill mutants that survived
- * `npm run mutate` (docs/mutation.md): fitIsotonic against a naive pool-adjacent-violators
+ * Contract tests of src/calibration/recalibrators/isotonic.ts: each case kills a mutant that
+ * survived `npm run mutate` (docs/mutation.md maps them): fitIsotonic against a naive pool-adjacent-violators
  * restatement in exact integer arithmetic (bit for bit on distinct inputs, where every block mean
  * is one correctly rounded integer quotient), the pooling of equal inputs, the knots kept for
  * interpolation, evalIsotonic against a linear scan, the recalibrator's per-class maps,

@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/recalibrators/platt.ts added to kill mutants that survived
- * `npm run mutate` (docs/mutation.md): the fit against the documented solver restated (Newton on
+ * Contract tests of src/calibration/recalibrators/platt.ts: each case kills a mutant that
+ * survived `npm run mutate` (docs/mutation.md maps them): the fit against the documented solver restated (Newton on
  * the mean cross-entropy with Platt's targets, from a = 0, b = log((N₊+1)/(N₋+1)), Armijo
  * backtracking by halving, stop at max-norm mean gradient ≤ 1e-12 or 100 iterations) — a, b bit
  * for bit, iteration count and converged flag; the fitted point's optimality against a naive
@@ -129,6 +129,21 @@ const setArb = fc
   }));
 
 describe("PlattScaling.fit", () => {
+  it("Platt target smoothing: t₊ = (N₊+1)/(N₊+2), t₋ = 1/(N₋+2) keeps separable data finite", () => {
+    const Z = fromRows([[-2], [-1], [1], [2]]);
+    const y = Int32Array.of(0, 0, 1, 1);
+    const smooth = new PlattScaling().fit(Z, y, { logits: true });
+    expect(smooth.lastFit?.converged).toBe(true);
+    // With t₊ = 3/4 and t₋ = 1/4 the fit is finite and stays well inside (0, 1); plain maximum
+    // likelihood (t = y) runs a up until the gradient vanishes numerically: outputs ≈ 0 and 1.
+    const q = smooth.transform(Z, { logits: true });
+    expect(q.data[7] > 0.5 && q.data[7] < 0.9).toBe(true);
+    const hard = new PlattScaling({ targetSmoothing: false })
+      .fit(Z, y, { logits: true })
+      .transform(Z, { logits: true });
+    expect(hard.data[7]).toBeGreaterThan(0.999999);
+  });
+
   test.prop([setArb, fc.boolean()])(
     "a, b, iterations and converged equal the restated solver; the mean gradient vanishes there",
     ({ f, y }, smoothing) => {

@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/recalibrators/vector.ts added to kill mutants that survived
- * `npm run mutate` (docs/mutation.md): the fitted (w, b) is a stationary point of the documented
+ * Contract tests of src/calibration/recalibrators/vector.ts: each case kills a mutant that
+ * survived `npm run mutate` (docs/mutation.md maps them): the fitted (w, b) is a stationary point of the documented
  * mean NLL computed naively, every lastFit field against the naive NLL (at the identity start and
  * at the fit), the iteration cap on separable data, log p for probabilities (bit for bit the fit on
  * log p as logits), the transforms against w∘z + b and its softmax, JSON and exact messages.

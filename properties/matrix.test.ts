@@ -1,6 +1,6 @@
 /**
- * Properties of src/linalg/matrix.ts added to kill mutants that survived `npm run mutate`
- * (docs/mutation.md): `matrix`, `fromRows`, `toRows`, `row` and `takeRows` against the documented
+ * Contract tests of src/linalg/matrix.ts: each case kills a mutant that survived
+ * `npm run mutate` (docs/mutation.md maps them): `matrix`, `fromRows`, `toRows`, `row` and `takeRows` against the documented
  * row-major layout (element (i, j) at `data[i·cols + j]`), restated naively on nested arrays; which
  * calls share storage and which copy; the exact RangeError messages.
  */

@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/scores.ts added to kill mutants that survived `npm run mutate`
- * (docs/mutation.md): argmax (ties → lowest index, only the row's K entries read), accuracy, NLL
+ * Contract tests of src/calibration/scores.ts: each case kills a mutant that survived
+ * `npm run mutate` (docs/mutation.md maps them): argmax (ties → lowest index, only the row's K entries read), accuracy, NLL
  * and Brier against naive formulas on probabilities, logits and single binary columns, and the
  * binned Murphy decomposition restated with its own bin assignment (probabilities kept away from bin
  * edges so that the assignment is unambiguous).

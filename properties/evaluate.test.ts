@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/evaluate.ts added to kill mutants that survived `npm run mutate`
- * (docs/mutation.md): every field of evaluatePredictions against the naive formulas (accuracy by
+ * Contract tests of src/calibration/evaluate.ts: each case kills a mutant that survived
+ * `npm run mutate` (docs/mutation.md maps them): every field of evaluatePredictions against the naive formulas (accuracy by
  * argmax of the scores themselves — logits, not their rounded softmax — NLL, Brier) and against
  * the public reliability-bin functions for the same options (top-label and class-wise bins, ECE,
  * MCE, class-wise ECE as the mean over classes), defaults, and the exact messages.

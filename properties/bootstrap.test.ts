@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/bootstrap.ts added to kill mutants that survived `npm run mutate`
- * (docs/mutation.md): the interval against a restated percentile bootstrap driven by the same
+ * Contract tests of src/calibration/bootstrap.ts: each case kills a mutant that survived
+ * `npm run mutate` (docs/mutation.md maps them): the interval against a restated percentile bootstrap driven by the same
  * seeded RNG (index i = ⌊u·n⌋ per draw, R vectors of n draws, values sorted numerically, numpy's
  * linear quantile at (1 ∓ level)/2) — bit for bit, with the RNG left in the same state — the
  * estimate on 0..n−1 in order, the defaults, and the exact RangeError messages.

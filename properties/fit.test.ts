@@ -1,6 +1,6 @@
 /**
- * Properties of src/model/fit.ts added to kill mutants that survived `npm run mutate`
- * (docs/mutation.md): the documented defaults (softmax, L-BFGS with tol 1e-9, ≤ 1000 iterations,
+ * Contract tests of src/model/fit.ts: each case kills a mutant that survived
+ * `npm run mutate` (docs/mutation.md maps them): the documented defaults (softmax, L-BFGS with tol 1e-9, ≤ 1000 iterations,
  * memory 20; gradient descent α = 0.1, 300 updates; λ = 0), what reaches the objective factory
  * and the optimizer (the wasm fast paths `minimize`/`descend` when offered, else lbfgs.ts /
  * gradientDescent.ts), the kernel choice ("wasm" by default for softmax, the reference kernel by

@@ -1,6 +1,6 @@
 /**
- * Properties of src/calibration/recalibrators/temperature.ts added to kill mutants that survived
- * `npm run mutate` (docs/mutation.md): the TypeScript derivative kernel and both kernels' passes
+ * Contract tests of src/calibration/recalibrators/temperature.ts and src/kernels/temperature.ts: each case kills a mutant that
+ * survived `npm run mutate` (docs/mutation.md maps them): the TypeScript derivative kernel and both kernels' passes
  * against naive formulas (−∞ logits included), the subsample pass on the rows it names, the solver's
  * β* against a bisection on the naive NLL′ from near and far starting points, every field of the fit,
  * exact error messages, and the recalibrator's transform/JSON surface.

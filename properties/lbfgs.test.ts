@@ -1,6 +1,6 @@
 /**
- * Properties of src/optim/lbfgs.ts added to kill mutants that survived `npm run mutate`
- * (docs/mutation.md): every iterate, the loss history, the final J and max |∇J|, the iteration
+ * Contract tests of src/optim/lbfgs.ts: each case kills a mutant that survived
+ * `npm run mutate` (docs/mutation.md maps them): every iterate, the loss history, the final J and max |∇J|, the iteration
  * count, the stop reason and the number of objective evaluations equal a restatement of the
  * documented algorithm — the two-loop recursion of Nocedal & Wright (2006) Alg. 7.4 with
  * γ = sᵀy/yᵀy (first step scaled to length ≤ 1), a bracketing weak-Wolfe line search (c₁ = 1e-4,
