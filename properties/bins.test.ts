@@ -33,8 +33,8 @@ import {
 } from "../src/calibration/metrics.js";
 import { InputError } from "../src/errors.js";
 import type { Matrix } from "../src/linalg/matrix.js";
+import { predictionsArb } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
-import { predictionsArb } from "./fixtures/calibration/arbitraries.js";
 
 /** Few-ulp agreement of values in [0, 1] computed by the same terms (see the uses). */
 const TOL = { rtol: 1e-14, atol: 1e-15 };

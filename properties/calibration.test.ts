@@ -31,8 +31,8 @@ import { validateLogits, validateProbabilities } from "../src/calibration/valida
 import { createRng } from "../src/data/rng.js";
 import { InputError } from "../src/errors.js";
 import { fromRows, type Matrix, matrix } from "../src/linalg/matrix.js";
+import { permutationArb, predictionsArb } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
-import { permutationArb, predictionsArb } from "./fixtures/calibration/arbitraries.js";
 
 const binOptionsArb = fc.oneof(
   fc.record({

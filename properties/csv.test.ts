@@ -9,7 +9,7 @@ import { csvRecords } from "../src/data/csvWrite.js";
 import { datasetFromTable, featuresFromTable, requireTwoClasses } from "../src/data/dataset.js";
 import { parseFiniteNumber, parseFiniteNumberBytes } from "../src/data/numbers.js";
 import { InputError } from "../src/errors.js";
-import { csvCase } from "./_shared/dataArbitraries.js";
+import { csvCase } from "./_shared/arbitraries.js";
 
 /** Runs `f` and returns the InputError it throws (fails if it throws nothing or something else). */
 function inputError(f: () => unknown): InputError {

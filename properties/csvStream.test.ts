@@ -27,7 +27,7 @@ import {
   featuresFromTable,
 } from "../src/data/dataset.js";
 import { InputError } from "../src/errors.js";
-import { quoteField } from "./_shared/dataArbitraries.js";
+import { quoteField } from "./_shared/arbitraries.js";
 
 const dir = mkdtempSync(join(tmpdir(), "softcal-csvstream-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,7 +13,7 @@ import { splitCounts, stratifiedSplit, subset } from "../src/data/split.js";
 import { applyStandardizer, fitStandardizer } from "../src/data/standardize.js";
 import { InputError } from "../src/errors.js";
 import { fromRows, matrix } from "../src/linalg/matrix.js";
-import { labelsArb, spdMatrix } from "./_shared/dataArbitraries.js";
+import { labelsArb, spdMatrix } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 
 const EPS = Number.EPSILON;

@@ -20,7 +20,7 @@ import { type Dataset, datasetFromCsvFile, datasetFromTable } from "../src/data/
 import { MAX_CLASSES } from "../src/data/labels.js";
 import { parseFiniteNumber } from "../src/data/numbers.js";
 import { InputError } from "../src/errors.js";
-import { quoteField } from "./_shared/dataArbitraries.js";
+import { quoteField } from "./_shared/arbitraries.js";
 
 const dir = mkdtempSync(join(tmpdir(), "softcal-labels-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -19,7 +19,11 @@ import { fromRows, type Matrix } from "../src/linalg/matrix.js";
 import { gridRows, gridValue } from "./_shared/arbitraries.js";
 import { expectClose } from "./_shared/expectClose.js";
 
-const wasm = wasmUnavailableReason() === null;
+const wasmReason = wasmUnavailableReason();
+const wasm = wasmReason === null;
+if (!wasm) {
+  console.warn(`temperature.test.ts: the wasm-only cases are SKIPPED — ${wasmReason}`);
+}
 
 /** Naive NLL(β) and its derivatives over rows of logits z (−∞ allowed off the label): central moments. */
 function naive(rows: number[][], y: number[], beta: number): { f: number; g: number; h: number; t: number } {
@@ -239,18 +243,26 @@ describe("temperaturePasses", () => {
     });
   }
 
-  it("uses the wasm kernel by default when available (passes on ≥ 4096 rows have a subsample)", () => {
-    const n = 4096;
+  /** 4096 rows of three logits: enough for the wasm passes to take a subsample. */
+  const subsampleSet = (): { rows: number[][]; y: number[] } => {
     const rows: number[][] = [];
     const y: number[] = [];
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < 4096; i++) {
       rows.push([0, ((i * 7) % 13) / 4 - 1.5, ((i * 5) % 11) / 5 - 1]);
       y.push(i % 3);
     }
+    return { rows, y };
+  };
+
+  it("the js kernel's passes have no subsample", () => {
+    const { rows, y } = subsampleSet();
+    expect(temperaturePasses(m(rows), y, "t", "js").subsample).toBeNull();
+  });
+
+  it.skipIf(!wasm)("uses the wasm kernel by default (passes on ≥ 4096 rows have a subsample)", () => {
+    const { rows, y } = subsampleSet();
+    const n = rows.length;
     const p = temperaturePasses(m(rows), y);
-    const js = temperaturePasses(m(rows), y, "t", "js");
-    expect(js.subsample).toBeNull();
-    if (!wasm) return;
     expect(p.subsample).not.toBeNull();
     // The subsample: row pairs 0, stride, 2·stride, … with stride = ⌊2048/512⌋ = 4.
     const sub: number[][] = [];
@@ -364,7 +376,8 @@ describe("temperatureScale", () => {
     expect(r.beta).toBe(want.beta);
   });
 
-  it("on ≥ 4096 rows (subsample start) lands on the same β* as bisection", () => {
+  /** 5000 rows: large enough for the subsample start. */
+  const largeSet = (): { rows: number[][]; yy: number[] } => {
     const rows: number[][] = [];
     const yy: number[] = [];
     for (let i = 0; i < 5000; i++) {
@@ -373,28 +386,40 @@ describe("temperatureScale", () => {
       rows.push([5 * a, 5 * b, 0]);
       yy.push((i * 31) % 7 < 4 ? (a > b ? (a > 0 ? 0 : 2) : b > 0 ? 1 : 2) : i % 3);
     }
+    return { rows, yy };
+  };
+
+  it("on ≥ 4096 rows (subsample start) lands on the same β* as bisection", () => {
+    const { rows, yy } = largeSet();
     const r = temperatureScale(m(rows), yy, { logits: true });
     expectClose(r.beta, referenceBeta(rows, yy), { rtol: 1e-8 }, "β*");
     expect(r.converged).toBe(true);
-    if (!wasm) return;
-    // The subsample: row pairs 0, stride, … with stride = ⌊2500/512⌋ = 4.
-    const sub: number[][] = [];
-    const suby: number[] = [];
-    for (let q = 0; q < 2500; q += 4) {
-      for (const i of [2 * q, 2 * q + 1]) {
-        sub.push(rows[i]);
-        suby.push(yy[i]);
-      }
-    }
-    const want = restatedSolver(
-      temperaturePasses(m(rows), yy, "t", "js").at,
-      temperaturePasses(m(sub), suby, "t", "js").at,
-    );
-    expect(r.iterations).toBe(want.iterations);
-    const plain = restatedSolver(temperaturePasses(m(rows), yy, "t", "js").at, null);
-    // The subsample start saves a full pass here (β* ≈ 0.19, far from the start β = 1): 3 vs 4.
-    expect(want.iterations).toBeLessThan(plain.iterations);
   });
+
+  it.skipIf(!wasm)(
+    "on ≥ 4096 rows the wasm kernel's subsample start takes the restated solver's steps",
+    () => {
+      const { rows, yy } = largeSet();
+      const r = temperatureScale(m(rows), yy, { logits: true });
+      // The subsample: row pairs 0, stride, … with stride = ⌊2500/512⌋ = 4.
+      const sub: number[][] = [];
+      const suby: number[] = [];
+      for (let q = 0; q < 2500; q += 4) {
+        for (const i of [2 * q, 2 * q + 1]) {
+          sub.push(rows[i]);
+          suby.push(yy[i]);
+        }
+      }
+      const want = restatedSolver(
+        temperaturePasses(m(rows), yy, "t", "js").at,
+        temperaturePasses(m(sub), suby, "t", "js").at,
+      );
+      expect(r.iterations).toBe(want.iterations);
+      const plain = restatedSolver(temperaturePasses(m(rows), yy, "t", "js").at, null);
+      // The subsample start saves a full pass here (β* ≈ 0.19, far from the start β = 1): 3 vs 4.
+      expect(want.iterations).toBeLessThan(plain.iterations);
+    },
+  );
 
   it("takes probabilities as log p (binary n×1 = logits (0, z))", () => {
     const probs = base.map((r) => {
