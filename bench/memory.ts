@@ -1,5 +1,5 @@
 /**
- * Peak memory of one fit, run in a fresh process by bench/run.ts:
+ * Peak memory of one fit, run in a fresh process by bench/rows/memory.ts:
  *   tsx bench/memory.ts M D K [kernel]
  * Generates X (M×D, seeded Gaussian blobs) straight into a Float64Array, then reports the resident
  * set before the fit and the process's peak resident set after it, as one JSON line. The increase

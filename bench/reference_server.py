@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The reference side of `npm run bench`: a long-lived process that times numpy / scikit-learn /
-scipy on data that bench/run.ts wrote (raw little-endian float64 / int32 files), so both sides run
-on the same data, interleaved, in one benchmark run.
+scipy on data that the bench wrote (bench/data.ts: raw little-endian float64 / int32 files), so both
+sides run on the same data, interleaved, in one benchmark run.
 
 Protocol: one JSON request per line on stdin, one JSON reply per line on stdout.
   {"cmd": "hello"}                                  -> versions (null = not installed)

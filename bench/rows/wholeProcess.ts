@@ -15,22 +15,11 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadBuiltin } from "../src/data/builtin.js";
-import { csvRecords } from "../src/data/csvWrite.js";
-import type { Row, Stats } from "./run.js";
-
-/** What the rows need from the bench harness (bench/run.ts). */
-export interface Harness {
-  root: string;
-  python: string;
-  haveSklearn: boolean;
-  reps: number;
-  quick: boolean;
-  want(id: string): boolean;
-  stats(samples: number[]): Stats;
-  record(row: Row): void;
-  skipped(id: string, name: string, referenceName: string, target: string, why: string): void;
-}
+import { loadBuiltin } from "../../src/data/builtin.js";
+import { csvRecords } from "../../src/data/csvWrite.js";
+import { DATA } from "../data.js";
+import { atLeast, interleave, QUICK, REPS, ROOT, recordPair, skipped, stats, want } from "../harness.js";
+import { PYTHON } from "../reference.js";
 
 /** Wall time (ms) of one process; throws with its stderr if it fails. */
 function timed(cmd: string, args: string[], cwd: string): number {
@@ -43,27 +32,21 @@ function timed(cmd: string, args: string[], cwd: string): number {
 }
 
 /**
- * `reps` samples of a and b, alternating (a first on even repetitions), after one warm-up each
- * (the OS file cache, Python's bytecode cache) unless `warm` is false (runs long enough not to
- * need one: a warm-up would double a minutes-long row).
+ * `reps` samples of a and b, alternating ({@link interleave}), after one warm-up each (the OS
+ * file cache, Python's bytecode cache) unless `warm` is false (runs long enough not to need one:
+ * a warm-up would double a minutes-long row).
  */
-function alternate(reps: number, a: () => number, b: () => number, warm = true): [number[], number[]] {
+function alternate(
+  reps: number,
+  a: () => number,
+  b: () => number,
+  warm = true,
+): Promise<[number[], number[]]> {
   if (warm) {
     a();
     b();
   }
-  const sa: number[] = [];
-  const sb: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    if (r % 2 === 0) {
-      sa.push(a());
-      sb.push(b());
-    } else {
-      sb.push(b());
-      sa.push(a());
-    }
-  }
-  return [sa, sb];
+  return interleave(reps, a, b);
 }
 
 /** The built-in data sets as plain CSVs (features, then an integer label) for the Python peers. */
@@ -79,36 +62,28 @@ function writePeerData(dir: string): void {
   }
 }
 
-/** Records a row of softcal's samples `s` against the reference's `r` (ratio = reference ÷ softcal medians). */
-function recordPair(
-  h: Harness,
-  row: { id: string; name: string; referenceName: string; target: string; note: string },
-  s: number[],
-  r: number[],
-  met: (S: Stats, R: Stats) => boolean,
-): void {
-  const S = h.stats(s);
-  const R = h.stats(r);
-  h.record({ ...row, unit: "ms", softcal: S, reference: R, ratio: R.median / S.median, met: met(S, R) });
-}
-
-export function wholeProcessRows(h: Harness, dataDir: string): void {
-  const bin = join(h.root, "dist", "src", "cli", "main.js");
+/**
+ * The whole-process rows wanted (the peers' data is written to results/bench/data/peer/ and
+ * node's start-up timed whichever are). Needs dist/ (`npm run bench` builds it); the Python peers'
+ * rows are skipped when scikit-learn is not installed. Cost: seconds a row, minutes for sweep-1000.
+ */
+export async function wholeProcessRows(haveSklearn: boolean): Promise<void> {
+  const dataDir = join(DATA, "peer");
+  const bin = join(ROOT, "dist", "src", "cli", "main.js");
   const node = process.execPath;
   writePeerData(dataDir);
-  const reps = Math.max(3, h.reps);
+  const reps = Math.max(3, REPS);
   // Node's own start-up on this machine: the start-up targets are set over it.
-  const nodeMs = h.stats(Array.from({ length: reps }, () => timed(node, ["-e", "0"], h.root))).median;
+  const nodeMs = stats(Array.from({ length: reps }, () => timed(node, ["-e", "0"], ROOT))).median;
 
-  if (h.want("startup-help")) {
-    const [s, r] = alternate(
+  if (want("startup-help")) {
+    const [s, r] = await alternate(
       reps,
-      () => timed(node, [bin, "--help"], h.root),
-      () => timed(node, ["-e", "0"], h.root),
+      () => timed(node, [bin, "--help"], ROOT),
+      () => timed(node, ["-e", "0"], ROOT),
     );
-    const share = h.stats(s).median - h.stats(r).median;
+    const share = stats(s).median - stats(r).median;
     recordPair(
-      h,
       {
         id: "startup-help",
         name: "softcal --help, whole process",
@@ -122,10 +97,10 @@ export function wholeProcessRows(h: Harness, dataDir: string): void {
     );
   }
 
-  if (h.want("startup-fit")) {
+  if (want("startup-fit")) {
     const csv = join(dataDir, "iris.csv");
-    if (!h.haveSklearn) {
-      h.skipped(
+    if (!haveSklearn) {
+      skipped(
         "startup-fit",
         "softcal fit, iris, whole process",
         "bench/peer_fit.py",
@@ -133,13 +108,12 @@ export function wholeProcessRows(h: Harness, dataDir: string): void {
         "scikit-learn not installed",
       );
     } else {
-      const [s, r] = alternate(
+      const [s, r] = await alternate(
         reps,
-        () => timed(node, [bin, "fit", "--data", csv, "--l2", "0.01", "--json"], h.root),
-        () => timed(h.python, [join(h.root, "bench", "peer_fit.py"), csv, "0.01"], h.root),
+        () => timed(node, [bin, "fit", "--data", csv, "--l2", "0.01", "--json"], ROOT),
+        () => timed(PYTHON, [join(ROOT, "bench", "peer_fit.py"), csv, "0.01"], ROOT),
       );
       recordPair(
-        h,
         {
           id: "startup-fit",
           name: "fit --data iris.csv --l2 0.01 --json, whole process",
@@ -154,13 +128,13 @@ export function wholeProcessRows(h: Harness, dataDir: string): void {
     }
   }
 
-  for (const seeds of h.quick ? [100] : [100, 1000]) {
+  for (const seeds of QUICK ? [100] : [100, 1000]) {
     const id = `sweep-${seeds}`;
-    if (!h.want(id)) continue;
+    if (!want(id)) continue;
     const name = `run l2-sweep --seeds ${seeds} --jobs 2 --no-figures, whole process`;
     const target = seeds >= 1000 ? 15 : 10;
-    if (!h.haveSklearn) {
-      h.skipped(id, name, "bench/peer_l2_sweep.py", `≥ ${target}x`, "scikit-learn not installed");
+    if (!haveSklearn) {
+      skipped(id, name, "bench/peer_l2_sweep.py", `≥ ${target}x`, "scikit-learn not installed");
       continue;
     }
     const out = mkdtempSync(join(tmpdir(), `softcal-bench-${id}-`));
@@ -181,13 +155,13 @@ export function wholeProcessRows(h: Harness, dataDir: string): void {
             "--out",
             join(out, `s${k++}`),
           ],
-          h.root,
+          ROOT,
         );
       const peer = () =>
         timed(
-          h.python,
+          PYTHON,
           [
-            join(h.root, "bench", "peer_l2_sweep.py"),
+            join(ROOT, "bench", "peer_l2_sweep.py"),
             "--data",
             dataDir,
             "--seeds",
@@ -197,12 +171,11 @@ export function wholeProcessRows(h: Harness, dataDir: string): void {
             "--out",
             join(out, `peer${k++}.csv`),
           ],
-          h.root,
+          ROOT,
         );
       // The peer takes minutes at 1,000 seeds: fewer samples there.
-      const [s, r] = alternate(seeds >= 1000 ? 1 : Math.min(reps, 3), softcal, peer, seeds < 1000);
+      const [s, r] = await alternate(seeds >= 1000 ? 1 : Math.min(reps, 3), softcal, peer, seeds < 1000);
       recordPair(
-        h,
         {
           id,
           name,
@@ -212,24 +185,23 @@ export function wholeProcessRows(h: Harness, dataDir: string): void {
         },
         s,
         r,
-        (S, R) => R.median / S.median >= target,
+        atLeast(target),
       );
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
   }
 
-  if (h.want("run-all")) {
+  if (want("run-all")) {
     const out = mkdtempSync(join(tmpdir(), "softcal-bench-run-all-"));
     try {
       let k = 0;
-      const [s, r] = alternate(
+      const [s, r] = await alternate(
         Math.min(reps, 3),
-        () => timed(node, [bin, "run", "all", "--out", join(out, `r${k++}`)], h.root),
-        () => timed(node, ["-e", "0"], h.root),
+        () => timed(node, [bin, "run", "all", "--out", join(out, `r${k++}`)], ROOT),
+        () => timed(node, ["-e", "0"], ROOT),
       );
       recordPair(
-        h,
         {
           id: "run-all",
           name: "run all (the main job: every experiment, CSVs and figures), whole process",
