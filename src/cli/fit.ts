@@ -142,9 +142,9 @@ async function fitCommand(flags: FitFlags, io: CliIo): Promise<void> {
           threads: boundedInteger("--threads", flags.threads, 1, maxThreads(), "the machine's cores × 4"),
         }),
   };
-  const cal = calibrationFlags(flags);
+  const calFlags = calibrationFlags(flags);
   // The recalibrators load only for --calibrate: a plain fit starts faster without them.
-  const crossFitModule = cal ? await import("../calibration/crossFit.js") : undefined;
+  const cal = calFlags && { options: calFlags, lib: await import("../calibration/crossFit.js") };
   checkOutputPath(flags.save, "--save", flags.force === true);
   checkHeaderColumns(flags.data);
   const ds = loadData(flags.data, flags.label);
@@ -155,8 +155,8 @@ async function fitCommand(flags: FitFlags, io: CliIo): Promise<void> {
   const X = standardizer ? applyStandardizer(ds.X, standardizer) : ds.X;
   let calibration: CrossFitCalibration | undefined;
   let r: ReturnType<typeof fit>;
-  if (cal && crossFitModule) {
-    const crossFit = crossFitModule.crossFitCalibration(X, ds.y, ds.nClasses, { ...cal, fit: options });
+  if (cal) {
+    const crossFit = cal.lib.crossFitCalibration(X, ds.y, ds.nClasses, { ...cal.options, fit: options });
     r = crossFit.base;
     calibration = crossFit.calibration;
   } else {
@@ -165,8 +165,7 @@ async function fitCommand(flags: FitFlags, io: CliIo): Promise<void> {
   const fitMs = performance.now() - t0;
 
   // Training-set metrics of what `predict` will output (calibrated when --calibrate).
-  const P =
-    calibration && crossFitModule ? crossFitModule.calibratedProba(r, calibration, X) : predictProba(r, X);
+  const P = cal && calibration ? cal.lib.calibratedProba(r, calibration, X) : predictProba(r, X);
   const logits = r.model === "softmax" && calibration === undefined;
   const scores = logits ? decisionFunction(r, X) : P;
   const train = {
@@ -196,7 +195,7 @@ async function fitCommand(flags: FitFlags, io: CliIo): Promise<void> {
     },
   };
   if (flags.save) {
-    const text = modelToJson(bundle, calibration && crossFitModule?.calibrationToJson(calibration, r));
+    const text = modelToJson(bundle, cal && calibration && cal.lib.calibrationToJson(calibration, r));
     writeOutput(flags.save, text, "--save", flags.force === true);
   }
 

@@ -83,6 +83,7 @@
  * non-decreasing in p too, not only the exact one.
  */
 import { InputError, RunError } from "../../errors.js";
+import { softplus } from "../../kernels/sigmoid.js";
 import type { Matrix } from "../../linalg/matrix.js";
 import type { ScoreOptions } from "../scores.js";
 import type { Where } from "../validate.js";
@@ -126,8 +127,13 @@ export interface BetaClassFit {
   iterations: number;
 }
 
-const sigmoid = (u: number): number => 1 / (1 + Math.exp(-u));
-const softplus = (u: number): number => Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
+/**
+ * The logistic function in its one-branch form 1/(1 + e^{−u}) — not src/kernels/sigmoid.ts's
+ * two-branch form: both are within an ulp or two of σ(u) and reach 0 and 1 at the tails, but they
+ * round differently for u < 0, and beta calibration's fitted maps and tests are pinned to this
+ * one (changing it would move every fitted parameter by rounding).
+ */
+const logistic = (u: number): number => 1 / (1 + Math.exp(-u));
 
 function whereText(where: Where): string {
   return typeof where === "string" ? where : where.file;
@@ -189,14 +195,14 @@ export function applyBeta(F: Matrix, logits: boolean, parameters: readonly BetaP
     const { x1, x2 } = betaFeatures(F, 1, logits);
     for (let i = 0; i < n; i++) {
       const u = betaLinear(parameters[0], x1[i], x2[i]);
-      out[2 * i] = sigmoid(-u);
-      out[2 * i + 1] = sigmoid(u);
+      out[2 * i] = logistic(-u);
+      out[2 * i + 1] = logistic(u);
     }
     return { rows: n, cols: K, data: out };
   }
   for (let k = 0; k < K; k++) {
     const { x1, x2 } = betaFeatures(F, k, logits);
-    for (let i = 0; i < n; i++) out[i * K + k] = sigmoid(betaLinear(parameters[k], x1[i], x2[i]));
+    for (let i = 0; i < n; i++) out[i * K + k] = logistic(betaLinear(parameters[k], x1[i], x2[i]));
   }
   renormalizeRows(out, n, K);
   return { rows: n, cols: K, data: out };
@@ -281,9 +287,9 @@ function nllKernel(P: BetaProblem, theta: Float64Array, g?: Float64Array, H?: Fl
     const m = y[i] === 1 ? -u : u; // the loss is softplus(m)
     f += softplus(m);
     if (g === undefined || H === undefined) continue;
-    const sm = sigmoid(m); // σ(u) − y = ±σ(m)
+    const sm = logistic(m); // σ(u) − y = ±σ(m)
     const r = y[i] === 1 ? -sm : sm;
-    const w = sm * sigmoid(-m);
+    const w = sm * logistic(-m);
     for (let j = 0; j < k; j++) {
       g[j] += r * phi[o + j];
       for (let l = 0; l <= j; l++) H[j * k + l] += w * phi[o + j] * phi[o + l];
