@@ -90,10 +90,10 @@ function linearObjective(
 }
 
 /**
- * Kernel: softmax regression objective J(Θ) and, when `grad` is non-null, ∇J into `grad`.
- * `z` is scratch of length ≥ K. No validation. O(m·K·d).
+ * A kernel's signature: J(Θ) of m rows of d features and K classes (penalty λ = l2) and, when
+ * `grad` is non-null, ∇J into `grad`; `z` is scratch of length ≥ K. No validation. O(m·K·d).
  */
-export function softmaxObjectiveKernel(
+export type ObjectiveKernel = (
   X: Float64Array,
   m: number,
   d: number,
@@ -103,27 +103,15 @@ export function softmaxObjectiveKernel(
   l2: number,
   grad: Float64Array | null,
   z: Float64Array,
-): number {
-  return linearObjective(softmaxRow, X, m, d, y, K, theta, l2, grad, z);
-}
+) => number;
 
-/**
- * Kernel: one-vs-rest objective Σ_k J_k(θ_k) and, when `grad` is non-null, its gradient.
- * `z` is scratch of length ≥ K. No validation. O(m·K·d).
- */
-export function ovrObjectiveKernel(
-  X: Float64Array,
-  m: number,
-  d: number,
-  y: Int32Array,
-  K: number,
-  theta: Float64Array,
-  l2: number,
-  grad: Float64Array | null,
-  z: Float64Array,
-): number {
-  return linearObjective(ovrRow, X, m, d, y, K, theta, l2, grad, z);
-}
+/** Kernel: the softmax regression objective (the file's formula) and its gradient. */
+export const softmaxObjectiveKernel: ObjectiveKernel = (X, m, d, y, K, theta, l2, grad, z) =>
+  linearObjective(softmaxRow, X, m, d, y, K, theta, l2, grad, z);
+
+/** Kernel: the one-vs-rest objective Σ_k J_k(θ_k) and its gradient. */
+export const ovrObjectiveKernel: ObjectiveKernel = (X, m, d, y, K, theta, l2, grad, z) =>
+  linearObjective(ovrRow, X, m, d, y, K, theta, l2, grad, z);
 
 /** Divides the summed loss and gradient by m and adds the (λ/2)‖W‖² penalty (bias column excluded). */
 function finishObjective(

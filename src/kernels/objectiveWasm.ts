@@ -12,13 +12,13 @@
  * ∇J agree with the reference to a few ulps of the sums' magnitudes, and are bit-identical for
  * every thread count.
  */
-import { availableParallelism } from "node:os";
 import { maxAbs } from "../linalg/vector.js";
 import { gradientDescentResult, type LbfgsOutcome, lbfgsResult } from "../optim/results.js";
 import type { LbfgsOptions, OptimizerResult } from "../optim/types.js";
 import type { TrainingData } from "./objective.js";
-import { type ChunkJob, runChunks } from "./threadPool.js";
+import { type ChunkJob, defaultCores, runChunks, threadsFor } from "./threadPool.js";
 import {
+  align,
   heapBase,
   instantiate,
   type SoftcalWasmExports,
@@ -74,14 +74,12 @@ export function defaultThreads(
   nSamples: number,
   nFeatures: number,
   nClasses: number,
-  cores = Math.min(availableParallelism(), 8),
+  cores = defaultCores(),
 ): number {
   const work = nSamples * nClasses * (nFeatures + 1);
-  if (work < THREAD_WORK_THRESHOLD || nSamples < 2 * CHUNK_ROWS) return 1;
-  return Math.max(1, Math.min(cores, Math.floor(nSamples / CHUNK_ROWS)));
+  const small = work < THREAD_WORK_THRESHOLD || nSamples < 2 * CHUNK_ROWS;
+  return threadsFor(small, Math.floor(nSamples / CHUNK_ROWS), cores);
 }
-
-const align = (n: number) => Math.ceil(n / 64) * 64;
 
 /** Loss-history doubles reserved when an objective is made (300 iterations and the start). */
 const HISTORY_RESERVE = 301;

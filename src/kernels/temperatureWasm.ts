@@ -11,9 +11,9 @@
  * the log of a running product), then the chunks in chunk order — so the sums are bit-identical
  * for any number of threads.
  */
-import { availableParallelism } from "node:os";
-import { type ChunkJob, runClaimedChunks } from "./threadPool.js";
+import { type ChunkJob, defaultCores, runClaimedChunks, threadsFor } from "./threadPool.js";
 import {
+  align,
   heapBase,
   instantiate,
   type SoftcalWasmExports,
@@ -78,13 +78,8 @@ const TEMPERATURE_THREAD_THRESHOLD = 50_000;
  * @example defaultTemperatureThreads(1000, 10) // 1
  * @example defaultTemperatureThreads(10_000, 10, 2) // 2
  */
-export function defaultTemperatureThreads(
-  n: number,
-  K: number,
-  cores = Math.min(availableParallelism(), 8),
-): number {
-  if (n * K < TEMPERATURE_THREAD_THRESHOLD) return 1;
-  return Math.max(1, Math.min(cores, Math.ceil(n / TEMPERATURE_CHUNK_ROWS)));
+export function defaultTemperatureThreads(n: number, K: number, cores = defaultCores()): number {
+  return threadsFor(n * K < TEMPERATURE_THREAD_THRESHOLD, Math.ceil(n / TEMPERATURE_CHUNK_ROWS), cores);
 }
 
 // One memory and instance per thread (module-level), grown on demand and reused by every call: a
@@ -96,8 +91,6 @@ interface State {
   jobs: Map<number, ChunkJob>;
 }
 let state: State | undefined;
-
-const align = (n: number) => Math.ceil(n / 64) * 64;
 
 /**
  * An upper bound on the bytes of wasm memory {@link wasmTemperaturePrepare} uses for n×K logits

@@ -16,8 +16,23 @@
  * workers are `unref`ed so they never keep the process alive. One objective owns the workers at a
  * time; using another one re-binds them (the previous owner re-binds again when next used).
  */
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { WasmMemory, WasmModule } from "./wasmModule.js";
+
+/** The most threads a kernel uses by default: the machine's cores, at most 8. */
+export function defaultCores(): number {
+  return Math.min(availableParallelism(), 8);
+}
+
+/**
+ * The kernels' thread-count rule: 1 for a problem too small for threads to pay (their wake-up
+ * and synchronisation cost more than they save), else one per core but never more threads than
+ * chunks of work. O(1).
+ */
+export function threadsFor(small: boolean, chunks: number, cores: number): number {
+  return small ? 1 : Math.max(1, Math.min(cores, chunks));
+}
 
 /** What a worker needs to compute its chunks (byte offsets into the shared memory). */
 export interface ChunkJob {

@@ -77,6 +77,9 @@ export const MAX_WASM_BYTES = MAX_PAGES * 65536;
 /** Room kept for the module's static data below a kernel's layout (it needs a few KiB). */
 export const STATIC_DATA_BYTES = 1 << 20;
 
+/** n rounded up to a multiple of 64 bytes (a cache line): where the kernels' memory layouts start each area. */
+export const align = (n: number): number => Math.ceil(n / 64) * 64;
+
 // From src/kernels/ (tsx, vitest) and from dist/src/kernels/ (the built package).
 const CANDIDATES = ["../../dist/wasm/softcal.wasm", "../../wasm/softcal.wasm"];
 
