@@ -23,7 +23,7 @@ import { mergeRuns } from "../src/experiment/merge.js";
 import { RUN_FILE_LIMITS } from "../src/experiment/runFiles.js";
 import { runExperiments } from "../src/experiment/runner.js";
 import type { Experiment } from "../src/experiment/types.js";
-import { formatBytes, jsonTooDeep } from "../src/io/readBounded.js";
+import { formatBytes, jsonTooDeep, readBoundedTextIfPresent } from "../src/io/readBounded.js";
 import { htmlPage } from "../src/plot/html.js";
 import { cli } from "./_shared/cli.js";
 import { toyRun } from "./_shared/runs.js";
@@ -131,6 +131,37 @@ describe("the bounded reader's checks", () => {
     expect(formatBytes(4096)).toBe("4 KiB");
     expect(formatBytes(RUN_FILE_LIMITS.table)).toBe("64 MiB");
     expect(formatBytes(RUN_FILE_LIMITS.table + 1)).toBe("64.0 MiB (67108865 bytes)");
+  });
+
+  it("a file another process keeps replacing atomically is read whole, never refused (shards rewriting config.json)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "softcal-replaced-"));
+    const file = path.join(dir, "config.json");
+    const versions = [JSON.stringify({ v: "a".repeat(5000) }), JSON.stringify({ v: "b".repeat(7000) })];
+    fs.writeFileSync(file, versions[0]);
+    // The writer: 2000 replacements by rename, as writeFileAtomic does, then it exits.
+    const writer = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const fs = require("node:fs"); const v = ${JSON.stringify(versions)};
+         for (let i = 0; i < 2000; i++) { fs.writeFileSync(process.argv[1] + ".tmp", v[i % 2]); fs.renameSync(process.argv[1] + ".tmp", process.argv[1]); }`,
+        file,
+      ],
+      { stdio: "ignore" },
+    );
+    let exited = false;
+    const done = new Promise((r) => writer.once("exit", () => r((exited = true))));
+    const seen: string[] = [];
+    // Read until the writer has exited (an event, not a timer), yielding between reads.
+    while (!exited) {
+      const text = readBoundedTextIfPresent(file, { what: "a run config", maxBytes: 1 << 20, within: dir });
+      seen.push(text ?? "(absent)");
+      await new Promise((r) => setImmediate(r));
+    }
+    await done;
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(seen.length).toBeGreaterThan(0);
+    for (const t of seen) expect(versions).toContain(t);
   });
 
   it("an oversized file is refused by its size before a byte is read", async () => {

@@ -140,8 +140,12 @@ export function readBoundedTextIfPresent(file: string, opts: BoundedReadOptions)
   }
   let bytes: Buffer;
   try {
+    // What was opened is what counts: another process may have replaced the file atomically (a
+    // shard rewriting config.json by rename) between the stat above and the open — then this is
+    // the new, complete file, checked again here; anything but a regular file is still refused.
     const now = fs.fstatSync(fd);
-    if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) fail("a file that changed while opened");
+    if (!now.isFile()) fail(`${fileKindText(now)}, not a regular file`);
+    if (now.size > opts.maxBytes) tooBig(formatBytes(now.size));
     // Read at most maxBytes + 1 bytes: one more than allowed proves the file grew past the bound.
     const chunks: Buffer[] = [];
     let total = 0;
